@@ -1,0 +1,370 @@
+"""The GD map's Jacobian: det(I - eta H), det(2I - eta H), charpoly(H), and result A1.
+
+All three determinants come from one computation: the characteristic-polynomial
+coefficients ``c_k(theta)`` of the Hessian (``det(lam I - H) = sum_k c_k lam^(D-k)``),
+obtained by Berkowitz's division-free algorithm over python-flint integer
+polynomials. Then
+
+* ``det(I - eta H)  = sum_k c_k eta^k``,
+* ``det(2I - eta H) = sum_k c_k 2^(D-k) eta^k`` (DG has eigenvalue -1: eta = 2/lambda),
+* ``det(lam I - H)  = sum_k c_k lam^(D-k)``.
+
+The A1 certificate (MATH.md 1.3) needs only exact Hessians at rational points,
+so it scales to architectures far beyond the full polynomial.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import sympy
+
+from .errors import TooLargeError
+from .poly import ExactPolynomial, berkowitz
+
+# Calibration of the size guard (this repository's benchmarks/bench_det.py, 2 cores):
+# Berkowitz cost grows roughly with D^4 times the size of the entries' products.
+_MAX_SECONDS = 60.0
+
+
+def estimate_cost(net) -> dict:
+    """Rough a-priori size of the full determinant polynomial.
+
+    Returns the bound ``terms_bound`` on the number of terms of ``c_D`` (monomials of
+    the right total degree in ``D`` parameters), and a time estimate ``seconds``
+    extrapolated from measured runs (same machine class: (2,2,2) 0.1 s,
+    (1,2,2,1) 0.6 s). Both are estimates, not guarantees.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> est = estimate_cost(LinearNetwork.whitened((2, 2, 2), [[1, 0], [0, 1]]))
+    >>> est["num_params"], est["seconds"] < 5
+    (8, True)
+    """
+    D = net.num_params
+    H = net.depth
+    entry_degree = max(2 * (H - 1), 0)
+    # degree of c_D in theta; the number of monomials of degree <= that in D variables
+    degree = D * entry_degree
+    terms_bound = math.comb(D + degree, D) if degree else 1
+    # Empirical model: log10(seconds) ~ a * D * (H - 1) - b, fitted on measured runs.
+    work = D * max(H - 1, 0) + len(net.symbols) * D
+    seconds = 10 ** (0.2 * work - 2.6) if work else 1e-4
+    return {"num_params": D, "degree_bound": degree + D, "terms_bound": terms_bound, "seconds": seconds}
+
+
+def _guard(net, force: bool, what: str) -> None:
+    if force:
+        return
+    est = estimate_cost(net)
+    if est["seconds"] > _MAX_SECONDS:
+        raise TooLargeError(
+            f"{what} for widths {net.widths} (D = {est['num_params']}) is estimated at "
+            f"~{est['seconds']:.3g} s and up to {est['terms_bound']:.3g} terms; "
+            "pass force=True (CLI: --force) to compute it anyway, or use the A1 certificate, "
+            "which needs only exact points"
+        )
+
+
+def charpoly_coefficients(net, *, force: bool = False) -> tuple:
+    """``(c_0, ..., c_D)`` with ``det(lam I - H(theta)) = sum_k c_k lam^(D-k)``, in ``net.ring``.
+
+    Cached on the network. Denominators are cleared first (``H = H_Z / d``) so that
+    Berkowitz runs over ``fmpz_mpoly``; then ``c_k = c_k(H_Z) / d^k``.
+    """
+    cached = net.__dict__.get("_charpoly_coefficients")
+    if cached is not None:
+        return cached
+    _guard(net, force, "the characteristic polynomial of the Hessian")
+    ring = net.ring
+    rows = net.hessian_polys
+    denominator = 1
+    for row in rows:
+        for h in row:
+            for c in h.coeffs():
+                denominator = math.lcm(denominator, int(c.q))
+    zctx = flint.fmpz_mpoly_ctx.get(ring.names, "degrevlex")
+    scaled = [
+        [zctx.from_dict({e: int(c.p) * (denominator // int(c.q)) for e, c in h.to_dict().items()}) for h in row]
+        for row in rows
+    ]
+    coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1))
+    coeffs = []
+    for k, c in enumerate(coeffs_z):
+        scale = flint.fmpq(1, denominator**k)
+        coeffs.append(ring.ctx.from_dict({e: flint.fmpq(int(v)) * scale for e, v in c.to_dict().items()}))
+    result = tuple(coeffs)
+    net.__dict__["_charpoly_coefficients"] = result
+    return result
+
+
+def _assemble(net, variable: str, weight, *, force: bool, kind: str) -> ExactPolynomial:
+    """``sum_k weight(k) * c_k * v^k`` in the ring extended by ``variable``."""
+    coeffs = charpoly_coefficients(net, force=force)
+    ring = net.ring.extend(variable)
+    nvars = len(ring.names)
+    terms = {}
+    for k, c in enumerate(coeffs):
+        w = weight(k)
+        if w == 0:
+            continue
+        power = k if kind != "charpoly" else len(coeffs) - 1 - k
+        for exps, v in c.to_dict().items():
+            terms[exps + (power,)] = v * w
+    poly = ring.ctx.from_dict(terms) if terms else ring.ctx.constant(0)
+    assert len(ring.names) == nvars
+    return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=net.num_params)
+
+
+def gd_jacobian_det(net, *, force: bool = False) -> ExactPolynomial:
+    """``p(theta, eta) = det(I - eta H(theta))``, the Jacobian determinant of the GD map.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> p = gd_jacobian_det(LinearNetwork.whitened((1, 1), [[3]]))
+    >>> p.as_expr()
+    1 - eta
+    """
+    return _assemble(net, "eta", lambda k: 1, force=force, kind="jacobian")
+
+
+def stability_det(net, *, force: bool = False) -> ExactPolynomial:
+    """``det(2I - eta H(theta))``; it vanishes where DG has the eigenvalue -1.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> stability_det(LinearNetwork.whitened((1, 1), [[3]])).as_expr()
+    2 - eta
+    """
+    D = net.num_params
+    return _assemble(net, "eta", lambda k: 2 ** (D - k), force=force, kind="stability")
+
+
+def hessian_charpoly(net, *, force: bool = False) -> ExactPolynomial:
+    """``det(lam I - H(theta))`` as a polynomial in ``(theta, lam)``.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> hessian_charpoly(LinearNetwork.whitened((1, 1), [[3]])).as_expr()
+    lam - 1
+    """
+    return _assemble(net, "lam", lambda k: 1, force=force, kind="charpoly")
+
+
+# --- result A1 ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExceptionalEta:
+    """A candidate exceptional step ``eta = 1/lambda`` and what is known about it."""
+
+    value: sympy.Expr
+    minimal_polynomial: sympy.Expr  # in the symbol eta
+    confirmed: bool | None  # True: p(., eta) vanishes identically; False: it does not; None: undecided
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {
+            "value": sympy.sstr(self.value),
+            "value_float": float(sympy.N(self.value, 30)),
+            "minimal_polynomial": sympy.sstr(self.minimal_polynomial),
+            "confirmed": self.confirmed,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class NonsingularityCertificate:
+    """Result A1: G_eta is non-singular for every eta > 0 outside the finite set E.
+
+    ``points`` are the exact parameter vectors used; ``gcd`` is the gcd (in ``lam``)
+    of the non-zero-root parts of the characteristic polynomials of H at those
+    points; every eta in E is ``1/lambda`` for a positive root of ``gcd``.
+    All arithmetic is exact (python-flint rationals), so the statement is proved.
+    """
+
+    widths: tuple
+    loss: str
+    num_params: int
+    points: list = field(repr=False)
+    gcd: sympy.Expr
+    exceptional_etas: list
+    candidates: tuple = field(repr=False)
+    holds: bool = True
+
+    @property
+    def exceptional_set_is_empty(self) -> bool:
+        return not self.candidates
+
+    @property
+    def conclusion(self) -> str:
+        k = len(self.points)
+        if not self.candidates:
+            return (
+                f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular "
+                f"for every eta > 0. At {k} exact point(s) the characteristic polynomials of the Hessian "
+                "have no common positive root, so det(I - eta H(theta)) is a non-zero polynomial in "
+                "theta for every eta > 0 and its zero set is Lebesgue-null."
+            )
+        confirmed = [e for e in self.candidates if e.confirmed]
+        undecided = [e for e in self.candidates if e.confirmed is None]
+        text = (
+            f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular for "
+            f"every eta > 0 outside E, where E is contained in {{{', '.join(sympy.sstr(e.value) for e in self.candidates)}}}."
+        )
+        if confirmed:
+            text += (
+                f" Exceptional (p(., eta) vanishes identically): "
+                f"{', '.join(sympy.sstr(e.value) for e in confirmed)}."
+            )
+        if undecided:
+            text += f" Undecided: {', '.join(sympy.sstr(e.value) for e in undecided)}."
+        return text
+
+    def latex(self) -> str:
+        eset = (
+            r"E = \emptyset"
+            if not self.candidates
+            else r"E \subseteq \left\{" + ", ".join(sympy.latex(e.value) for e in self.candidates) + r"\right\}"
+        )
+        return (
+            r"\textbf{Result A1 (exact).} For the linear network with widths $"
+            + ",".join(map(str, self.widths))
+            + r"$, $p(\theta,\eta) = \det\left(I - \eta \nabla^2 L(\theta)\right)$ is a non-zero "
+            r"polynomial in $\theta$ for every $\eta > 0$ with $\eta \notin E$, where $"
+            + eset
+            + r"$; hence the gradient-descent map $G_\eta$ is non-singular for every such $\eta$. "
+            + f"Certified with {len(self.points)} exact point(s): "
+            + r"$\gcd_k \chi_{H(\theta_k)}(\lambda)/\lambda^{m_k} = "
+            + sympy.latex(self.gcd, symbol_names={sympy.Symbol("lam"): r"\lambda"})
+            + "$."
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "result": "A1",
+            "widths": list(self.widths),
+            "loss": self.loss,
+            "num_params": self.num_params,
+            "holds": self.holds,
+            "evidence": "exact",
+            "points": [[str(v) for v in p] for p in self.points],
+            "gcd": sympy.sstr(self.gcd),
+            "exceptional_etas": [sympy.sstr(e) for e in self.exceptional_etas],
+            "candidates": [e.to_dict() for e in self.candidates],
+            "conclusion": self.conclusion,
+        }
+
+    def __str__(self) -> str:
+        return self.conclusion
+
+
+def _strip_zero_roots(poly):
+    """Divide an fmpq_poly by the largest power of lam dividing it."""
+    coeffs = poly.coeffs()
+    shift = next(i for i, c in enumerate(coeffs) if c != 0)
+    return flint.fmpq_poly(coeffs[shift:])
+
+
+def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry_range: int = 3,
+                               points=None, decide: bool = True) -> NonsingularityCertificate:
+    """Certify result A1 for ``net``: compute the exceptional step set E exactly.
+
+    For an exact point theta_0, ``E`` is contained in ``{1/lambda : lambda > 0 a root of
+    charpoly(H(theta_0))}``; the gcd over several points shrinks the candidates,
+    usually to none. Each remaining candidate is decided exactly (``p(., eta)`` vanishes
+    identically iff its minimal polynomial divides charpoly(H) in ``Q[theta, lam]``) when
+    the full polynomial is small enough, and reported undecided otherwise.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+        Numeric data (a symbolic family is refused).
+    seed : int
+        Seed of the random integer points.
+    max_points : int
+        Stop after this many points even if candidates remain.
+    entry_range : int
+        Point entries are integers in ``[-entry_range, entry_range]``.
+    points : list of sequences, optional
+        Explicit exact points to use first.
+    decide : bool
+        Try to decide remaining candidates with the full polynomial.
+
+    Returns
+    -------
+    NonsingularityCertificate
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> cert = nonsingularity_certificate(LinearNetwork.whitened((1, 1, 2), [[3], [4]]))
+    >>> cert.exceptional_etas, cert.holds
+    ([], True)
+    >>> nonsingularity_certificate(LinearNetwork.whitened((1, 1), [[3]])).exceptional_etas
+    [1]
+    """
+    from .parsing import to_exact
+
+    net.require_numeric("the non-singularity certificate")
+    rng = random.Random(seed)
+    D = net.num_params
+    todo = [[to_exact(v, where="point") for v in p] for p in (points or [])]
+    used, g = [], None
+    for k in range(max(max_points, len(todo))):
+        if k < len(todo):
+            theta = todo[k]
+        else:
+            theta = [Fraction(rng.randint(-entry_range, entry_range)) for _ in range(D)]
+        cp = _strip_zero_roots(net.hessian_at(theta).charpoly())
+        used.append(theta)
+        g = cp if g is None else g.gcd(cp)
+        if g.degree() == 0:
+            break
+    lam = sympy.Symbol("lam")
+    eta = sympy.Symbol("eta")
+    g_expr = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(g.coeffs())], lam).monic().as_expr()
+    candidates = []
+    if g.degree() > 0:
+        content, factors = g.factor()
+        for f, _ in factors:
+            f_sym = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(f.coeffs())], lam)
+            for root in sympy.Poly(f_sym, lam).real_roots():
+                if not root.is_positive:
+                    continue
+                value = 1 / root
+                eta_poly = sympy.Poly(f_sym.as_expr().subs(lam, 1 / eta) * eta ** f_sym.degree(), eta)
+                confirmed, reason = (None, "not decided (decide=False)")
+                if decide:
+                    confirmed, reason = _decide(net, f)
+                candidates.append(ExceptionalEta(
+                    value=value, minimal_polynomial=eta_poly.monic().as_expr(),
+                    confirmed=confirmed, reason=reason,
+                ))
+    exceptional = [c.value for c in candidates if c.confirmed]
+    return NonsingularityCertificate(
+        widths=net.widths, loss=net.loss, num_params=D, points=used, gcd=g_expr,
+        exceptional_etas=exceptional, candidates=tuple(candidates),
+    )
+
+
+def _decide(net, factor) -> tuple:
+    """Does the irreducible ``factor(lam)`` divide charpoly(H)(theta, lam) identically?"""
+    try:
+        cp = hessian_charpoly(net)
+    except TooLargeError as err:
+        return None, f"full polynomial too large to decide ({err})"
+    ctx = cp.ring.ctx
+    lam = ctx.gens()[-1]
+    f = sum((lam**i * c for i, c in enumerate(factor.coeffs())), ctx.constant(0))
+    common = cp.poly.gcd(f)
+    if not common.is_constant():  # f is irreducible over Q, so f | cp iff gcd is non-trivial
+        return True, "its minimal polynomial divides det(lam I - H(theta)) identically (exact)"
+    return False, "its minimal polynomial does not divide det(lam I - H(theta)) (exact)"

@@ -1,0 +1,471 @@
+"""Linear networks, their data and loss conventions: the one place they live.
+
+A :class:`LinearNetwork` holds widths ``(d_0, ..., d_H)``, exact data ``X``
+(``d_0 x n``) and ``Y`` (``d_H x n``) and the loss normalisation
+(MATH.md 1.1). The loss, gradient and Hessian are written once, as formulas on
+numpy arrays of *any* scalar type: flint polynomials (the exact polynomial
+engine), flint rationals (exact evaluation at a point) or float64 (numerics).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cached_property
+
+import flint
+import numpy as np
+import sympy
+
+from .errors import InvalidInputError, ShapeError, SingularDataError, SymbolicDataError
+from .parsing import to_exact, to_exact_matrix
+from .poly import Ring
+
+LOSSES = {
+    "half": "1/2 ||mu X - Y||_F^2",
+    "sum": "||mu X - Y||_F^2",
+    "mean": "1/n ||mu X - Y||_F^2",
+    "half_mean": "1/(2n) ||mu X - Y||_F^2",
+}
+_LOSS_LATEX = {
+    "half": r"\tfrac12\|\mu(\theta)X-Y\|_F^2",
+    "sum": r"\|\mu(\theta)X-Y\|_F^2",
+    "mean": r"\tfrac1n\|\mu(\theta)X-Y\|_F^2",
+    "half_mean": r"\tfrac1{2n}\|\mu(\theta)X-Y\|_F^2",
+}
+_RESERVED = {"eta", "lam"}
+
+
+# --- the formulas, generic over the scalar type --------------------------------
+
+def product_chain(weights):
+    """Prefix and suffix products of ``weights = [W_1, ..., W_H]``.
+
+    Returns ``(B, A)`` with ``B[l] = W_{l-1} ... W_1`` (``B[0] = I``) and
+    ``A[l] = W_H ... W_{l+1}`` (``A[H-1] = I``), so ``mu = A[l] @ W_l @ B[l]``
+    for every layer ``l`` (0-based).
+    """
+    H = len(weights)
+    d0 = weights[0].shape[1]
+    dH = weights[-1].shape[0]
+    one = weights[0].dtype.type(1) if weights[0].dtype != object else 1
+    B = [_identity(d0, weights[0], one)]
+    for W in weights[:-1]:
+        B.append(W @ B[-1])
+    A = [None] * H
+    A[H - 1] = _identity(dH, weights[0], one)
+    for l in range(H - 2, -1, -1):
+        A[l] = A[l + 1] @ weights[l + 1]
+    return B, A
+
+
+def object_array(rows) -> np.ndarray:
+    """A 2-D object array from nested rows, element by element.
+
+    ``np.array`` would iterate into python-flint polynomials (they are
+    sequences of terms), so entries are placed one at a time.
+    """
+    rows = [list(r) for r in rows]
+    out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            out[i, j] = v
+    return out
+
+
+def _identity(n, like, one):
+    eye = np.zeros((n, n), dtype=like.dtype)
+    for i in range(n):
+        eye[i, i] = one
+    return eye
+
+
+def loss_from_weights(weights, X, Y, scale):
+    """``scale * ||W_H ... W_1 X - Y||_F^2``."""
+    B, A = product_chain(weights)
+    R = A[0] @ weights[0] @ X - Y
+    return scale * (R * R).sum()
+
+
+def gradient_from_weights(weights, Sigma, YXt, scale):
+    """Gradient blocks ``2 c A_l^T (mu Sigma - Y X^T) B_l^T``, one per layer."""
+    B, A = product_chain(weights)
+    P = A[0] @ weights[0] @ Sigma - YXt
+    return [2 * scale * (A[l].T @ P @ B[l].T) for l in range(len(weights))]
+
+
+def hessian_from_weights(weights, Sigma, YXt, scale):
+    """The Hessian of the loss, as a ``D x D`` array (parameters W1 row-major, W2, ...).
+
+    Gauss-Newton block ``(l, m)``: ``2c kron(A_l^T A_m, B_l Sigma B_m^T)``;
+    residual block (``l < m``): entry ``[(a,b), (c,e)] = 2c C[e,a] K[b,c]`` with
+    ``C = W_{m-1} ... W_{l+1}`` and ``K = B_l P^T A_m``, ``P = mu Sigma - Y X^T``.
+    """
+    H = len(weights)
+    B, A = product_chain(weights)
+    P = A[0] @ weights[0] @ Sigma - YXt
+    sizes = [W.size for W in weights]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    D = int(offsets[-1])
+    Hess = np.zeros((D, D), dtype=weights[0].dtype)
+    for l in range(H):
+        for m in range(l, H):
+            block = np.kron(A[l].T @ A[m], B[l] @ Sigma @ B[m].T)
+            if m > l:
+                C = _segment(weights, l + 1, m)
+                K = B[l] @ P.T @ A[m]
+                outer = np.multiply.outer(C.T, K)  # [a, e, b, c]
+                block = block + outer.transpose(0, 2, 3, 1).reshape(block.shape)
+            block = 2 * scale * block
+            Hess[offsets[l]:offsets[l + 1], offsets[m]:offsets[m + 1]] = block
+            if m > l:
+                Hess[offsets[m]:offsets[m + 1], offsets[l]:offsets[l + 1]] = block.T
+    return Hess
+
+
+def _segment(weights, start, stop):
+    """``W_{stop-1} ... W_{start}`` in 0-based layer indices (identity when empty)."""
+    d = weights[start - 1].shape[0]
+    one = 1 if weights[0].dtype == object else weights[0].dtype.type(1)
+    out = _identity(d, weights[0], one)
+    for k in range(start, stop):
+        out = weights[k] @ out
+    return out
+
+
+# --- the network ----------------------------------------------------------------
+
+class LinearNetwork:
+    """A linear network ``theta -> W_H ... W_1`` with exact data and a loss convention.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``(d_0, d_1, ..., d_H)``, each at least 1, ``H >= 1``.
+    X : matrix (``d_0 x n``)
+        Inputs, columns are samples. Entries: ints, Fractions, strings ``"a/b"``,
+        sympy Rationals, floats (converted exactly, with a warning) or sympy
+        polynomials in free symbols (a family of data sets).
+    Y : matrix (``d_H x n``)
+        Targets, same entry types.
+    loss : {"half", "sum", "mean", "half_mean"}
+        ``1/2 ||.||^2`` (default), ``||.||^2``, ``1/n ||.||^2`` or ``1/(2n) ||.||^2``.
+
+    Examples
+    --------
+    >>> net = LinearNetwork(widths=(1, 1, 2), X=[[1]], Y=[[3], [4]])
+    >>> net.num_params
+    3
+    >>> net.param_names
+    ('W1_0_0', 'W2_0_0', 'W2_1_0')
+    >>> net.loss_expr()
+    (W1_0_0*W2_0_0 - 3)**2/2 + (W1_0_0*W2_1_0 - 4)**2/2
+    """
+
+    def __init__(self, widths, X, Y, loss: str = "half"):
+        try:
+            widths = tuple(int(w) for w in widths)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"widths must be integers, got {widths!r}") from None
+        if len(widths) < 2:
+            raise InvalidInputError(f"need at least two widths (d_0, d_1), got {widths}")
+        if min(widths) < 1:
+            raise InvalidInputError(f"every width must be at least 1, got {widths}")
+        if loss not in LOSSES:
+            raise InvalidInputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        X = to_exact_matrix(X, name="X")
+        Y = to_exact_matrix(Y, name="Y")
+        if len(X) != widths[0]:
+            raise ShapeError(f"X has {len(X)} rows but d_0 = {widths[0]}")
+        if len(Y) != widths[-1]:
+            raise ShapeError(f"Y has {len(Y)} rows but d_H = {widths[-1]}")
+        if len(X[0]) != len(Y[0]):
+            raise ShapeError(f"X has {len(X[0])} columns (samples) but Y has {len(Y[0])}")
+        self.widths = widths
+        self.loss = loss
+        self._X = X
+        self._Y = Y
+        symbols = set()
+        for row in X + Y:
+            for v in row:
+                if isinstance(v, sympy.Basic):
+                    symbols |= v.free_symbols
+        clash = {str(s) for s in symbols} & (_RESERVED | set(self.param_names))
+        if clash:
+            raise InvalidInputError(f"data symbols {sorted(clash)} clash with reserved names")
+        self.symbols = tuple(sorted(symbols, key=str))
+        det = self.Sigma.det()
+        if det == 0 or (self.symbols and sympy.expand(det) == 0):
+            raise SingularDataError(
+                f"Sigma = X X^T ({widths[0]}x{widths[0]}) is singular: need rank(X) = d_0 = {widths[0]}"
+                f" (X has {len(X[0])} samples)"
+            )
+
+    @classmethod
+    def whitened(cls, widths, target, loss: str = "half") -> "LinearNetwork":
+        """The whitened network: ``X = I``, ``Y = target`` (so ``Sigma = I``, ``W* = target``).
+
+        Examples
+        --------
+        >>> net = LinearNetwork.whitened(widths=(2, 2, 2), target=[[3, 0], [0, 1]])
+        >>> net.num_params
+        8
+        """
+        widths = tuple(widths)
+        if not widths:
+            raise InvalidInputError("widths is empty")
+        try:
+            d0 = int(widths[0])
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"widths must be integers, got {widths!r}") from None
+        if d0 < 1:
+            raise InvalidInputError(f"every width must be at least 1, got {widths}")
+        eye = [[1 if i == j else 0 for j in range(d0)] for i in range(d0)]
+        target = to_exact_matrix(target, name="target")
+        if target and len(target[0]) != d0:
+            raise ShapeError(f"target has {len(target[0])} columns but d_0 = {d0}")
+        return cls(widths, eye, target, loss=loss)
+
+    # -- basic facts -------------------------------------------------------------
+
+    @property
+    def depth(self) -> int:
+        """``H``, the number of weight matrices."""
+        return len(self.widths) - 1
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return len(self._X[0])
+
+    @cached_property
+    def param_names(self) -> tuple:
+        """``W{l}_{i}_{j}`` for each layer ``l`` (1-based) and entry ``(i, j)`` (0-based), row-major."""
+        return tuple(
+            f"W{l}_{i}_{j}"
+            for l in range(1, len(self.widths))
+            for i in range(self.widths[l])
+            for j in range(self.widths[l - 1])
+        )
+
+    @property
+    def num_params(self) -> int:
+        """``D = sum_l d_l d_{l-1}``."""
+        return len(self.param_names)
+
+    @property
+    def is_family(self) -> bool:
+        """True when the data carries free symbols."""
+        return bool(self.symbols)
+
+    @cached_property
+    def loss_scale(self):
+        """The constant ``c`` in ``L = c ||mu X - Y||^2`` (a Fraction)."""
+        return {"half": Fraction(1, 2), "sum": Fraction(1), "mean": Fraction(1, self.n),
+                "half_mean": Fraction(1, 2 * self.n)}[self.loss]
+
+    @property
+    def loss_description(self) -> str:
+        return LOSSES[self.loss]
+
+    @property
+    def loss_latex(self) -> str:
+        return _LOSS_LATEX[self.loss]
+
+    @cached_property
+    def X(self) -> sympy.Matrix:
+        return sympy.Matrix([[_to_sympy(v) for v in r] for r in self._X])
+
+    @cached_property
+    def Y(self) -> sympy.Matrix:
+        return sympy.Matrix([[_to_sympy(v) for v in r] for r in self._Y])
+
+    @cached_property
+    def Sigma(self) -> sympy.Matrix:
+        """``X X^T``, exact."""
+        return (self.X * self.X.T).applyfunc(sympy.expand)
+
+    def __repr__(self) -> str:
+        return f"LinearNetwork(widths={self.widths}, n={self.n}, loss={self.loss!r}" + (
+            f", symbols={tuple(map(str, self.symbols))})" if self.symbols else ")"
+        )
+
+    def require_numeric(self, what: str) -> None:
+        """Raise :class:`SymbolicDataError` when the data is a symbolic family."""
+        if self.symbols:
+            raise SymbolicDataError(
+                f"{what} needs numeric data, but the data is a family in "
+                f"{', '.join(map(str, self.symbols))}; substitute values first"
+            )
+
+    def substitute(self, values: dict) -> "LinearNetwork":
+        """The member of a family with data symbols replaced by exact numbers."""
+        subs = {sympy.Symbol(str(k)) if not isinstance(k, sympy.Symbol) else k:
+                sympy.Rational(to_exact(v).numerator, to_exact(v).denominator) for k, v in values.items()}
+        return LinearNetwork(self.widths, self.X.subs(subs), self.Y.subs(subs), loss=self.loss)
+
+    # -- the polynomial engine ---------------------------------------------------
+
+    @cached_property
+    def ring(self) -> Ring:
+        """Generators: the parameters, then any data symbols."""
+        return Ring(self.param_names + tuple(map(str, self.symbols)))
+
+    def split(self, theta, dtype=object) -> list:
+        """Split a flat parameter vector into weight arrays ``[W_1, ..., W_H]``."""
+        if len(theta) != self.num_params:
+            raise ShapeError(f"theta has {len(theta)} entries, the network has D = {self.num_params} parameters")
+        weights, k = [], 0
+        for l in range(1, len(self.widths)):
+            rows, cols = self.widths[l], self.widths[l - 1]
+            W = np.empty((rows, cols), dtype=dtype)
+            for idx in range(rows * cols):
+                W[idx // cols, idx % cols] = theta[k + idx]
+            weights.append(W)
+            k += rows * cols
+        return weights
+
+    def _data_arrays(self, convert):
+        Sigma = object_array([[convert(v) for v in row] for row in self.Sigma.tolist()])
+        YXt = object_array([[convert(v) for v in row] for row in (self.Y * self.X.T).tolist()])
+        return Sigma, YXt
+
+    @cached_property
+    def _poly_data(self):
+        ring = self.ring
+
+        def convert(v):
+            v = sympy.expand(v)
+            if v.is_Rational:
+                return ring.ctx.constant(flint.fmpq(int(v.p), int(v.q)))
+            return ring.from_sympy(v)
+
+        Sigma, YXt = self._data_arrays(convert)
+        X = object_array([[convert(v) for v in row] for row in self.X.tolist()])
+        Y = object_array([[convert(v) for v in row] for row in self.Y.tolist()])
+        return Sigma, YXt, X, Y
+
+    @cached_property
+    def _poly_weights(self):
+        gens = self.ring.gens[: self.num_params]
+        return self.split(gens)
+
+    @cached_property
+    def loss_poly(self):
+        """The loss as a flint ``fmpq_mpoly`` in :attr:`ring`."""
+        _, _, X, Y = self._poly_data
+        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        return loss_from_weights(self._poly_weights, X, Y, scale)
+
+    @cached_property
+    def gradient_polys(self) -> tuple:
+        """The gradient as flint polynomials, in parameter order."""
+        Sigma, YXt, _, _ = self._poly_data
+        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        blocks = gradient_from_weights(self._poly_weights, Sigma, YXt, scale)
+        zero = self.ring.ctx.constant(0)
+        return tuple(zero + g for b in blocks for g in b.flat)
+
+    @cached_property
+    def hessian_polys(self) -> tuple:
+        """The Hessian as a tuple of rows of flint polynomials."""
+        Sigma, YXt, _, _ = self._poly_data
+        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        Hess = hessian_from_weights(self._poly_weights, Sigma, YXt, scale)
+        zero = self.ring.ctx.constant(0)
+        return tuple(tuple(zero + h for h in row) for row in Hess)
+
+    def loss_expr(self) -> sympy.Expr:
+        """The loss as a sympy expression in the parameter symbols (factored form)."""
+        syms = self.split([sympy.Symbol(n) for n in self.param_names])
+        mu = sympy.Matrix(syms[0].tolist())
+        for W in syms[1:]:
+            mu = sympy.Matrix(W.tolist()) * mu
+        R = mu * self.X - self.Y
+        c = sympy.Rational(self.loss_scale.numerator, self.loss_scale.denominator)
+        return c * sum((r**2 for r in R), sympy.Integer(0))
+
+    def gradient_exprs(self) -> list:
+        """The gradient as a list of expanded sympy expressions, in parameter order."""
+        return [self.ring.to_sympy(g) for g in self.gradient_polys]
+
+    def hessian_matrix(self) -> sympy.Matrix:
+        """The Hessian as a sympy Matrix of expanded polynomials."""
+        return sympy.Matrix([[self.ring.to_sympy(h) for h in row] for row in self.hessian_polys])
+
+    @property
+    def parameter_symbols(self) -> tuple:
+        return self.ring.symbols[: self.num_params]
+
+    # -- exact evaluation at a point -----------------------------------------------
+
+    @cached_property
+    def _fmpq_data(self):
+        self.require_numeric("exact evaluation at a point")
+
+        def convert(v):
+            return flint.fmpq(int(v.p), int(v.q))
+
+        return self._data_arrays(convert)
+
+    def _fmpq_point(self, theta):
+        values = [to_exact(t, where="theta") for t in theta]
+        if len(values) != self.num_params:
+            raise ShapeError(f"theta has {len(values)} entries, the network has D = {self.num_params} parameters")
+        for v in values:
+            if not isinstance(v, Fraction):
+                raise InvalidInputError("theta must be exact numbers, not symbols")
+        return self.split([flint.fmpq(v.numerator, v.denominator) for v in values])
+
+    def hessian_at(self, theta) -> "flint.fmpq_mat":
+        """The exact Hessian at a rational point, as a python-flint ``fmpq_mat``.
+
+        Examples
+        --------
+        >>> net = LinearNetwork.whitened(widths=(1, 1, 1), target=[[2]])
+        >>> print(net.hessian_at([1, 3]))
+        [9, 4]
+        [4, 1]
+        """
+        Sigma, YXt = self._fmpq_data
+        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        Hess = hessian_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
+        return flint.fmpq_mat(Hess.tolist())
+
+    def gradient_at(self, theta) -> list:
+        """The exact gradient at a rational point, as a list of Fractions."""
+        Sigma, YXt = self._fmpq_data
+        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        blocks = gradient_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
+        return [Fraction(int(g.p), int(g.q)) for b in blocks for g in b.flat]
+
+    # -- the GD map (see gdmap.py) -------------------------------------------------
+
+    def gd_jacobian_det(self, *, force: bool = False):
+        """``det(I - eta H)`` as an :class:`~symstab.poly.ExactPolynomial` (MATH.md A1)."""
+        from .gdmap import gd_jacobian_det
+
+        return gd_jacobian_det(self, force=force)
+
+    def stability_det(self, *, force: bool = False):
+        """``det(2I - eta H)``: zero exactly when DG has eigenvalue -1 (eta = 2/lambda)."""
+        from .gdmap import stability_det
+
+        return stability_det(self, force=force)
+
+    def hessian_charpoly(self, *, force: bool = False):
+        """``det(lam I - H)`` in ``(theta, lam)``."""
+        from .gdmap import hessian_charpoly
+
+        return hessian_charpoly(self, force=force)
+
+    def nonsingularity_certificate(self, seed: int = 0, **kwargs):
+        """Certificate for result A1; see :func:`symstab.gdmap.nonsingularity_certificate`."""
+        from .gdmap import nonsingularity_certificate
+
+        return nonsingularity_certificate(self, seed=seed, **kwargs)
+
+
+def _to_sympy(v):
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    return v

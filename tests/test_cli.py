@@ -1,0 +1,73 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from symstab.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert "symstab 0.1.0" in capsys.readouterr().out
+
+
+def test_det_json_keys(capsys):
+    code, out, _ = run(capsys, "det", "--widths", "2,1,2", "--X", "1,0;0,1", "--Y", "1,2;3,4", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"widths", "num_params", "degree", "nterms", "polynomial", "latex"} <= set(data)
+    assert data["widths"] == [2, 1, 2] and data["num_params"] == 4
+    assert "eta" in data["polynomial"] and "srepr" not in data["polynomial"] and "Symbol(" not in data["polynomial"]
+    assert data["polynomial"].count("+") + data["polynomial"].count("-") >= data["nterms"] - 1
+
+
+@pytest.mark.parametrize("which,var", [("jacobian", "eta"), ("stability", "eta"), ("charpoly", "lam")])
+def test_det_which(capsys, which, var):
+    code, out, _ = run(capsys, "det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--which", which, "--json")
+    data = json.loads(out)
+    assert code == 0 and var in data["polynomial"]
+
+
+def test_det_text_latex_and_factor(capsys):
+    code, out, _ = run(capsys, "det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--factor")
+    assert code == 0 and "factorization: (W1_0_0**2*eta - 1)" in out
+    code, out, _ = run(capsys, "det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--latex")
+    assert code == 0 and r"W^{(1)}_{00}" in out
+
+
+def test_certify(capsys):
+    code, out, _ = run(capsys, "certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["holds"] and data["exceptional_etas"] == []
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["det", "--widths", "2,1,2", "--X", "1,0;0,1", "--Y", "1,2;3"], "unequal length"),
+    (["det", "--widths", "2,1,2", "--X", "1,0;0,0", "--Y", "1,2;3,4"], "singular"),
+    (["det", "--widths", "2,0,2", "--whitened", "--target", "1,0;0,1"], "at least 1"),
+    (["det", "--widths", "2,1,2", "--X", "1,0;0,1", "--Y", "1,x;3,4"], "not an exact number"),
+    (["det", "--widths", "2,1,2", "--X", "1,0;0,1", "--Y", "1,2;3,4;5,6"], "Y has 3 rows"),
+    (["det", "--widths", "2,2,2,2", "--whitened", "--target", "1,0;0,1"], "pass force=True"),
+    (["det", "--widths", "2,2", "--whitened"], "needs --target"),
+    (["det", "--widths", "2,2"], "give --X and --Y"),
+    (["det", "--widths", "1,1", "--X", "nan", "--Y", "1"], "not an exact number"),
+])
+def test_bad_input_is_one_line_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("symstab: error:") and message in err
+
+
+def test_console_script_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "symstab.cli", "det", "--widths", "1,0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -1,0 +1,200 @@
+"""det(I - eta H), det(2I - eta H), charpoly(H) and the A1 certificate.
+
+References are independent: the Hessian from sympy's differentiation of the
+loss expression, evaluated at the point and its determinant taken by sympy.
+"""
+
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symstab import LinearNetwork
+from symstab.errors import SymbolicDataError, TooLargeError
+from symstab.gdmap import estimate_cost, nonsingularity_certificate
+
+NETS = {
+    "112": LinearNetwork.whitened((1, 1, 2), [[3], [4]]),
+    "212": LinearNetwork((2, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]]),
+    "121": LinearNetwork((1, 2, 1), [[1, 2]], [["1/2", -1]], loss="sum"),
+    "1111": LinearNetwork((1, 1, 1, 1), [[2, 1]], [[1, 3]], loss="mean"),
+    "221": LinearNetwork((2, 2, 1), [[1, 0, 1], [0, 1, 1]], [[1, -2, 0]], loss="half_mean"),
+}
+_REFERENCE = {}
+
+
+def reference_hessian(net):
+    if net not in _REFERENCE:
+        _REFERENCE[net] = sympy.hessian(net.loss_expr(), net.parameter_symbols)
+    return _REFERENCE[net]
+
+
+rationals = st.fractions(min_value=-4, max_value=4, max_denominator=5)
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+@given(data=st.data())
+def test_determinants_equal_exact_determinant_at_random_points(name, data):
+    net = NETS[name]
+    theta = data.draw(st.lists(rationals, min_size=net.num_params, max_size=net.num_params))
+    eta = data.draw(rationals)
+    subs = {s: sympy.Rational(t.numerator, t.denominator) for s, t in zip(net.parameter_symbols, theta)}
+    Hp = reference_hessian(net).subs(subs)
+    e = sympy.Rational(eta.numerator, eta.denominator)
+    I = sympy.eye(net.num_params)
+    assert net.gd_jacobian_det().evaluate(theta, eta) == Fraction(str((I - e * Hp).det()))
+    assert net.stability_det().evaluate(theta, eta) == Fraction(str((2 * I - e * Hp).det()))
+    assert net.hessian_charpoly().evaluate(theta, lam=eta) == Fraction(str((e * I - Hp).det()))
+
+
+def test_result_object():
+    p = NETS["112"].gd_jacobian_det()
+    assert p.kind == "jacobian" and p.variable == "eta"
+    assert p.nterms == len(sympy.Add.make_args(p.as_expr()))
+    assert p.degree == sympy.Poly(p.as_expr()).total_degree()
+    assert p.degrees["eta"] == 3
+    assert sympy.expand(p.factor().as_expr() - p.as_expr()) == 0
+    assert r"W^{(1)}_{00}" in p.latex() and r"\eta" in p.latex()
+    assert NETS["112"].hessian_charpoly().variable == "lam"
+
+
+def test_jacobian_det_at_eta_zero_is_one():
+    p = NETS["212"].gd_jacobian_det()
+    eta = sympy.Symbol("eta")
+    assert p.as_expr().subs(eta, 0) == 1
+
+
+def test_half_loss_on_the_hyperbola():
+    """L = 1/2 (1 - xy)^2: on xy = 1, det(I - eta H) = 1 - eta(x^2 + y^2), det(2I - eta H) = 2(2 - eta(x^2+y^2))."""
+    net = LinearNetwork.whitened((1, 1, 1), [[1]])
+    x, y = net.parameter_symbols
+    eta = sympy.Symbol("eta")
+    on_curve = {y: 1 / x}
+    p = net.gd_jacobian_det().as_expr().subs(on_curve)
+    q = net.stability_det().as_expr().subs(on_curve)
+    assert sympy.simplify(p - (1 - eta * (x**2 + 1 / x**2))) == 0
+    assert sympy.simplify(q - 2 * (2 - eta * (x**2 + 1 / x**2))) == 0
+
+
+@pytest.mark.parametrize("widths,X,Y", [
+    ((1, 2, 2, 1), [[1]], [[3]]),
+    ((2, 1, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]]),
+    ((1, 1, 1, 1, 1), [[2]], [[5]]),
+])
+def test_depth_at_least_three_origin_fact(widths, X, Y):
+    """MATH.md A1: for H >= 3, Hess L(0) = 0, so p(0, eta) = 1."""
+    net = LinearNetwork(widths, X, Y)
+    zero = [0] * net.num_params
+    assert all(net.hessian_at(zero)[i, j] == 0 for i in range(net.num_params) for j in range(net.num_params))
+    p = net.gd_jacobian_det().as_expr()
+    assert p.subs({s: 0 for s in net.parameter_symbols}) == 1
+
+
+@pytest.mark.parametrize("widths,X,Y,loss", [
+    ((2, 2, 2), [[1, 0], [0, 1]], [[3, 0], [0, 1]], "half"),
+    ((2, 3, 2), [[1, 2, 0], [0, 1, 1]], [[1, 0, 2], [3, 4, -1]], "half"),
+    ((1, 2, 2), [[1, 2]], [[1, 1], [0, 3]], "sum"),
+    ((2, 1, 3), [[1, 0], [1, 1]], [[1, 2], [0, 1], [2, 2]], "mean"),
+])
+def test_depth_two_origin_fact(widths, X, Y, loss):
+    """MATH.md A1: for H = 2, p(0, eta) = prod_i (1 - eta^2 s_i^2)^{d_1} with s_i the singular
+    values of 2c Y X^T (c the loss constant; 2c = 1 for the default loss), i.e.
+    det(I - eta^2 M M^T)^{d_1}, M = 2c Y X^T, as an exact identity in eta."""
+    net = LinearNetwork(widths, X, Y, loss=loss)
+    eta = sympy.Symbol("eta")
+    c = sympy.Rational(net.loss_scale.numerator, net.loss_scale.denominator)
+    M = 2 * c * net.Y * net.X.T
+    expected = (sympy.eye(M.rows) - eta**2 * M * M.T).det() ** widths[1]
+    zero = {s: 0 for s in net.parameter_symbols}
+    if net.num_params <= 8:
+        p0 = net.gd_jacobian_det().as_expr().subs(zero)
+    else:  # D = 12 is beyond the full polynomial's budget: H(0) is exact, so take det(I - eta H(0))
+        H0 = sympy.Matrix(net.num_params, net.num_params,
+                          lambda i, j: sympy.Rational(str(net.hessian_at([0] * net.num_params)[i, j])))
+        p0 = (sympy.eye(net.num_params) - eta * H0).det()
+    assert sympy.expand(p0 - expected) == 0
+
+
+def test_certificate_depth_two_origin_is_exceptional_then_cleared():
+    """At theta = 0 the depth-2 Hessian has eigenvalues +-s_i; another point clears them."""
+    net = LinearNetwork.whitened((2, 2, 2), [[3, 0], [0, 1]])
+    cert = nonsingularity_certificate(net, points=[[0] * 8], seed=0)
+    assert len(cert.points) >= 2 and cert.points[0] == [0] * 8
+    assert cert.exceptional_etas == [] and cert.holds and cert.exceptional_set_is_empty
+    one_point = nonsingularity_certificate(net, points=[[0] * 8], max_points=1)
+    assert sorted(c.value for c in one_point.candidates) == [sympy.Rational(1, 3), 1]
+
+
+def test_certificate_confirms_a_truly_exceptional_step():
+    """Depth 1: H = 2c Sigma (x) I is constant, so eta = 1/lambda(Sigma) is exceptional."""
+    net = LinearNetwork((2, 1), [[1, 0], [0, 2]], [[1, 1]])
+    cert = nonsingularity_certificate(net)
+    assert sorted(cert.exceptional_etas) == [sympy.Rational(1, 4), 1]
+    assert all(c.confirmed for c in cert.candidates)
+    d = cert.to_dict()
+    assert d["exceptional_etas"] == ["1/4", "1"] or sorted(d["exceptional_etas"]) == ["1", "1/4"]
+
+
+def test_certificate_irrational_exceptional_steps():
+    net = LinearNetwork((2, 1), [[1, 1], [0, 1]], [[1, 1]])  # Sigma = [[2,1],[1,1]]
+    cert = nonsingularity_certificate(net)
+    values = sorted(cert.exceptional_etas, key=lambda v: float(v))
+    lam = sympy.Symbol("lam")
+    assert len(values) == 2 and all(c.confirmed for c in cert.candidates)
+    for v in values:  # eta = 1/lambda with lambda an eigenvalue of Sigma: lambda^2 - 3 lambda + 1 = 0
+        assert sympy.simplify((1 / v) ** 2 - 3 / v + 1) == 0
+    assert "lam**2 - 3*lam + 1" == str(cert.gcd)
+
+
+def test_certificate_scales_to_large_architectures():
+    target = [[1, 2, 3, 4], [0, 1, 0, 1], [2, 0, 1, 1], [1, 1, 1, 0]]
+    cert = LinearNetwork.whitened((4, 8, 8, 4), target).nonsingularity_certificate(seed=0)
+    assert cert.num_params == 128 and cert.exceptional_etas == [] and cert.holds
+    assert "non-singular for every eta > 0" in str(cert)
+    assert cert.to_dict()["evidence"] == "exact"
+
+
+def test_certificate_is_reproducible():
+    net = NETS["212"]
+    assert nonsingularity_certificate(net, seed=5).points == nonsingularity_certificate(net, seed=5).points
+
+
+def test_symbolic_family_polynomial_and_refusals():
+    y = sympy.Symbol("y")
+    net = LinearNetwork.whitened((1, 1, 1), [[y]])
+    p = net.gd_jacobian_det()
+    a, b = net.parameter_symbols
+    eta = sympy.Symbol("eta")
+    H = sympy.Matrix([[b**2, 2 * a * b - y], [2 * a * b - y, a**2]])
+    assert sympy.expand(p.as_expr() - (sympy.eye(2) - eta * H).det()) == 0
+    with pytest.raises(SymbolicDataError, match="data="):
+        p.evaluate([1, 2], 3)
+    assert p.evaluate([1, 2], 3, data={"y": 1}) == Fraction(str((sympy.eye(2) - 3 * H).subs({a: 1, b: 2, y: 1}).det()))
+    with pytest.raises(SymbolicDataError):
+        nonsingularity_certificate(net)
+
+
+def test_too_large_is_refused_with_an_estimate():
+    net = LinearNetwork.whitened((2, 2, 2, 2), [[1, 0], [0, 1]])
+    with pytest.raises(TooLargeError, match=r"estimated at ~.* s and up to .* terms; pass force=True"):
+        net.gd_jacobian_det()
+    assert estimate_cost(net)["num_params"] == 12
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed: LaTeX compile check skipped")
+def test_latex_compiles(tmp_path):
+    net = NETS["112"]
+    body = "\n\n".join([
+        "$" + net.gd_jacobian_det().latex() + "$",
+        "$" + net.gd_jacobian_det().factor().latex() + "$",
+        net.nonsingularity_certificate().latex(),
+    ])
+    doc = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + body + "\n\\end{document}\n"
+    (tmp_path / "a.tex").write_text(doc)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "a.tex"],
+                         cwd=tmp_path, capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
