@@ -36,8 +36,8 @@ def estimate_cost(net) -> dict:
 
     Returns the bound ``terms_bound`` on the number of terms of ``c_D`` (monomials of
     the right total degree in ``D`` parameters), and a time estimate ``seconds``
-    extrapolated from measured runs (same machine class: (2,2,2) 0.1 s,
-    (1,2,2,1) 0.6 s). Both are estimates, not guarantees.
+    extrapolated from measured runs on a 2-core machine ((2,2,2) 0.2 s, (2,2,3) 18 s).
+    Both are estimates, not guarantees.
 
     Examples
     --------
@@ -52,9 +52,14 @@ def estimate_cost(net) -> dict:
     # degree of c_D in theta; the number of monomials of degree <= that in D variables
     degree = D * entry_degree
     terms_bound = math.comb(D + degree, D) if degree else 1
-    # Empirical model: log10(seconds) ~ a * D * (H - 1) - b, fitted on measured runs.
-    work = D * max(H - 1, 0) + len(net.symbols) * D
-    seconds = 10 ** (0.2 * work - 2.6) if work else 1e-4
+    # Empirical model fitted on measured runs of charpoly_coefficients (benchmarks/README.md):
+    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s; depth 3 costs ~3.5x more.
+    if H <= 1:
+        seconds = 1e-3
+    else:
+        slope = 0.6 if D <= 8 else 0.95
+        log_seconds = -0.7 + slope * (D - 8) + 0.55 * (H - 2) + 0.5 * len(net.symbols)
+        seconds = 10 ** log_seconds
     return {"num_params": D, "degree_bound": degree + D, "terms_bound": terms_bound, "seconds": seconds}
 
 
