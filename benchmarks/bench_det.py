@@ -90,7 +90,7 @@ def main():
         rows.append((str(widths) + " W*=diag(3,1)", "-", float("nan"), t_ours, p.nterms))
 
     if not args.quick:
-        for widths, target in [((2, 2, 3), [[1, 2], [3, 4], [5, 6]]), ((1, 2, 2, 2), [[1], [2]])]:
+        for widths, target in [((1, 3, 2), [[1], [2]]), ((2, 2, 3), [[1, 2], [3, 4], [5, 6]])]:
             net = fresh(widths, target)
             t0 = time.perf_counter()
             coeffs = charpoly_coefficients(net, force=True)

@@ -44,11 +44,26 @@ def network_from_args(args):
     return LinearNetwork(widths, parse_matrix(args.X), parse_matrix(args.Y), loss=args.loss)
 
 
+def _progress_bar(label: str):
+    """A one-line progress bar on stderr, shown only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
 def _cmd_det(args) -> int:
     net = network_from_args(args)
     which = {"jacobian": net.gd_jacobian_det, "stability": net.stability_det,
              "charpoly": net.hessian_charpoly}[args.which]
-    poly = which(force=args.force)
+    poly = which(force=args.force, progress=None if args.quiet else _progress_bar("Berkowitz"))
     title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
     factorization = poly.factor() if args.factor else None
     if args.json:
@@ -109,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--latex", action="store_true", help="print LaTeX only")
     det.add_argument("--json", action="store_true", help="print a JSON object")
     det.add_argument("--force", action="store_true", help="compute even when estimated too large")
+    det.add_argument("--quiet", action="store_true", help="no progress bar")
     det.set_defaults(handler=_cmd_det)
 
     cert = sub.add_parser("certify", help="result A1: the GD map is non-singular outside a finite set E")

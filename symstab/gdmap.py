@@ -53,12 +53,16 @@ def estimate_cost(net) -> dict:
     degree = D * entry_degree
     terms_bound = math.comb(D + degree, D) if degree else 1
     # Empirical model fitted on measured runs of charpoly_coefficients (benchmarks/README.md):
-    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s; depth 3 costs ~3.5x more.
+    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s;
+    # deeper: (2,1,2,1,2) D=8 9.7 s, (1,2,2,2) D=10 > 600 s.
     if H <= 1:
         seconds = 1e-3
+    elif _is_scalar_net(net):
+        # structured path: (1,2,2,1) 0.02 s, (1,3,3,1) 95 s, (1,2,2,2,1) 149 s
+        seconds = 10 ** (-1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols))
     else:
-        slope = 0.6 if D <= 8 else 0.95
-        log_seconds = -0.7 + slope * (D - 8) + 0.55 * (H - 2) + 0.5 * len(net.symbols)
+        slope = 0.6 if D <= 8 else 1.1
+        log_seconds = -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
         seconds = 10 ** log_seconds
     return {"num_params": D, "degree_bound": degree + D, "terms_bound": terms_bound, "seconds": seconds}
 
@@ -76,16 +80,31 @@ def _guard(net, force: bool, what: str) -> None:
         )
 
 
-def charpoly_coefficients(net, *, force: bool = False) -> tuple:
+def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
     """``(c_0, ..., c_D)`` with ``det(lam I - H(theta)) = sum_k c_k lam^(D-k)``, in ``net.ring``.
 
-    Cached on the network. Denominators are cleared first (``H = H_Z / d``) so that
-    Berkowitz runs over ``fmpz_mpoly``; then ``c_k = c_k(H_Z) / d^k``.
+    Cached on the network. Scalar networks (``d_0 = d_H = 1``, depth >= 2) take the
+    structured path :func:`_scalar_net_coefficients`; every other network runs
+    Berkowitz over ``fmpz_mpoly`` after clearing denominators (``H = H_Z / d``,
+    then ``c_k = c_k(H_Z) / d^k``).
     """
     cached = net.__dict__.get("_charpoly_coefficients")
     if cached is not None:
         return cached
     _guard(net, force, "the characteristic polynomial of the Hessian")
+    if _is_scalar_net(net):
+        result = _scalar_net_coefficients(net, progress)
+    else:
+        result = _berkowitz_coefficients(net, progress)
+    net.__dict__["_charpoly_coefficients"] = result
+    return result
+
+
+def _is_scalar_net(net) -> bool:
+    return net.widths[0] == 1 and net.widths[-1] == 1 and net.depth >= 2
+
+
+def _berkowitz_coefficients(net, progress) -> tuple:
     ring = net.ring
     rows = net.hessian_polys
     denominator = 1
@@ -98,21 +117,64 @@ def charpoly_coefficients(net, *, force: bool = False) -> tuple:
         [zctx.from_dict({e: int(c.p) * (denominator // int(c.q)) for e, c in h.to_dict().items()}) for h in row]
         for row in rows
     ]
-    coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1))
+    coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
     coeffs = []
     for k, c in enumerate(coeffs_z):
         scale = flint.fmpq(1, denominator**k)
         coeffs.append(ring.ctx.from_dict({e: flint.fmpq(int(v)) * scale for e, v in c.to_dict().items()}))
-    result = tuple(coeffs)
-    net.__dict__["_charpoly_coefficients"] = result
-    return result
+    return tuple(coeffs)
 
 
-def _assemble(net, variable: str, weight, *, force: bool, kind: str) -> ExactPolynomial:
+def _scalar_net_coefficients(net, progress) -> tuple:
+    """Charpoly coefficients for ``d_0 = d_H = 1`` from the structure of the Hessian.
+
+    With scalar input and output, ``mu`` is a polynomial, ``Sigma = s`` and ``Y X^T = w``,
+    so ``H = a g g^T + b K`` with ``g = grad mu``, ``K = Hess mu`` (entries of degree
+    ``H - 2``, much smaller than those of H), ``a = 2cs`` and ``b = 2c(s mu - w)``.
+    By the matrix determinant lemma and ``adj(lam I - M) = sum_j lam^(D-1-j) sum_{i<=j} c_i(M) M^(j-i)``,
+
+        c_k(H) = b^k c_k(K) - a b^(k-1) sum_{i<k} c_i(K) g^T K^(k-1-i) g.
+
+    Only Berkowitz on K and the walks ``g^T K^t g`` are needed; the tests check the
+    result against Berkowitz on H.
+    """
+    from .network import gradient_from_weights, hessian_from_weights, object_array, product_chain
+
+    ctx = net.ring.ctx
+    zero, one = ctx.constant(0), ctx.constant(1)
+    weights = net._poly_weights
+    Sigma, YXt, _, _ = net._poly_data
+    # With Sigma = 0, Y X^T = -1 and c = 1/2 the loss formulas give grad mu and Hess mu.
+    unit = (object_array([[zero]]), object_array([[-one]]), flint.fmpq(1, 2))
+    K = [[zero + k for k in row] for row in hessian_from_weights(weights, *unit)]
+    g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
+    B, A = product_chain(weights)
+    mu = zero + (A[0] @ weights[0] @ B[0])[0, 0]
+    c = flint.fmpq(net.loss_scale.numerator, net.loss_scale.denominator)
+    s, w = zero + Sigma[0, 0], zero + YXt[0, 0]
+    a = 2 * c * s
+    b = 2 * c * (s * mu - w)
+    D = len(g)
+    cK = berkowitz(K, zero, one)
+    walks, v = [], g
+    for t in range(D):
+        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
+        if t < D - 1:
+            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+    coeffs, b_power = [one], one
+    for k in range(1, D + 1):
+        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
+        coeffs.append(b_power * (b * cK[k] - a * correction))
+        b_power *= b
+        if progress is not None:
+            progress(k, D)
+    return tuple(coeffs)
+
+
+def _assemble(net, variable: str, weight, *, force: bool, kind: str, progress=None) -> ExactPolynomial:
     """``sum_k weight(k) * c_k * v^k`` in the ring extended by ``variable``."""
-    coeffs = charpoly_coefficients(net, force=force)
+    coeffs = charpoly_coefficients(net, force=force, progress=progress)
     ring = net.ring.extend(variable)
-    nvars = len(ring.names)
     terms = {}
     for k, c in enumerate(coeffs):
         w = weight(k)
@@ -122,11 +184,10 @@ def _assemble(net, variable: str, weight, *, force: bool, kind: str) -> ExactPol
         for exps, v in c.to_dict().items():
             terms[exps + (power,)] = v * w
     poly = ring.ctx.from_dict(terms) if terms else ring.ctx.constant(0)
-    assert len(ring.names) == nvars
     return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=net.num_params)
 
 
-def gd_jacobian_det(net, *, force: bool = False) -> ExactPolynomial:
+def gd_jacobian_det(net, *, force: bool = False, progress=None) -> ExactPolynomial:
     """``p(theta, eta) = det(I - eta H(theta))``, the Jacobian determinant of the GD map.
 
     Examples
@@ -136,10 +197,10 @@ def gd_jacobian_det(net, *, force: bool = False) -> ExactPolynomial:
     >>> p.as_expr()
     1 - eta
     """
-    return _assemble(net, "eta", lambda k: 1, force=force, kind="jacobian")
+    return _assemble(net, "eta", lambda k: 1, force=force, kind="jacobian", progress=progress)
 
 
-def stability_det(net, *, force: bool = False) -> ExactPolynomial:
+def stability_det(net, *, force: bool = False, progress=None) -> ExactPolynomial:
     """``det(2I - eta H(theta))``; it vanishes where DG has the eigenvalue -1.
 
     Examples
@@ -149,10 +210,10 @@ def stability_det(net, *, force: bool = False) -> ExactPolynomial:
     2 - eta
     """
     D = net.num_params
-    return _assemble(net, "eta", lambda k: 2 ** (D - k), force=force, kind="stability")
+    return _assemble(net, "eta", lambda k: 2 ** (D - k), force=force, kind="stability", progress=progress)
 
 
-def hessian_charpoly(net, *, force: bool = False) -> ExactPolynomial:
+def hessian_charpoly(net, *, force: bool = False, progress=None) -> ExactPolynomial:
     """``det(lam I - H(theta))`` as a polynomial in ``(theta, lam)``.
 
     Examples
@@ -161,7 +222,7 @@ def hessian_charpoly(net, *, force: bool = False) -> ExactPolynomial:
     >>> hessian_charpoly(LinearNetwork.whitened((1, 1), [[3]])).as_expr()
     lam - 1
     """
-    return _assemble(net, "lam", lambda k: 1, force=force, kind="charpoly")
+    return _assemble(net, "lam", lambda k: 1, force=force, kind="charpoly", progress=progress)
 
 
 # --- result A1 ---------------------------------------------------------------------

@@ -440,23 +440,23 @@ class LinearNetwork:
 
     # -- the GD map (see gdmap.py) -------------------------------------------------
 
-    def gd_jacobian_det(self, *, force: bool = False):
+    def gd_jacobian_det(self, *, force: bool = False, progress=None):
         """``det(I - eta H)`` as an :class:`~symstab.poly.ExactPolynomial` (MATH.md A1)."""
         from .gdmap import gd_jacobian_det
 
-        return gd_jacobian_det(self, force=force)
+        return gd_jacobian_det(self, force=force, progress=progress)
 
-    def stability_det(self, *, force: bool = False):
+    def stability_det(self, *, force: bool = False, progress=None):
         """``det(2I - eta H)``: zero exactly when DG has eigenvalue -1 (eta = 2/lambda)."""
         from .gdmap import stability_det
 
-        return stability_det(self, force=force)
+        return stability_det(self, force=force, progress=progress)
 
-    def hessian_charpoly(self, *, force: bool = False):
+    def hessian_charpoly(self, *, force: bool = False, progress=None):
         """``det(lam I - H)`` in ``(theta, lam)``."""
         from .gdmap import hessian_charpoly
 
-        return hessian_charpoly(self, force=force)
+        return hessian_charpoly(self, force=force, progress=progress)
 
     def nonsingularity_certificate(self, seed: int = 0, **kwargs):
         """Certificate for result A1; see :func:`symstab.gdmap.nonsingularity_certificate`."""

@@ -121,7 +121,7 @@ class Ring:
         return sympy.latex(expr, symbol_names=self.latex_names())
 
 
-def berkowitz(matrix, zero, one) -> list:
+def berkowitz(matrix, zero, one, progress=None) -> list:
     """Characteristic-polynomial coefficients by Berkowitz's division-free algorithm.
 
     Returns ``[c_0, ..., c_n]`` with ``det(lam I - A) = sum_k c_k lam^(n-k)``,
@@ -136,6 +136,9 @@ def berkowitz(matrix, zero, one) -> list:
         Square matrix over a commutative ring.
     zero, one : ring elements
         The ring's 0 and 1.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each bordering step; the
+        last steps dominate the cost.
 
     Returns
     -------
@@ -178,6 +181,8 @@ def berkowitz(matrix, zero, one) -> list:
                 acc += toeplitz[i - j] * coeffs[j]
             new_coeffs.append(acc)
         coeffs = new_coeffs
+        if progress is not None:
+            progress(r + 1, n)
     return coeffs
 
 

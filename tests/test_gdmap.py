@@ -191,10 +191,30 @@ def test_latex_compiles(tmp_path):
     body = "\n\n".join([
         "$" + net.gd_jacobian_det().latex() + "$",
         "$" + net.gd_jacobian_det().factor().latex() + "$",
+        "$" + net.stability_det().latex() + "$",
+        "$" + net.hessian_charpoly().factor().latex() + "$",
         net.nonsingularity_certificate().latex(),
+        LinearNetwork((2, 1), [[1, 1], [0, 1]], [[1, 1]]).nonsingularity_certificate().latex(),
     ])
     doc = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + body + "\n\\end{document}\n"
     (tmp_path / "a.tex").write_text(doc)
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "a.tex"],
                          cwd=tmp_path, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize("widths,X,Y,loss", [
+    ((1, 2, 2, 1), [[1]], [[3]], "half"),
+    ((1, 2, 1), [[1, 2]], [[3, -1]], "mean"),
+    ((1, 3, 1), [[2]], [[5]], "sum"),
+    ((1, 1, 1, 1), [[2, 1]], [["1/2", 3]], "half_mean"),
+    ((1, 2, 1, 2, 1), [[1]], [[2]], "half"),
+    ((1, 1, 1, 1), [[1]], [[sympy.Symbol("y")]], "half"),
+])
+def test_scalar_network_fast_path_matches_berkowitz(widths, X, Y, loss):
+    """The structured path for d_0 = d_H = 1 equals Berkowitz on the full Hessian."""
+    from symstab.gdmap import _berkowitz_coefficients, _is_scalar_net, charpoly_coefficients
+
+    net = LinearNetwork(widths, X, Y, loss=loss)
+    assert _is_scalar_net(net)
+    assert charpoly_coefficients(net) == _berkowitz_coefficients(net, None)

@@ -1,0 +1,47 @@
+"""Benchmark of symstab.sgd.mean_square_threshold (issue 5 targets: <= 5 s each).
+
+Exact eta* for n = 12 rational Hessians of size d <= 6 (rank 2 each, so H has full
+range), and float eta* for n = 100, d = 20.  Run: ``python benchmarks/bench_sgd.py``.
+"""
+
+import random
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from symstab import sgd
+
+
+def rational_psd(rng, d, rank):
+    vs = [[Fraction(rng.randint(-3, 3), rng.randint(1, 3)) for _ in range(d)] for _ in range(rank)]
+    return [[sum(v[i] * v[j] for v in vs) for j in range(d)] for i in range(d)]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def main():
+    rng = random.Random(0)
+    rows = []
+    for d in (2, 4, 6):
+        hs = [rational_psd(rng, d, 2) for _ in range(12)]
+        for sampling in sgd.SAMPLINGS:
+            value, seconds = timed(lambda: sgd.mean_square_threshold(hs, batch=4, sampling=sampling))
+            rows.append(("exact", 12, d, sampling, float(value), seconds))
+    nrng = np.random.default_rng(0)
+    vs = nrng.standard_normal((100, 20, 3))
+    hs = np.einsum("kia,kja->kij", vs, vs)
+    for sampling in sgd.SAMPLINGS:
+        value, seconds = timed(lambda: sgd.mean_square_threshold(hs, batch=10, sampling=sampling))
+        rows.append(("float", 100, 20, sampling, value, seconds))
+    print(f"{'path':6} {'n':>4} {'d':>3} {'sampling':20} {'eta*':>12} {'seconds':>8}")
+    for path, n, d, sampling, value, seconds in rows:
+        print(f"{path:6} {n:4d} {d:3d} {sampling:20} {value:12.6g} {seconds:8.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The ``symstab sgd`` subcommand: a thin wrapper around :mod:`symstab.sgd`.
+
+It parses, calls :func:`symstab.sgd.analyze`, and prints text or JSON.  Bad input
+raises a :class:`symstab.errors.SymstabError`; the main CLI prints it on one line
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import sgd
+from .errors import InvalidInputError, ParseError
+
+__all__ = ["register", "run", "load_hessians"]
+
+
+def load_hessians(path) -> list:
+    """Load per-sample Hessians from ``.npy`` (no pickles) or ``.json`` (exact rationals).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.npy``: a numeric array of shape (n, d, d), loaded with ``allow_pickle=False``
+        (integer arrays stay exact, float arrays take the float path).
+        ``.json``: a list of matrices whose entries are integers or strings
+        (``"3"``, ``"-1/2"``, ``"0.25"``); JSON floats are refused.
+
+    Returns
+    -------
+    numpy.ndarray or list of list of list
+        Input for :func:`symstab.sgd.analyze`.
+
+    Examples
+    --------
+    >>> import json, tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "h.json")
+    >>> _ = open(f, "w").write(json.dumps([[["1/2"]], [[1]]]))
+    >>> load_hessians(f)
+    [[['1/2']], [[1]]]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ParseError(f"{path}: not a plain numeric .npy array ({exc})") from None
+        if array.dtype.kind not in "iuf":
+            raise ParseError(f"{path}: unsupported dtype {array.dtype}")
+        return array
+    if suffix == ".json":
+        try:
+            data = json.loads(path.read_text(), parse_float=_refuse_float)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, list):
+            raise ParseError(f"{path}: expected a JSON list of matrices")
+        return data
+    raise InvalidInputError(f"{path}: expected a .npy or .json file")
+
+
+def _refuse_float(text):
+    raise ParseError(f"JSON float {text} is not exact: write it as a string, e.g. \"1/3\" or \"0.5\"")
+
+
+def register(subparsers) -> None:
+    """Add the ``sgd`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers(dest="command"))
+    >>> a = p.parse_args(["sgd", "--construction", "--n", "4", "--sigma", "2", "--batch", "2", "--eta", "1"])
+    >>> a.handler is run, a.n, a.sampling
+    (True, 4, 'bernoulli')
+    """
+    p = subparsers.add_parser(
+        "sgd",
+        help="SGD linear stability: coherence, divergence conditions, exact mean-square threshold",
+        description="Analyse linearised SGD at a minimum from per-sample Hessians (MATH.md section 2).",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
+    src.add_argument("--construction", action="store_true", help="use paper B's near-optimality construction")
+    p.add_argument("--n", type=int, help="number of samples (construction)")
+    p.add_argument("--sigma", type=int, help="coherence sigma, 1 <= sigma <= n (construction)")
+    p.add_argument("--scale", default="1", help="rank-one scale a (construction), exact, default 1")
+    p.add_argument("--batch", type=int, required=True, help="batch size B")
+    p.add_argument("--eta", required=True, help="step size (exact: 1/10, 0.1 or an integer)")
+    p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab sgd`` for parsed ``args``; print the result, return 0.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        As produced by the parser that :func:`register` sets up.
+
+    Returns
+    -------
+    int
+        Exit status 0; bad input raises :class:`symstab.errors.SymstabError`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers(dest="command"))
+    >>> run(p.parse_args(["sgd", "--construction", "--n", "12", "--sigma", "3",
+    ...                   "--batch", "4", "--eta", "1", "--json"]))  # doctest: +ELLIPSIS
+    {"sigma": "3", "lambda_1": "1/4", "eta_star": "24/5", ...}
+    0
+    """
+    if args.construction:
+        if args.n is None or args.sigma is None:
+            raise InvalidInputError("--construction needs --n and --sigma")
+        hessians = sgd.coherence_construction(args.n, args.sigma, args.scale)
+    else:
+        if args.n is not None or args.sigma is not None:
+            raise InvalidInputError("--n and --sigma only apply with --construction")
+        hessians = load_hessians(args.hessians)
+    result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling)
+    if args.json:
+        d = result.to_dict()
+        keys = ["sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"]
+        out = {k: d[k] for k in keys}
+        out.update({k: v for k, v in d.items() if k not in out})
+        print(json.dumps(out))
+    else:
+        print(result)
+    return 0

@@ -1,0 +1,450 @@
+"""Tests of symstab.sgd (MATH.md section 2) against exact, obviously correct references."""
+
+import argparse
+import itertools
+import json
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symstab import cli_sgd, sgd
+from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
+
+MODELS = sgd.SAMPLINGS
+
+
+# --------------------------------------------------------------------------- references
+
+
+def batch_distribution(n, B, sampling):
+    """All (weight, counts) pairs of the mini-batch selection, exactly."""
+    if sampling == "bernoulli":
+        p = F(B, n)
+        for x in itertools.product((0, 1), repeat=n):
+            k = sum(x)
+            yield p**k * (1 - p) ** (n - k), x
+    elif sampling == "without_replacement":
+        subsets = list(itertools.combinations(range(n), B))
+        for s in subsets:
+            yield F(1, len(subsets)), tuple(int(i in s) for i in range(n))
+    else:
+        for draws in itertools.product(range(n), repeat=B):
+            yield F(1, n**B), tuple(draws.count(i) for i in range(n))
+
+
+def kron(a, b):
+    return [[a[i][j] * b[k][l] for j in range(len(a)) for l in range(len(b))]
+            for i in range(len(a)) for k in range(len(b))]
+
+
+def madd(a, b, c=1):
+    return [[x + c * y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+
+
+def zeros(r):
+    return [[F(0)] * r for _ in range(r)]
+
+
+def as_fraction(hs):
+    return [[[F(v) for v in row] for row in h] for h in hs]
+
+
+def psd_from_vectors(vectors):
+    d = len(vectors[0])
+    return [[sum(F(v[i]) * F(v[j]) for v in vectors) for j in range(d)] for i in range(d)]
+
+
+@pytest.fixture
+def small_family():
+    return [psd_from_vectors([[1, 2]]), psd_from_vectors([[1, -1], [0, 1]]),
+            psd_from_vectors([[F(1, 2), 0]]), psd_from_vectors([[2, 1]])]
+
+
+# --------------------------------------------------------------------------- second moments
+
+
+@pytest.mark.parametrize("sampling", MODELS)
+@pytest.mark.parametrize("n,B", [(1, 1), (3, 1), (3, 2), (4, 2), (5, 3), (5, 5)])
+def test_second_moment_coefficients_symbolic(sampling, n, B):
+    """E[Hhat] = H and E[Hhat^2] = alpha H^2 + beta mean(H_i^2) as polynomial identities
+    in commuting symbols h_i (the coefficient of every h_i h_j must match)."""
+    h = sympy.symbols(f"h0:{n}")
+    mean = sum(h) / n
+    first = second = 0
+    for w, c in batch_distribution(n, B, sampling):
+        hhat = sum(ci * hi for ci, hi in zip(c, h)) / B
+        first += sympy.Rational(w.numerator, w.denominator) * hhat
+        second += sympy.Rational(w.numerator, w.denominator) * hhat**2
+    alpha, beta = sgd.second_moment_coefficients(n, B, sampling)
+    a, b = sympy.Rational(alpha.numerator, alpha.denominator), sympy.Rational(beta.numerator, beta.denominator)
+    assert sympy.expand(first - mean) == 0
+    assert sympy.expand(second - a * mean**2 - b * sum(x**2 for x in h) / n) == 0
+
+
+@pytest.mark.parametrize("sampling", MODELS)
+def test_second_moment_kronecker_matrices(sampling, small_family):
+    """The same identity with genuine (non-commuting) matrices and Kronecker products."""
+    hs, n, B = small_family, 4, 2
+    d = 2
+    H = [[sum(h[i][j] for h in hs) / n for j in range(d)] for i in range(d)]
+    EH, EHH = zeros(d), zeros(d * d)
+    for w, c in batch_distribution(n, B, sampling):
+        hhat = zeros(d)
+        for ci, h in zip(c, hs):
+            hhat = madd(hhat, h, F(ci, B))
+        EH = madd(EH, hhat, w)
+        EHH = madd(EHH, kron(hhat, hhat), w)
+    alpha, beta = sgd.second_moment_coefficients(n, B, sampling)
+    expected = [[alpha * x for x in row] for row in kron(H, H)]
+    for h in hs:
+        expected = madd(expected, kron(h, h), beta / n)
+    assert EH == H
+    assert EHH == expected
+
+
+def test_bernoulli_coefficients_match_math_md():
+    for n in range(2, 8):
+        for B in range(1, n + 1):
+            assert sgd.second_moment_coefficients(n, B, "bernoulli") == (1, F(1, B) - F(1, n))
+            p = F(n - B, B * (n - 1))
+            assert sgd.second_moment_coefficients(n, B, "without_replacement") == (1 - p, p)
+
+
+# --------------------------------------------------------------------------- threshold
+
+
+def enumerated_rho(hs, B, eta, sampling):
+    """Spectral radius of E[(I - eta Hhat) (x) (I - eta Hhat)] on symmetric matrices over
+    range(H), built by enumerating every batch (independent of symstab's operators)."""
+    a = np.array([[[float(v) for v in r] for r in h] for h in hs])
+    n, d, _ = a.shape
+    lam, U = np.linalg.eigh(a.mean(axis=0))
+    U = U[:, lam > 1e-12]
+    r = U.shape[1]
+    K = np.einsum("ai,kab,bj->kij", U, a, U)
+    Q = np.zeros((r * r, r * r))
+    for w, c in batch_distribution(n, B, sampling):
+        step = np.eye(r) - eta * np.einsum("k,kij->ij", np.array(c, float), K) / B
+        Q += float(w) * np.kron(step, step)
+    sym = [(i, j) for i in range(r) for j in range(i, r)]
+    P = np.zeros((r * r, len(sym)))
+    for col, (i, j) in enumerate(sym):
+        P[i * r + j, col] = P[j * r + i, col] = 1.0 if i != j else 1.0
+        if i != j:
+            P[:, col] /= math.sqrt(2)
+    return float(max(abs(np.linalg.eigvals(P.T @ Q @ P))))
+
+
+@pytest.mark.parametrize("sampling", MODELS)
+@pytest.mark.parametrize("B", [1, 2, 3])
+def test_threshold_crosschecked_by_enumerated_operator(sampling, B, small_family):
+    eta_star = sgd.mean_square_threshold(small_family, batch=B, sampling=sampling)
+    assert isinstance(eta_star, sympy.Basic)
+    x = float(eta_star)
+    assert enumerated_rho(small_family, B, x * (1 - 1e-6), sampling) < 1
+    assert enumerated_rho(small_family, B, x * (1 + 1e-6), sampling) > 1
+    assert abs(enumerated_rho(small_family, B, x, sampling) - 1) < 1e-9
+    assert sgd.spectral_radius(small_family, B, x * (1 - 1e-6), sampling) < 1
+    assert sgd.spectral_radius(small_family, B, x * (1 + 1e-6), sampling) > 1
+
+
+def test_exact_and_float_paths_agree(small_family):
+    for sampling in MODELS:
+        exact = sgd.mean_square_threshold(small_family, batch=2, sampling=sampling)
+        floats = np.array(as_fraction(small_family), dtype=float)
+        approx = sgd.mean_square_threshold(floats, batch=2, sampling=sampling)
+        assert isinstance(approx, float)
+        assert math.isclose(float(exact), approx, rel_tol=1e-10)
+        assert math.isclose(float(exact), sgd.mean_square_threshold(small_family, 2, sampling, method="float"),
+                            rel_tol=1e-10)
+
+
+def test_rank_deficient_H_uses_range():
+    """A common kernel direction (third coordinate) is ignored: same eta* as without it."""
+    hs2 = [[[1, 1], [1, 1]], [[1, 0], [0, 0]], [[0, 0], [0, 3]]]
+    hs3 = [[[*row, 0] for row in h] + [[0, 0, 0]] for h in hs2]
+    for sampling in MODELS:
+        assert sgd.mean_square_threshold(hs2, 2, sampling) == sgd.mean_square_threshold(hs3, 2, sampling)
+
+
+def test_single_sample_is_gradient_descent():
+    # n = 1: eta* = 2 / lambda_max(H) for every model
+    for sampling in MODELS:
+        assert sgd.mean_square_threshold([[[2, 1], [1, 2]]], batch=1, sampling=sampling) == sympy.Rational(2, 3)
+
+
+def test_zero_hessians_give_infinite_threshold():
+    assert sgd.mean_square_threshold([[[0]], [[0]]], batch=1) == sympy.oo
+
+
+# --------------------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_construction_coherence_and_threshold(n):
+    for sigma in range(1, n + 1):
+        for scale in (1, F(3, 2)):
+            hs = sgd.coherence_construction(n, sigma, scale)
+            assert len(hs) == n and len(hs[0]) == n - sigma + 1
+            assert sgd.coherence(hs).sigma == sigma
+            for B in range(1, n + 1):
+                closed = sgd.construction_threshold(n, sigma, B, scale)
+                assert sgd.mean_square_threshold(hs, batch=B) == closed
+                # MATH.md: stable iff eta lambda_1 (1 + (n/B - 1)/sigma) <= 2; equality is marginal
+                lam1 = F(sigma) * F(scale) / n
+                for eta in (F(closed.p, closed.q) * F(99, 100), F(closed.p, closed.q),
+                            F(closed.p, closed.q) * F(101, 100)):
+                    r = sgd.analyze(hs, batch=B, eta=eta)
+                    lhs = eta * lam1 * (1 + (F(n, B) - 1) / sigma)
+                    assert (lhs <= 2) == (r.stable or r.marginal)
+                    assert r.marginal == (lhs == 2)
+
+
+# --------------------------------------------------------------------------- coherence
+
+
+def test_coherence_exact_values():
+    c = sgd.coherence([[[1, 0], [0, 1]], [["1/2", 0], [0, 0]]])
+    assert c.S == sympy.Matrix([[sympy.sqrt(2), sympy.sqrt(2) / 2], [sympy.sqrt(2) / 2, F(1, 2)]])
+    # n = 2 closed form for lambda_1(S), checked against numpy; max_i lambda_1(H_i) = 1
+    lam = max(np.linalg.eigvalsh(np.array(c.S.evalf(), dtype=float)))
+    assert math.isclose(c.sigma_float, lam)
+    assert isinstance(c.sigma, sympy.Basic) and math.isclose(float(c.sigma), c.sigma_float)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 3), min_size=2, max_size=2).filter(any), min_size=2, max_size=5))
+def test_coherence_facts_rank_one(vectors):
+    hs = [psd_from_vectors([v]) for v in vectors]
+    n = len(hs)
+    c = sgd.coherence(hs)
+    lam_H = max(np.linalg.eigvalsh(np.array(as_fraction(hs), float).mean(axis=0)))
+    lam_S = c.sigma_float * float(max(sum(F(x) ** 2 for x in v) for v in vectors))
+    assert 1 - 1e-12 <= c.sigma_float <= n + 1e-12
+    assert n * lam_H <= lam_S * (1 + 1e-12)
+
+
+# --------------------------------------------------------------------------- conditions (property tests)
+
+
+vec = st.lists(st.integers(-3, 3), min_size=2, max_size=2)
+
+
+@st.composite
+def psd_families(draw):
+    n = draw(st.integers(2, 5))
+    rank = draw(st.sampled_from([1, 2]))
+    hs = []
+    for _ in range(n):
+        vs = draw(st.lists(vec, min_size=rank, max_size=rank))
+        hs.append(psd_from_vectors(vs))
+    if all(all(x == 0 for row in h for x in row) for h in hs):
+        hs[0] = psd_from_vectors([[1, 0]])
+    B = draw(st.integers(1, n))
+    return hs, B
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(psd_families(), st.fractions(min_value=F(1, 4), max_value=4, max_denominator=16))
+def test_conditions_never_claim_divergence_when_stable(family, t):
+    hs, B = family
+    for sampling in MODELS:
+        # a rational step t times (a rational near) eta*, so both sides of eta* are probed
+        near = F(sgd.mean_square_threshold(hs, B, sampling, method="float")).limit_denominator(1000)
+        r = sgd.analyze(hs, batch=B, eta=near * t, sampling=sampling)
+        for name, holds in r.conditions.items():
+            if holds:
+                assert not r.stable, (name, sampling)
+        # implied thresholds are upper bounds on eta*
+        for name, bound in r.implied_thresholds.items():
+            assert r.eta_star_float <= float(bound) * (1 + 1e-12), (name, sampling)
+        expected = {"sharpness", "coherence"} if sampling == "bernoulli" else {"sharpness"}
+        assert set(r.conditions) == expected
+
+
+def test_coherence_condition_fails_without_bernoulli_sampling():
+    """Why "coherence" is reported for Bernoulli sampling only: two parallel rank-one
+    Hessians, n = 2, B = 1.  The coherence inequality would claim divergence for
+    eta > 1/2, but sampling one sample uniformly (with or without replacement) is
+    mean-square stable up to eta* = 10/17; under Bernoulli sampling eta* <= 1/2."""
+    hs = [[[0, 0], [0, 1]], [[0, 0], [0, 4]]]
+    c, lam1 = sgd.coherence(hs).sigma, sympy.Rational(5, 2)
+    assert c / (lam1 * sympy.sqrt(sympy.Rational(2, 1) - 1)) == sympy.Rational(1, 2)
+    for sampling in ("without_replacement", "with_replacement"):
+        assert sgd.mean_square_threshold(hs, batch=1, sampling=sampling) == sympy.Rational(10, 17)
+    assert sgd.mean_square_threshold(hs, batch=1, sampling="bernoulli") <= sympy.Rational(1, 2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(psd_families())
+def test_bernoulli_never_more_stable_than_without_replacement(family):
+    hs, B = family
+    bern = sgd.mean_square_threshold(hs, batch=B, sampling="bernoulli")
+    wo = sgd.mean_square_threshold(hs, batch=B, sampling="without_replacement")
+    assert sgd._sign(wo - bern) >= 0
+
+
+def test_analyze_exact_decisions_at_threshold(small_family):
+    eta_star = sgd.mean_square_threshold(small_family, batch=2)
+    q = sympy.nsimplify(sympy.N(eta_star, 40), rational=True)  # a rational near eta*
+    r = sgd.analyze(small_family, batch=2, eta=F(int(q.p), int(q.q)))
+    assert r.stable == (q < eta_star)
+    r = sgd.analyze([[[1]], [[0]]], batch=1, eta=2)
+    assert r.marginal and not r.stable
+
+
+def test_to_dict_latex_str(small_family):
+    r = sgd.analyze(small_family, batch=2, eta="1/10")
+    d = json.loads(json.dumps(r.to_dict()))
+    for key in ("sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"):
+        assert key in d
+    assert set(d["conditions"]) == {"sharpness", "coherence"}
+    assert math.isclose(d["eta_star_float"], float(sympy.sympify(d["eta_star"])))
+    assert r"\eta^*" in r.latex() and "eta*" in str(r)
+    c = sgd.coherence(small_family)
+    assert json.loads(json.dumps(c.to_dict()))["sigma_float"] == c.sigma_float
+    r_float = sgd.analyze(np.array(as_fraction(small_family), float), batch=2, eta=0.1)
+    assert isinstance(json.loads(json.dumps(r_float.to_dict()))["eta_star"], float)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("bad,err", [
+    ([], InvalidInputError),
+    ([[[1, 2], [3, 4]]], InvalidInputError),            # not symmetric
+    ([[[1, 2], [2, 1]]], InvalidInputError),            # indefinite, exact
+    ([np.array([[1.0, 2.0], [2.0, 1.0]])], InvalidInputError),  # indefinite, float
+    ([[[1, 0], [0, 1]], [[1]]], ShapeError),
+    ([[[1, 0]]], ShapeError),
+    ([[["1/0"]]], ParseError),
+    ([[["2*x"]]], ParseError),
+    ([[["__import__('os')"]]], ParseError),
+    ([[[True]]], InvalidInputError),
+    ([[[float("nan")]]], InvalidInputError),
+    ([[[sympy.Symbol("t")]]], SymbolicDataError),
+    ([sympy.Matrix([[sympy.sqrt(2)]])], InvalidInputError),
+])
+def test_invalid_hessians(bad, err):
+    with pytest.raises(err):
+        sgd.coherence(bad)
+
+
+def test_invalid_batch_eta_sampling(small_family):
+    with pytest.raises(InvalidInputError):
+        sgd.analyze(small_family, batch=5, eta=1)
+    with pytest.raises(InvalidInputError):
+        sgd.analyze(small_family, batch=0, eta=1)
+    with pytest.raises(InvalidInputError):
+        sgd.analyze(small_family, batch=2, eta=0)
+    with pytest.raises(InvalidInputError):
+        sgd.analyze(small_family, batch=2, eta=1, sampling="poisson")
+    with pytest.raises(InvalidInputError):
+        sgd.coherence_construction(3, 4)
+    # with replacement allows B > n
+    assert sgd.mean_square_threshold(small_family, batch=6, sampling="with_replacement") > 0
+
+
+def test_accepted_input_forms_agree():
+    base = [[[2, 1], [1, 1]], [[1, 0], [0, 0]]]
+    forms = [
+        base,
+        [[[F(2), F(1)], [F(1), F(1)]], [[F(1), F(0)], [F(0), F(0)]]],
+        [[["2", "1"], ["1", "1"]], [["1", "0"], ["0", "0"]]],
+        [sympy.Matrix(h) for h in base],
+        np.array(base, dtype=np.int64),
+    ]
+    values = {sgd.mean_square_threshold(f, batch=1) for f in forms}
+    assert len(values) == 1
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+def test_monte_carlo_reproducible_and_separated():
+    hs = sgd.coherence_construction(6, 2)
+    a = sgd.monte_carlo(hs, batch=2, eta=1, runs=300, steps=40, seed=3)
+    assert a == sgd.monte_carlo(hs, batch=2, eta=1, runs=300, steps=40, seed=3)
+    b = sgd.monte_carlo(hs, batch=2, eta=1, runs=300, steps=40, seed=4)
+    assert a.lyapunov_exponent != b.lyapunov_exponent
+    # Jensen: E log ||w||^2 <= log E ||w||^2, sample by sample
+    assert 2 * a.lyapunov_exponent <= a.mean_square_rate + 1e-12
+    d = json.loads(json.dumps(a.to_dict()))
+    assert set(d) >= {"mean_square", "almost_sure"}
+
+
+@pytest.mark.parametrize("sampling", MODELS)
+def test_monte_carlo_mean_square_matches_theory(sampling):
+    hs = [[[1, 0], [0, 0]], [[1, 1], [1, 1]], [[0, 0], [0, 2]], [[1, 0], [0, 1]]]
+    eta_star = float(sgd.mean_square_threshold(hs, batch=2, sampling=sampling))
+    mc = sgd.monte_carlo(hs, batch=2, eta=0.5 * eta_star, sampling=sampling, runs=4000, steps=30, seed=0)
+    assert mc.theory_rate < 0 and mc.mean_square_rate < 0 and mc.almost_surely_convergent
+    assert abs(mc.mean_square_rate - mc.theory_rate) < 0.05
+
+
+def test_monte_carlo_divergent_above_threshold():
+    hs = sgd.coherence_construction(6, 2)
+    eta_star = float(sgd.mean_square_threshold(hs, batch=3))
+    mc = sgd.monte_carlo(hs, batch=3, eta=1.5 * eta_star, runs=2000, steps=30, seed=0)
+    assert mc.theory_rate > 0 and mc.mean_square_rate > 0
+
+
+def test_stability_map_plot(tmp_path):
+    out = tmp_path / "map.png"
+    fig = sgd.plot_stability_map(n=4, eta="3/2", runs=30, steps=15, path=out)
+    assert out.stat().st_size > 1000
+    assert fig.axes[0].get_xlabel() == "batch size B"
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli(argv):
+    parser = argparse.ArgumentParser()
+    cli_sgd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def test_cli_json_file(tmp_path, capsys):
+    f = tmp_path / "h.json"
+    f.write_text(json.dumps([[["2", 1], [1, 1]], [["1/2", 0], [0, 0]], [[0, 0], [0, 1]]]))
+    assert cli(["sgd", "--hessians", str(f), "--batch", "2", "--eta", "1/10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = sgd.analyze(json.loads(f.read_text()), batch=2, eta="1/10").to_dict()
+    for key in ("sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"):
+        assert out[key] == expected[key]
+
+
+def test_cli_npy_and_construction(tmp_path, capsys):
+    f = tmp_path / "h.npy"
+    np.save(f, np.array([[[1.0, 0.0], [0.0, 0.5]], [[0.5, 0.0], [0.0, 0.0]]]))
+    assert cli(["sgd", "--hessians", str(f), "--batch", "1", "--eta", "0.1", "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out)["eta_star_float"], float)
+    assert cli(["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4", "--eta", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sigma"] == "3" and out["eta_star"] == "24/5" and out["stable"] is True
+    assert cli(["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4", "--eta", "5"]) == 0
+    assert "mean-square divergent" in capsys.readouterr().out
+
+
+def test_cli_bad_input(tmp_path):
+    pickled = tmp_path / "p.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ParseError):
+        cli(["sgd", "--hessians", str(pickled), "--batch", "1", "--eta", "1"])
+    js = tmp_path / "f.json"
+    js.write_text("[[[0.5]]]")
+    with pytest.raises(ParseError):
+        cli(["sgd", "--hessians", str(js), "--batch", "1", "--eta", "1"])
+    with pytest.raises(InvalidInputError):
+        cli(["sgd", "--hessians", str(tmp_path / "missing.json"), "--batch", "1", "--eta", "1"])
+    with pytest.raises(InvalidInputError):
+        cli(["sgd", "--construction", "--n", "4", "--batch", "1", "--eta", "1"])
+    with pytest.raises(ParseError):
+        cli(["sgd", "--construction", "--n", "4", "--sigma", "2", "--batch", "1", "--eta", "1e-3"])
