@@ -225,6 +225,38 @@ def hessian_charpoly(net, *, force: bool = False, progress=None) -> ExactPolynom
     return _assemble(net, "lam", lambda k: 1, force=force, kind="charpoly", progress=progress)
 
 
+def gd_map_exprs(net) -> list:
+    """The GD map ``G(theta) = theta - eta grad L(theta)`` as sympy expressions in (theta, eta).
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> gd_map_exprs(LinearNetwork.whitened((1, 1), [[3]]))
+    [W1_0_0 - eta*(W1_0_0 - 3)]
+    """
+    eta = sympy.Symbol("eta")
+    return [s - eta * sympy.factor(g) for s, g in zip(net.parameter_symbols, net.gradient_exprs())]
+
+
+def gd_step(net, theta, eta) -> list:
+    """One exact GD step ``theta - eta grad L(theta)`` at a rational point, as Fractions.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> gd_step(LinearNetwork.whitened((1, 1, 1), [[2]]), [1, 1], "1/2")
+    [Fraction(3, 2), Fraction(3, 2)]
+    """
+    from .errors import InvalidInputError
+    from .parsing import to_exact
+
+    step = to_exact(eta, where="eta")
+    if not isinstance(step, Fraction):
+        raise InvalidInputError("eta must be an exact number")
+    grad = net.gradient_at(theta)
+    return [to_exact(t, where="theta") - step * g for t, g in zip(theta, grad)]
+
+
 # --- result A1 ---------------------------------------------------------------------
 
 @dataclass(frozen=True)

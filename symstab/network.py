@@ -458,6 +458,27 @@ class LinearNetwork:
 
         return hessian_charpoly(self, force=force, progress=progress)
 
+    def gd_map(self) -> list:
+        """``G(theta) = theta - eta grad L(theta)`` as sympy expressions."""
+        from .gdmap import gd_map_exprs
+
+        return gd_map_exprs(self)
+
+    def gd_step(self, theta, eta) -> list:
+        """One exact GD step from a rational point (Fractions)."""
+        from .gdmap import gd_step
+
+        return gd_step(self, theta, eta)
+
+    def loss_at(self, theta) -> Fraction:
+        """The exact loss at a rational point."""
+        Sigma, YXt = self._fmpq_data
+        X = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.X.tolist()])
+        Y = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.Y.tolist()])
+        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        value = loss_from_weights(self._fmpq_point(theta), X, Y, c)
+        return Fraction(int(value.p), int(value.q))
+
     def nonsingularity_certificate(self, seed: int = 0, **kwargs):
         """Certificate for result A1; see :func:`symstab.gdmap.nonsingularity_certificate`."""
         from .gdmap import nonsingularity_certificate

@@ -218,3 +218,14 @@ def test_scalar_network_fast_path_matches_berkowitz(widths, X, Y, loss):
     net = LinearNetwork(widths, X, Y, loss=loss)
     assert _is_scalar_net(net)
     assert charpoly_coefficients(net) == _berkowitz_coefficients(net, None)
+
+
+def test_gd_map_step_and_loss_at_agree_with_sympy():
+    net = NETS["212"]
+    theta = [1, Fraction(1, 2), -2, 3]
+    eta = Fraction(1, 7)
+    subs = {s: sympy.Rational(str(t)) for s, t in zip(net.parameter_symbols, theta)}
+    subs[sympy.Symbol("eta")] = sympy.Rational(1, 7)
+    expected = [Fraction(str(e.subs(subs))) for e in net.gd_map()]
+    assert net.gd_step(theta, eta) == expected
+    assert net.loss_at(theta) == Fraction(str(net.loss_expr().subs(subs)))
