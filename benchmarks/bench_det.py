@@ -63,6 +63,8 @@ def naive_bareiss(widths, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip the slow baselines")
+    parser.add_argument("--largest", action="store_true",
+                        help="also the largest sizes reached: (1,3,3,1) D=15 and (1,2,2,2,1) D=12 (minutes)")
     args = parser.parse_args()
     rows = []
     generic = {2: [[1, 2], [3, 4]], 1: [[3]]}
@@ -92,6 +94,14 @@ def main():
     if not args.quick:
         for widths, target in [((1, 3, 2), [[1], [2]]), ((2, 2, 3), [[1, 2], [3, 4], [5, 6]])]:
             net = fresh(widths, target)
+            t0 = time.perf_counter()
+            coeffs = charpoly_coefficients(net, force=True)
+            rows.append((str(widths) + f" D={net.num_params}", "-", float("nan"),
+                         time.perf_counter() - t0, sum(len(c) for c in coeffs)))
+
+    if args.largest:
+        for widths in [(1, 3, 3, 1), (1, 2, 2, 2, 1)]:
+            net = fresh(widths, [[3]])
             t0 = time.perf_counter()
             coeffs = charpoly_coefficients(net, force=True)
             rows.append((str(widths) + f" D={net.num_params}", "-", float("nan"),
