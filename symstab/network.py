@@ -479,6 +479,12 @@ class LinearNetwork:
         value = loss_from_weights(self._fmpq_point(theta), X, Y, c)
         return Fraction(int(value.p), int(value.q))
 
+    def minima(self, **kwargs):
+        """The set M of global minima (result A2); see :func:`symstab.minima.minima`."""
+        from .minima import minima
+
+        return minima(self, **kwargs)
+
     def nonsingularity_certificate(self, seed: int = 0, **kwargs):
         """Certificate for result A1; see :func:`symstab.gdmap.nonsingularity_certificate`."""
         from .gdmap import nonsingularity_certificate
