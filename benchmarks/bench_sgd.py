@@ -1,7 +1,9 @@
 """Benchmark of symstab.sgd.mean_square_threshold (issue 5 targets: <= 5 s each).
 
 Exact eta* for n = 12 rational Hessians of size d <= 6 (rank 2 each, so H has full
-range), and float eta* for n = 100, d = 20.  Run: ``python benchmarks/bench_sgd.py``.
+range), float eta* for n = 100, d = 20, and the mpmath path (``dps=30``) for n = 12
+rational Hessians of size d = 13, 16 (rank of H above EXACT_RANGE_LIMIT).
+Run: ``python benchmarks/bench_sgd.py``.
 """
 
 import random
@@ -32,6 +34,10 @@ def main():
         for sampling in sgd.SAMPLINGS:
             value, seconds = timed(lambda: sgd.mean_square_threshold(hs, batch=4, sampling=sampling))
             rows.append(("exact", 12, d, sampling, float(value), seconds))
+    for d in (13, 16):
+        hs = [rational_psd(rng, d, 2) for _ in range(12)]
+        value, seconds = timed(lambda: sgd.mean_square_threshold(hs, batch=4, dps=30))
+        rows.append(("mpmath", 12, d, "bernoulli", float(value), seconds))
     nrng = np.random.default_rng(0)
     vs = nrng.standard_normal((100, 20, 3))
     hs = np.einsum("kia,kja->kij", vs, vs)

@@ -3,6 +3,12 @@
 It parses, calls :func:`symstab.sgd.analyze`, and prints text or JSON.  Bad input
 raises a :class:`symstab.errors.SymstabError`; the main CLI prints it on one line
 and exits with status 2.
+
+``--eta`` is optional.  Without it the divergence conditions are reported as the
+step sizes above which they hold (``conditions`` maps each name to
+``{"holds_iff_eta_above", "threshold_float", "tightness"}``, tightness being
+``eta* / threshold``) and ``stable`` is null: evaluating them at ``eta = eta*``
+would say nothing, as both are always false there.
 """
 
 from __future__ import annotations
@@ -100,8 +106,12 @@ def register(subparsers) -> None:
     p.add_argument("--sigma", type=int, help="coherence sigma, 1 <= sigma <= n (construction)")
     p.add_argument("--scale", default="1", help="rank-one scale a (construction), exact, default 1")
     p.add_argument("--batch", type=int, required=True, help="batch size B")
-    p.add_argument("--eta", required=True, help="step size (exact: 1/10, 0.1 or an integer)")
+    p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
+                   "the conditions are reported as step-size thresholds")
     p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
+    p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
+                   help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
+    p.add_argument("--dps", type=int, help="decimal digits of the mpmath path (large rational cases)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
@@ -127,6 +137,15 @@ def run(args) -> int:
     ...                   "--batch", "4", "--eta", "1", "--json"]))  # doctest: +ELLIPSIS
     {"sigma": "3", "lambda_1": "1/4", "eta_star": "24/5", ...}
     0
+    >>> run(p.parse_args(["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4"]))
+    SGD stability (bernoulli, n = 12, B = 4):
+      lambda_1(H) = 1/4 (~ 0.25)
+      sigma = 3 (~ 3), non-uniformity s = sqrt(3)/4 (~ 0.433013)
+      divergence conditions (sufficient):
+        sharpness: holds iff eta > 48/7 (~ 6.85714); eta*/threshold = 0.7
+        coherence: holds iff eta > 6*sqrt(2) (~ 8.48528); eta*/threshold = 0.565685
+      eta* = 24/5 (~ 4.8, exact)
+    0
     """
     if args.construction:
         if args.n is None or args.sigma is None:
@@ -136,7 +155,8 @@ def run(args) -> int:
         if args.n is not None or args.sigma is not None:
             raise InvalidInputError("--n and --sigma only apply with --construction")
         hessians = load_hessians(args.hessians)
-    result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling)
+    result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling,
+                         method=args.method, dps=args.dps)
     if args.json:
         d = result.to_dict()
         keys = ["sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"]

@@ -26,22 +26,29 @@ marginal, reported as *not* stable).
 Exact arithmetic (python-flint ``fmpq_mat``) is used for rational input; the
 threshold is then an algebraic number: a rational, a quadratic surd, or a sympy
 ``CRootOf`` of the irreducible factor of ``det(lambda C - D)`` carrying the
-largest root.  Float input (or large rational input) uses float64 linear algebra.
+largest root.  Float input uses float64 linear algebra; large rational input uses
+float64 too unless a precision ``dps=`` is given, in which case the threshold is
+computed with mpmath in a private context at that precision (never the global one).
+
+:func:`per_sample_hessians` takes the ``H_i`` from a :class:`~symstab.network.LinearNetwork`
+at an exact point where every per-sample gradient vanishes (an interpolating minimum).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Integral
 
+import mpmath
 import numpy as np
 import sympy
 from flint import fmpq, fmpq_mat, fmpq_poly
 
 from .errors import InvalidInputError, ShapeError, SymbolicDataError, TooLargeError
-from .parsing import parse_number
+from .parsing import parse_number, to_exact
 
 __all__ = [
     "SAMPLINGS",
@@ -49,6 +56,7 @@ __all__ = [
     "StabilityAnalysis",
     "MonteCarloResult",
     "coherence",
+    "per_sample_hessians",
     "analyze",
     "mean_square_threshold",
     "second_moment_coefficients",
@@ -64,6 +72,9 @@ SAMPLINGS = ("bernoulli", "without_replacement", "with_replacement")
 #: Largest range dimension r for which ``method="auto"`` computes eta* exactly
 #: (the operator lives on symmetric r x r matrices, dimension r(r+1)/2).
 EXACT_RANGE_LIMIT = 12
+
+#: Default decimal precision of ``method="mpmath"`` when no ``dps=`` is given.
+DEFAULT_DPS = 30
 
 _FLOAT_PSD_TOL = 1e-10
 _X = sympy.Symbol("x")
@@ -117,6 +128,8 @@ def _exact_entry(value, where):
 
 def _matrix_rows(matrix, where):
     """Turn one user matrix into a list of rows of raw entries."""
+    if isinstance(matrix, fmpq_mat):
+        return [[matrix[i, j] for j in range(matrix.ncols())] for i in range(matrix.nrows())]
     if isinstance(matrix, sympy.MatrixBase):
         return [list(matrix.row(i)) for i in range(matrix.rows)]
     if isinstance(matrix, np.ndarray):
@@ -315,6 +328,12 @@ class Coherence:
 
     ``S`` and ``sigma`` are exact sympy objects for rational input when feasible
     (``sigma`` is a float otherwise); ``sigma_float`` is always a float.
+
+    ``nonuniformity`` is Wu, Ma & E's non-uniformity (NeurIPS 2018, "How SGD selects
+    the global minima in over-parameterized learning", section 3)
+    ``s = sqrt(lambda_max((1/n) sum_i H_i^2 - H^2))``; the matrix under the root equals
+    ``(1/n) sum_i (H_i - H)^2``, so it is PSD.  It is exact (a sympy square root of an
+    algebraic number) for rational input and a float otherwise.
     """
 
     S: sympy.Matrix
@@ -322,6 +341,8 @@ class Coherence:
     sigma_float: float
     lambda_1_S: object
     max_lambda_1: object
+    nonuniformity: object
+    nonuniformity_float: float
 
     @property
     def exact(self) -> bool:
@@ -334,19 +355,41 @@ class Coherence:
             "sigma_float": self.sigma_float,
             "lambda_1_S": _fmt(self.lambda_1_S),
             "max_lambda_1": _fmt(self.max_lambda_1),
+            "nonuniformity": _fmt(self.nonuniformity),
+            "nonuniformity_float": self.nonuniformity_float,
             "exact": self.exact,
         }
 
     def latex(self) -> str:
-        """LaTeX rendering of sigma."""
+        """LaTeX rendering of sigma and the non-uniformity s."""
         sig = sympy.latex(self.sigma) if self.exact else f"{self.sigma_float:.6g}"
+        s = (sympy.latex(self.nonuniformity) if isinstance(self.nonuniformity, sympy.Basic)
+             else f"{self.nonuniformity_float:.6g}")
         return (
             r"\sigma = \frac{\lambda_1(S)}{\max_i \lambda_1(H_i)} = " + sig
             + r", \quad S_{ij} = \sqrt{\operatorname{tr}(H_i H_j)}"
+            + r", \quad s = \sqrt{\lambda_{\max}\big(\tfrac1n\textstyle\sum_i H_i^2 - H^2\big)} = " + s
         )
 
     def __str__(self) -> str:
-        return f"coherence sigma = {_fmt(self.sigma)} (~ {self.sigma_float:.6g}), n = {self.S.rows}"
+        return (f"coherence sigma = {_short(self.sigma)} (~ {self.sigma_float:.6g}), "
+                f"non-uniformity s = {_short(self.nonuniformity)} (~ {self.nonuniformity_float:.6g}), "
+                f"n = {self.S.rows}")
+
+
+def _nonuniformity(hs: "_Hessians"):
+    """Wu-Ma-E non-uniformity ``s = sqrt(lambda_max(mean_i H_i^2 - H^2))``: (exact or float, float)."""
+    if hs.exact is None:
+        f = hs.floats
+        Hf = f.mean(axis=0)
+        V = np.einsum("kab,kbc->ac", f, f) / hs.n - Hf @ Hf
+        top = max(0.0, float(np.linalg.eigvalsh((V + V.T) / 2)[-1]))
+        return math.sqrt(top), math.sqrt(top)
+    H = _mean_exact(list(hs.exact))
+    V = _mean_exact([m * m for m in hs.exact]) - H * H
+    top = _largest_real_root(V.charpoly())
+    value = sympy.sqrt(top.expr)
+    return value, float(sympy.N(value, 30))
 
 
 def coherence(hessians) -> Coherence:
@@ -363,13 +406,16 @@ def coherence(hessians) -> Coherence:
     Coherence
         ``.S`` (sympy Matrix, exact square roots for rational input), ``.sigma``
         (exact sympy expression when all ``tr(H_i H_j)`` are perfect squares or
-        ``n <= 2``, else a float) and ``.sigma_float``.
+        ``n <= 2``, else a float), ``.sigma_float``, and Wu-Ma-E's non-uniformity
+        ``.nonuniformity`` (exact for rational input) / ``.nonuniformity_float``.
 
     Examples
     --------
     >>> c = coherence([[[1, 0], [0, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 1]]])
     >>> c.sigma
     2
+    >>> c.nonuniformity
+    sqrt(2)/3
     >>> coherence([[[1, 0], [0, 1]], [["1/2", 0], [0, 0]]]).S
     Matrix([
     [  sqrt(2), sqrt(2)/2],
@@ -386,7 +432,8 @@ def coherence(hessians) -> Coherence:
         sigma = lam_S_float / lam_H_float if lam_H_float > 0 else math.nan
         if not lam_H_float > 0:
             raise InvalidInputError("all hessians are zero: coherence is undefined")
-        return Coherence(S, sigma, sigma, lam_S_float, lam_H_float)
+        s_value, s_float = _nonuniformity(hs)
+        return Coherence(S, sigma, sigma, lam_S_float, lam_H_float, s_value, s_float)
     mats = hs.exact
     traces = [[sum((_to_sympy(mats[i][a, b] * mats[j][b, a]) for a in range(hs.d) for b in range(hs.d)), sympy.Integer(0))
                for j in range(n)] for i in range(n)]
@@ -405,11 +452,104 @@ def coherence(hessians) -> Coherence:
     elif n == 2:
         a, b, c = S[0, 0], S[0, 1], S[1, 1]
         lam_S = sympy.radsimp((a + c) / 2 + sympy.sqrt(((a - c) / 2) ** 2 + b**2))
+    s_value, s_float = _nonuniformity(hs)
     if lam_S is None:
         sigma = lam_S_float / float(sympy.N(top.expr, 30))
-        return Coherence(S, sigma, sigma, lam_S_float, top.expr)
+        return Coherence(S, sigma, sigma, lam_S_float, top.expr, s_value, s_float)
     sigma = sympy.radsimp(lam_S / top.expr) if not isinstance(top.expr, sympy.CRootOf) else lam_S / top.expr
-    return Coherence(S, sigma, float(sympy.N(sigma, 30)), lam_S, top.expr)
+    return Coherence(S, sigma, float(sympy.N(sigma, 30)), lam_S, top.expr, s_value, s_float)
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def per_sample_hessians(net, theta, *, require_interpolation: bool = True) -> list:
+    """Per-sample Hessians ``H_i`` of a linear network at an exact point (MATH.md §2, scope 1).
+
+    Normalisation.  Every loss convention of :class:`~symstab.network.LinearNetwork`
+    is ``L = c sum_i ||mu x_i - y_i||^2`` with ``c = net.loss_scale`` (``"half"`` is
+    a *sum* over samples with ``c = 1/2``; ``"mean"`` has ``c = 1/n``).  MATH.md §2
+    needs ``H = (1/n) sum_i H_i``, so ``H_i`` is ``n`` times the Hessian of the
+    ``i``-th term: ``H_i = Hess(n c ||mu x_i - y_i||^2)``, and then
+    ``mean_i H_i = Hess L`` exactly, whatever the convention.  (With ``loss="mean"``,
+    ``H_i`` is the Hessian of ``||mu x_i - y_i||^2``, the paper's per-sample loss.)
+
+    Each ``H_i`` comes from the network's own formulas
+    (:func:`~symstab.network.hessian_from_weights` and
+    :func:`~symstab.network.gradient_from_weights` with data ``x_i x_i^T`` and
+    ``y_i x_i^T``), the ones behind ``LinearNetwork.hessian_at``: a one-sample
+    ``LinearNetwork`` cannot be built when ``d_0 > 1``, as ``x_i x_i^T`` is singular.
+
+    Paper B's linearisation assumes every per-sample gradient vanishes at theta
+    (an interpolating minimum); this is checked exactly.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+        With numeric (not symbolic) data.
+    theta : sequence of exact numbers
+        A point, flat in ``net.param_names`` order (ints, Fractions, ``"a/b"`` strings).
+    require_interpolation : bool
+        If True (default) raise when some per-sample gradient is non-zero; if
+        False only warn (the ``H_i`` still average to ``Hess L``, but SGD's
+        linearisation about theta then has a drift term these Hessians ignore).
+
+    Returns
+    -------
+    list of sympy.Matrix
+        ``n`` exact ``D x D`` matrices, accepted by every function of this module.
+
+    Raises
+    ------
+    InvalidInputError
+        When theta is not exact, or (with ``require_interpolation``) some
+        per-sample gradient does not vanish: the message names the samples.
+
+    Examples
+    --------
+    >>> from symstab.network import LinearNetwork
+    >>> net = LinearNetwork(widths=(1, 1, 2), X=[[1, 2]], Y=[[3, 6], [4, 8]])
+    >>> hs = per_sample_hessians(net, [1, 3, 4])
+    >>> hs[0]
+    Matrix([
+    [50, 6, 8],
+    [ 6, 2, 0],
+    [ 8, 0, 2]])
+    >>> (hs[0] + hs[1]) / 2 == sympy.Matrix(net.hessian_at([1, 3, 4]).tolist())
+    True
+    """
+    from .network import gradient_from_weights, hessian_from_weights, object_array
+
+    net.require_numeric("per-sample Hessians")
+    values = [to_exact(t, where="theta") for t in theta]
+    if any(not isinstance(v, Fraction) for v in values):
+        raise InvalidInputError("theta must be exact numbers, not symbols")
+    weights = net.split([fmpq(v.numerator, v.denominator) for v in values])
+    n = net.n
+    c = fmpq(net.loss_scale.numerator, net.loss_scale.denominator)
+
+    def q(v):
+        return fmpq(int(v.p), int(v.q))
+
+    hessians, offending = [], []
+    for i in range(n):
+        x, y = net.X[:, i], net.Y[:, i]
+        sigma_i = object_array([[q(a * b) for b in x] for a in x])
+        yxt_i = object_array([[q(a * b) for b in x] for a in y])
+        grad = gradient_from_weights(weights, sigma_i, yxt_i, c)
+        if any(g != 0 for block in grad for g in block.flat):
+            offending.append(i)
+        hess = hessian_from_weights(weights, sigma_i, yxt_i, c * n)
+        hessians.append(sympy.Matrix([[_to_sympy(h) for h in row] for row in hess]))
+    if offending:
+        message = (
+            f"theta is not an interpolating minimum: the per-sample gradients of samples "
+            f"{offending} do not vanish (paper B's linearisation assumes they all do)"
+        )
+        if require_interpolation:
+            raise InvalidInputError(message)
+        warnings.warn(message, stacklevel=2)
+    return hessians
 
 
 # --------------------------------------------------------------------------- second moment
@@ -541,19 +681,80 @@ def _float_operators(floats: np.ndarray, alpha: float, beta: float):
 
 @dataclass(frozen=True)
 class _Threshold:
-    eta_star: object  # sympy expr (exact) or float; sympy.oo / math.inf if H = 0
+    eta_star: object  # sympy expr (exact), sympy.Float (mpmath) or float; infinity if H = 0
     eta_star_float: float
     lam: _Algebraic | None  # exact lambda_max(C^{-1} D), when exact
+    method: str = "exact"  # which path computed it: "exact", "mpmath" or "float"
 
 
-def _threshold(hs: _Hessians, batch: int, sampling: str, method: str) -> _Threshold:
-    if method not in ("auto", "exact", "float"):
-        raise InvalidInputError(f"method must be 'auto', 'exact' or 'float', got {method!r}")
+def _mpmath_threshold(exact_mats, alpha: Fraction, beta: Fraction, dps: int) -> _Threshold:
+    """``eta* = 2/lambda_max(C^{-1/2} D C^{-1/2})`` for rational Hessians, at ``dps`` digits.
+
+    The same operators as :func:`_float_operators` (orthonormal eigenbasis of H, where
+    C is diagonal), built and diagonalised in a private :class:`mpmath.MPContext`
+    with ``dps + 10`` working digits: mpmath's ``eigsy`` (Householder
+    tridiagonalisation followed by implicit QL, mpmath/matrices/eigen_symmetric.py)
+    for both H and the symmetric m x m matrix, m = r(r+1)/2.  The rank r of H is
+    exact (flint), so no tolerance decides the range.  Cost O(m^3) mpf operations.
+    """
+    ctx = mpmath.MPContext()
+    ctx.dps = dps + 10
+    n, d = len(exact_mats), exact_mats[0].nrows()
+    H_exact = _mean_exact(list(exact_mats))
+    r = H_exact.rank()
+    if r == 0:
+        return _Threshold(sympy.oo, math.inf, None, "mpmath")
+
+    def to_ctx(m):
+        return np.array([[ctx.mpf(int(m[i, j].p)) / int(m[i, j].q) for j in range(d)] for i in range(d)],
+                        dtype=object)
+
+    Hs = [to_ctx(m) for m in exact_mats]
+    lam, U = ctx.eigsy(ctx.matrix(to_ctx(H_exact).tolist()))
+    order = sorted(range(d), key=lambda k: lam[k], reverse=True)[:r]  # the r non-zero eigenvalues
+    lam_r = [lam[k] for k in order]
+    U_r = np.array([[U[i, k] for k in order] for i in range(d)], dtype=object)
+    K = [U_r.T @ h @ U_r for h in Hs]
+    idx = _sym_index(r)
+    I = np.array([i for i, _ in idx])
+    A = np.array([a for _, a in idx])
+    # D on the orthonormal basis of Sym(r): <E_p, K E_q K> = w_p w_q (K_ij K_ab + K_ib K_aj)
+    # for p = (i, a), q = (j, b), with w = 1 off the diagonal and 1/sqrt(2) on it.
+    w = np.array([ctx.mpf(1) if i != a else 1 / ctx.sqrt(2) for i, a in idx], dtype=object)
+    ww = np.multiply.outer(w, w)
+
+    def sym_block(M):
+        return ww * (M[np.ix_(I, I)] * M[np.ix_(A, A)] + M[np.ix_(I, A)] * M[np.ix_(A, I)])
+
+    Kbar = np.diag(np.array(lam_r, dtype=object))
+    alpha_c = ctx.mpf(alpha.numerator) / alpha.denominator
+    beta_c = ctx.mpf(beta.numerator) / beta.denominator / n
+    D = alpha_c * sym_block(Kbar)
+    if beta != 0:
+        acc = sym_block(K[0])
+        for Kk in K[1:]:
+            acc = acc + sym_block(Kk)
+        D = D + beta_c * acc
+    c_inv_sqrt = np.array([1 / ctx.sqrt((lam_r[i] + lam_r[a]) / 2) for i, a in idx], dtype=object)
+    M = np.multiply.outer(c_inv_sqrt, c_inv_sqrt) * D
+    top = max(ctx.eigsy(ctx.matrix(M.tolist()), eigvals_only=True))
+    eta = 2 / top
+    return _Threshold(sympy.Float(eta, dps), float(eta), None, "mpmath")
+
+
+def _threshold(hs: _Hessians, batch: int, sampling: str, method: str, dps: int | None = None) -> _Threshold:
+    if method not in ("auto", "exact", "float", "mpmath"):
+        raise InvalidInputError(f"method must be 'auto', 'exact', 'float' or 'mpmath', got {method!r}")
+    if dps is not None:
+        if isinstance(dps, bool) or not isinstance(dps, (Integral, np.integer)) or dps < 1:
+            raise InvalidInputError(f"dps must be a positive integer, got {dps!r}")
+        if method in ("exact", "float"):
+            raise InvalidInputError(f"dps= applies to method='auto' or 'mpmath', not {method!r}")
+    if method in ("exact", "mpmath") and hs.exact is None:
+        raise InvalidInputError(f"method={method!r} needs rational hessians (got floats)")
     alpha, beta = second_moment_coefficients(hs.n, batch, sampling)
     rank = int(np.linalg.matrix_rank(hs.floats.mean(axis=0)))
     use_exact = hs.exact is not None and (method == "exact" or (method == "auto" and rank <= EXACT_RANGE_LIMIT))
-    if method == "exact" and hs.exact is None:
-        raise InvalidInputError("method='exact' needs rational hessians (got floats)")
     if use_exact:
         C, D, r = _exact_operators(hs.exact, alpha, beta)
         if r == 0:
@@ -563,15 +764,18 @@ def _threshold(hs: _Hessians, batch: int, sampling: str, method: str) -> _Thresh
         if isinstance(lam.expr, sympy.Pow) or lam.poly.degree() == 2:
             expr = sympy.radsimp(expr)
         return _Threshold(expr, 2 / lam.value, lam)
+    if hs.exact is not None and (method == "mpmath" or dps is not None):
+        return _mpmath_threshold(hs.exact, alpha, beta, DEFAULT_DPS if dps is None else int(dps))
     Cdiag, D, r = _float_operators(hs.floats, float(alpha), float(beta))
     if r == 0:
-        return _Threshold(math.inf, math.inf, None)
+        return _Threshold(math.inf, math.inf, None, "float")
     s = 1 / np.sqrt(Cdiag)
     top = float(np.linalg.eigvalsh(s[:, None] * D * s[None, :])[-1])
-    return _Threshold(2 / top, 2 / top, None)
+    return _Threshold(2 / top, 2 / top, None, "float")
 
 
-def mean_square_threshold(hessians, batch: int, sampling: str = "bernoulli", method: str = "auto"):
+def mean_square_threshold(hessians, batch: int, sampling: str = "bernoulli", method: str = "auto",
+                          dps: int | None = None):
     """Exact mean-square stability threshold ``eta* = 2 / lambda_max(C^{-1} D)`` (MATH.md §2).
 
     ``C = (H (+) H)/2`` and ``D = E[Hhat (x) Hhat]`` act on symmetric matrices
@@ -585,15 +789,21 @@ def mean_square_threshold(hessians, batch: int, sampling: str = "bernoulli", met
     batch : int
         Batch size B (``1 <= B <= n`` except with replacement).
     sampling : {"bernoulli", "without_replacement", "with_replacement"}
-    method : {"auto", "exact", "float"}
+    method : {"auto", "exact", "float", "mpmath"}
         ``"auto"`` is exact for rational input whose H has rank at most
-        ``EXACT_RANGE_LIMIT`` and float64 otherwise.
+        ``EXACT_RANGE_LIMIT``; beyond that it uses mpmath when ``dps`` is given
+        and float64 otherwise.  ``"mpmath"`` (rational input only) always uses
+        mpmath, at ``dps`` digits (default ``DEFAULT_DPS``).
+    dps : int, optional
+        Decimal digits of the mpmath path.  The computation runs in its own
+        ``mpmath.MPContext``; the global ``mpmath.mp`` is never changed.
 
     Returns
     -------
-    sympy.Expr or float
+    sympy.Expr, sympy.Float or float
         Exact algebraic number (rational, quadratic surd or ``2/CRootOf(...)``),
-        or a float; infinity if ``H = 0``.
+        a ``sympy.Float`` with ``dps`` digits (mpmath path), or a float;
+        infinity if ``H = 0``.
 
     Examples
     --------
@@ -603,12 +813,14 @@ def mean_square_threshold(hessians, batch: int, sampling: str = "bernoulli", met
     1
     >>> mean_square_threshold([[[1, 1], [1, 1]], [[1, 0], [0, 0]]], batch=1)
     2/CRootOf(3*x**3 - 9*x**2 + 6*x - 1, 2)
+    >>> mean_square_threshold([[[1, 1], [1, 1]], [[1, 0], [0, 0]]], batch=1, method="mpmath", dps=20)
+    0.93582222752408785919
     >>> round(mean_square_threshold([[[1.0]], [[0.0]]], batch=2), 12)
     4.0
     """
     hs = _validate(hessians)
     batch = _validate_batch(hs.n, batch, sampling)
-    return _threshold(hs, batch, sampling, method).eta_star
+    return _threshold(hs, batch, sampling, method, dps).eta_star
 
 
 def spectral_radius(hessians, batch: int, eta, sampling: str = "bernoulli") -> float:
@@ -650,9 +862,11 @@ def spectral_radius(hessians, batch: int, eta, sampling: str = "bernoulli") -> f
 
 @dataclass(frozen=True)
 class StabilityAnalysis:
-    """Paper B's divergence conditions and the exact mean-square threshold for one (B, eta).
+    """Paper B's divergence conditions and the exact mean-square threshold for a batch size B,
+    at one step size eta or, when ``eta`` is None, as step-size thresholds.
 
-    ``conditions`` maps a name to whether that *sufficient divergence* condition holds:
+    ``implied_thresholds`` maps each *sufficient divergence* condition to the step
+    size above which it holds (the condition holds iff ``eta > threshold``):
 
     * ``"sharpness"``: Bernoulli sampling uses the exact factor
       ``eta lambda_1 (1 + 1/B - 1/n) > 2``; the other models use ``lambda_1 > 2/eta``.
@@ -662,9 +876,20 @@ class StabilityAnalysis:
       holds for ``eta > 1/2`` while uniform sampling (with or without replacement) is
       mean-square stable up to ``eta* = 10/17``.
 
-    ``implied_thresholds`` gives the step size above which each condition holds.
-    ``stable`` is ``eta < eta_star`` (strict: at ``eta = eta_star`` the second moment
-    does not decay; ``marginal`` is then True).
+    Both are sufficient conditions, so every implied threshold is at least ``eta*``;
+    ``tightness[name] = eta* / threshold`` lies in ``[0, 1]`` and equals 1 when the
+    condition is sharp on this case.
+
+    With a step size, ``conditions`` maps each name to whether it holds at ``eta``
+    and ``stable`` is ``eta < eta_star`` (strict: at ``eta = eta_star`` the second
+    moment does not decay; ``marginal`` is then True).  Without one (``eta is None``)
+    ``conditions`` maps each name to None and ``stable``/``marginal`` are None:
+    evaluating at ``eta = eta*`` instead would carry no information, since both
+    conditions are always false there.
+
+    ``nonuniformity`` is Wu-Ma-E's ``s`` (see :class:`Coherence`);
+    ``threshold_method`` says which path computed ``eta_star``
+    (``"exact"``, ``"mpmath"`` or ``"float"``).
     """
 
     n: int
@@ -679,28 +904,61 @@ class StabilityAnalysis:
     implied_thresholds: dict = field(hash=False)
     eta_star: object
     eta_star_float: float
-    stable: bool
-    marginal: bool
+    stable: bool | None
+    marginal: bool | None
+    nonuniformity: object = None
+    nonuniformity_float: float = math.nan
+    threshold_method: str = "exact"
+
+    @property
+    def tightness(self) -> dict:
+        """``eta* / threshold`` for each condition (None when ``H = 0``)."""
+        out = {}
+        for name, t in self.implied_thresholds.items():
+            t_f = float(t)
+            if math.isinf(self.eta_star_float):
+                out[name] = None
+            else:
+                out[name] = 0.0 if math.isinf(t_f) else self.eta_star_float / t_f
+        return out
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary: exact values as strings, floats as floats."""
+        """JSON-ready dictionary: exact values as strings, floats as floats.
+
+        ``conditions`` holds booleans when a step size was given; without one it
+        maps each condition to ``{"holds_iff_eta_above", "threshold_float",
+        "tightness"}`` and ``stable`` is None.
+        """
+        def threshold(v):
+            return _fmt(v) if isinstance(v, sympy.Basic) and v.is_finite else float(v)
+
+        tight = self.tightness
+        if self.eta is None:
+            conditions = {
+                k: {"holds_iff_eta_above": threshold(v), "threshold_float": float(v), "tightness": tight[k]}
+                for k, v in self.implied_thresholds.items()
+            }
+        else:
+            conditions = dict(self.conditions)
         return {
             "n": self.n,
             "batch": self.batch,
-            "eta": _fmt(self.eta) if not isinstance(self.eta, float) else self.eta,
+            "eta": None if self.eta is None else (_fmt(self.eta) if not isinstance(self.eta, float) else self.eta),
             "sampling": self.sampling,
             "lambda_1": _fmt(self.lambda_1) if isinstance(self.lambda_1, sympy.Basic) else self.lambda_1_float,
             "lambda_1_float": self.lambda_1_float,
             "sigma": _fmt(self.sigma) if isinstance(self.sigma, sympy.Basic) else self.sigma_float,
             "sigma_float": self.sigma_float,
-            "conditions": dict(self.conditions),
-            "implied_thresholds": {
-                k: (_fmt(v) if isinstance(v, sympy.Basic) and v.is_finite else float(v))
-                for k, v in self.implied_thresholds.items()
-            },
+            "nonuniformity": (_fmt(self.nonuniformity) if isinstance(self.nonuniformity, sympy.Basic)
+                              else self.nonuniformity_float),
+            "nonuniformity_float": self.nonuniformity_float,
+            "conditions": conditions,
+            "implied_thresholds": {k: threshold(v) for k, v in self.implied_thresholds.items()},
+            "tightness": tight,
             "eta_star": _fmt(self.eta_star) if isinstance(self.eta_star, sympy.Basic) and self.eta_star.is_finite
             else self.eta_star_float,
             "eta_star_float": self.eta_star_float,
+            "threshold_method": self.threshold_method,
             "stable": self.stable,
             "marginal": self.marginal,
         }
@@ -713,25 +971,36 @@ class StabilityAnalysis:
         lines = [
             rf"\lambda_1(H) &= {tex(self.lambda_1, self.lambda_1_float)}",
             rf"\sigma &= {tex(self.sigma, self.sigma_float)}",
+            rf"s &= {tex(self.nonuniformity, self.nonuniformity_float)}",
             rf"\eta^* &= {tex(self.eta_star, self.eta_star_float)} \approx {self.eta_star_float:.6g}",
-            rf"\eta &= {tex(self.eta, float(self.eta))}\ ({'stable' if self.stable else 'not stable'})",
         ]
+        if self.eta is not None:
+            lines.append(rf"\eta &= {tex(self.eta, float(self.eta))}\ "
+                         rf"(\text{{{'stable' if self.stable else 'not stable'}}})")
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
     def __str__(self) -> str:
+        head = (f"SGD stability ({self.sampling}, n = {self.n}, B = {self.batch}"
+                + (f", eta = {_short(self.eta)}):\n" if self.eta is not None else "):\n")
+                + f"  lambda_1(H) = {_short(self.lambda_1)} (~ {self.lambda_1_float:.6g})\n"
+                f"  sigma = {_short(self.sigma)} (~ {self.sigma_float:.6g}), "
+                f"non-uniformity s = {_short(self.nonuniformity)} (~ {self.nonuniformity_float:.6g})\n")
+        star = f"  eta* = {_short(self.eta_star)} (~ {self.eta_star_float:.6g}, {self.threshold_method})"
+        tight = self.tightness
+        if self.eta is None:
+            conds = "\n".join(
+                f"    {k}: holds iff eta > {_short(v)} (~ {float(v):.6g}); eta*/threshold = "
+                + ("n/a" if tight[k] is None else f"{tight[k]:.6g}")
+                for k, v in self.implied_thresholds.items())
+            return head + "  divergence conditions (sufficient):\n" + conds + "\n" + star
         conds = ", ".join(f"{k}: {'holds' if v else 'does not hold'}" for k, v in self.conditions.items())
-        return (
-            f"SGD stability ({self.sampling}, n = {self.n}, B = {self.batch}, eta = {_short(self.eta)}):\n"
-            f"  lambda_1(H) = {_short(self.lambda_1)} (~ {self.lambda_1_float:.6g})\n"
-            f"  sigma = {_short(self.sigma)} (~ {self.sigma_float:.6g})\n"
-            f"  divergence conditions: {conds}\n"
-            f"  eta* = {_short(self.eta_star)} (~ {self.eta_star_float:.6g}): "
-            f"{'mean-square stable' if self.stable else ('marginal' if self.marginal else 'mean-square divergent')}"
-        )
+        verdict = "mean-square stable" if self.stable else ("marginal" if self.marginal else "mean-square divergent")
+        return head + f"  divergence conditions: {conds}\n" + star + f": {verdict}"
 
 
-def analyze(hessians, batch: int, eta, sampling: str = "bernoulli", method: str = "auto") -> StabilityAnalysis:
-    """Evaluate paper B's divergence conditions and the exact threshold at (B, eta).
+def analyze(hessians, batch: int, eta=None, sampling: str = "bernoulli", method: str = "auto",
+            dps: int | None = None) -> StabilityAnalysis:
+    """Evaluate paper B's divergence conditions and the exact threshold (MATH.md §2, B1-B2).
 
     Parameters
     ----------
@@ -739,11 +1008,13 @@ def analyze(hessians, batch: int, eta, sampling: str = "bernoulli", method: str 
         As in :func:`coherence`.
     batch : int
         Batch size B.
-    eta : int, Fraction, str or float
-        Step size; exact types give exact decisions.
+    eta : int, Fraction, str or float, optional
+        Step size; exact types give exact decisions.  Without it the conditions are
+        reported only as step-size thresholds (see :class:`StabilityAnalysis`).
     sampling : {"bernoulli", "without_replacement", "with_replacement"}
-    method : {"auto", "exact", "float"}
-        Passed to :func:`mean_square_threshold`.
+    method : {"auto", "exact", "float", "mpmath"}
+        Passed to :func:`mean_square_threshold`, with ``dps``.
+    dps : int, optional
 
     Returns
     -------
@@ -756,16 +1027,18 @@ def analyze(hessians, batch: int, eta, sampling: str = "bernoulli", method: str 
     (1/2, 2, True)
     >>> r.conditions
     {'sharpness': False, 'coherence': False}
+    >>> r = analyze(coherence_construction(12, 3), batch=4)
+    >>> r.eta_star, r.implied_thresholds["coherence"], r.stable
+    (24/5, 6*sqrt(2), None)
     """
     hs = _validate(hessians)
     batch = _validate_batch(hs.n, batch, sampling)
-    eta_q, eta_f = _parse_eta(eta)
+    eta_q, eta_f = _parse_eta(eta) if eta is not None else (None, None)
     n = hs.n
     coh = coherence(hs)
-    thr = _threshold(hs, batch, sampling, method)
+    thr = _threshold(hs, batch, sampling, method, dps)
     factor = (1 + Fraction(1, batch) - Fraction(1, n)) if sampling == "bernoulli" else Fraction(1)
     ratio = Fraction(n, batch) - 1  # n/B - 1
-    exact = hs.exact is not None and eta_q is not None
     if hs.exact is not None:
         lam1 = _largest_real_root(_mean_exact(list(hs.exact)).charpoly())
         lambda_1, lambda_1_f = lam1.expr, lam1.value
@@ -787,26 +1060,36 @@ def analyze(hessians, batch: int, eta, sampling: str = "bernoulli", method: str 
     thresholds = {"sharpness": t_sharp}
     if sampling == "bernoulli":  # the coherence condition is false for the other models
         thresholds["coherence"] = t_coh
-    conditions = {}
-    for name, t in thresholds.items():
-        if isinstance(t, sympy.Basic) and eta_q is not None:
-            conditions[name] = bool(t.is_finite) and _sign(_to_sympy(eta_q) - t) > 0
-        else:
-            conditions[name] = eta_f > float(t)
-    if exact and thr.lam is not None:
-        # eta < eta* = 2/lam  <=>  lam < 2/eta
-        cmp = thr.lam.compare(2 / eta_q)
-        stable, marginal = cmp < 0, cmp == 0
+    if eta is None:
+        conditions = {name: None for name in thresholds}
+        stable = marginal = eta_out = None
     else:
-        stable, marginal = eta_f < thr.eta_star_float, eta_f == thr.eta_star_float
-    eta_out = _to_sympy(eta_q) if eta_q is not None else eta_f
+        conditions = {}
+        for name, t in thresholds.items():
+            if isinstance(t, sympy.Basic) and eta_q is not None:
+                conditions[name] = bool(t.is_finite) and _sign(_to_sympy(eta_q) - t) > 0
+            else:
+                conditions[name] = eta_f > float(t)
+        if hs.exact is not None and eta_q is not None and thr.lam is not None:
+            # eta < eta* = 2/lam  <=>  lam < 2/eta
+            cmp = thr.lam.compare(2 / eta_q)
+            stable, marginal = cmp < 0, cmp == 0
+        elif eta_q is not None and isinstance(thr.eta_star, sympy.Float):  # mpmath: decided at dps digits
+            gap = thr.eta_star - _to_sympy(eta_q)
+            stable, marginal = bool(gap > 0), bool(gap == 0)
+        else:
+            stable, marginal = eta_f < thr.eta_star_float, eta_f == thr.eta_star_float
+        stable, marginal = bool(stable), bool(marginal)
+        eta_out = _to_sympy(eta_q) if eta_q is not None else eta_f
     return StabilityAnalysis(
         n=n, batch=batch, eta=eta_out, sampling=sampling,
         lambda_1=lambda_1, lambda_1_float=float(lambda_1_f),
         sigma=coh.sigma, sigma_float=coh.sigma_float,
         conditions=conditions, implied_thresholds=thresholds,
         eta_star=thr.eta_star, eta_star_float=float(thr.eta_star_float),
-        stable=bool(stable), marginal=bool(marginal),
+        stable=stable, marginal=marginal,
+        nonuniformity=coh.nonuniformity, nonuniformity_float=coh.nonuniformity_float,
+        threshold_method=thr.method,
     )
 
 
@@ -1046,30 +1329,43 @@ def monte_carlo(hessians, batch: int, eta, sampling: str = "bernoulli", runs: in
     boot = boot_rng.integers(0, runs, size=(200, runs))
     boot_rates = np.sort(_log_mean_exp(log_sq[boot], axis=1) / steps)
     ms_ci = (float(boot_rates[4]), float(boot_rates[194]))  # 2.5% and 97.5% of 200
-    per_run = np.where(finite, log_norm, -np.inf) / steps
-    lyap = float(np.mean(per_run))
-    se = float(np.std(per_run, ddof=1) / math.sqrt(runs)) if runs > 1 and np.all(np.isfinite(per_run)) else math.inf
+    if finite.all():
+        per_run = log_norm / steps
+        lyap = float(np.mean(per_run))
+        se = float(np.std(per_run, ddof=1) / math.sqrt(runs)) if runs > 1 else math.inf
+    else:
+        # A run reached exactly 0: some batch gave I - eta Hhat = 0 on it.  Batches are
+        # i.i.d., so that event recurs with positive probability and almost every run
+        # reaches 0 in finite time: the exponent is -inf (not a NaN interval).
+        lyap, se = -math.inf, 0.0
     theory = math.log(spectral_radius(hs, batch, eta_f, sampling))
+    lyap_ci = (lyap, lyap) if se == 0 else (lyap - 1.96 * se, lyap + 1.96 * se)
     return MonteCarloResult(
         sampling=sampling, batch=batch, eta=eta_f, runs=int(runs), steps=int(steps), seed=seed,
         mean_square_rate=ms_rate, mean_square_ci=ms_ci, mean_square_ess=ess, theory_rate=theory,
-        lyapunov_exponent=lyap, lyapunov_ci=(lyap - 1.96 * se, lyap + 1.96 * se),
+        lyapunov_exponent=lyap, lyapunov_ci=lyap_ci,
     )
 
 
 # --------------------------------------------------------------------------- plot
 
 
-def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: int = 400,
-                       steps: int = 60, seed: int = 0, path=None):
+def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: int = 2000,
+                       steps: int = 20, seed: int = 0, path=None, min_effective_runs: float = 5):
     """Stability map over (B, sigma) for the construction, theory vs Monte Carlo.
 
     For each sigma the construction is scaled so that ``lambda_1(H) = 1``
     (``a = n / sigma``); the Bernoulli theory boundary is then
     ``eta (1 + (n/B - 1)/sigma) = 2``, i.e. ``sigma = (n/B - 1) / (2/eta - 1)``.
-    Markers show the Monte Carlo verdicts: mean square by colour (blue = the
-    simulated second moment decays, red = it grows) and almost sure by shape
-    (circle = Lyapunov interval below 0, cross otherwise).
+    The theory-stable side is shaded.  Markers show the Monte Carlo verdicts: mean
+    square by colour (blue = the simulated second moment decays, red = it grows)
+    and almost sure by shape (circle = Lyapunov interval below 0, cross otherwise);
+    red circles are the heavy-tail regime of MATH.md §2 (typical runs converge,
+    the mean square diverges).  Grey means the simulated mean square is carried by
+    fewer than ``min_effective_runs`` runs (see :class:`MonteCarloResult`), so the
+    sample gives no mean-square verdict; near and beyond the boundary this is
+    common, precisely because the mean square is heavy-tailed.  The figure is a bare ``matplotlib.figure.Figure``
+    with an Agg canvas: pyplot and the global backend are left alone.
 
     Parameters
     ----------
@@ -1082,6 +1378,8 @@ def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: 
         Monte Carlo parameters (Bernoulli sampling).
     path : str or path-like, optional
         Where to save the figure (PNG).
+    min_effective_runs : float
+        Below this effective number of runs the mean-square verdict is shown as undecided.
 
     Returns
     -------
@@ -1093,34 +1391,154 @@ def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: 
     >>> len(fig.axes)
     1
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure with its own Agg canvas: no pyplot, no global backend switch.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     eta_q, eta_f = _parse_eta(eta)
     if not 0 < eta_f < 2:
         raise InvalidInputError("eta must lie in (0, 2) for the map (lambda_1(H) = 1)")
     batches = list(range(1, n + 1)) if batches is None else [int(b) for b in batches]
     sigmas = list(range(1, n + 1)) if sigmas is None else [int(s) for s in sigmas]
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    b_fine = np.linspace(1, n, 400)
-    ax.plot(b_fine, (n / b_fine - 1) / (2 / eta_f - 1), "k-", label="theory boundary (Bernoulli)")
+    fig = Figure(figsize=(8, 4.8))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    from matplotlib.lines import Line2D
+
+    b_fine = np.linspace(0.5, n + 0.5, 400)
+    boundary = (n / b_fine - 1) / (2 / eta_f - 1)
+    ax.fill_between(b_fine, boundary, n + 0.5, color="tab:blue", alpha=0.08, linewidth=0)
+    ax.plot(b_fine, boundary, "k-")
     for k, (B, s) in enumerate((B, s) for B in batches for s in sigmas):
         hs = coherence_construction(n, s, Fraction(n, s))
         mc = monte_carlo(hs, B, eta_f, "bernoulli", runs=runs, steps=steps, seed=seed + k)
-        ms_stable = mc.mean_square_rate < 0
         marker = "o" if mc.almost_surely_convergent else "x"
-        color = "tab:blue" if ms_stable else "tab:red"
+        if mc.mean_square_ess < min_effective_runs:  # the sample mean is one or two runs: no verdict
+            color = "0.6"
+        else:
+            color = "tab:blue" if mc.mean_square_rate < 0 else "tab:red"
         ax.scatter([B], [s], marker=marker, c=color, s=30)
     ax.set_xlim(0.5, n + 0.5)
     ax.set_ylim(0.5, n + 0.5)
     ax.set_xlabel("batch size B")
     ax.set_ylabel(r"coherence $\sigma$")
-    ax.set_title(rf"construction, $n={n}$, $\eta\lambda_1(H)={eta_f:g}$: blue = MC mean-square decays;"
-                 "\n" r"o = a.s. convergent (Lyapunov < 0), x = not", fontsize=9)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(rf"paper B's construction, $n={n}$, Bernoulli sampling, $\eta\lambda_1(H)={eta_f:g}$;"
+                 f"\nMonte Carlo: {runs} runs x {steps} steps per point, seed {seed}", fontsize=9)
+    handles = [
+        Line2D([], [], color="k", label="theory: $\\eta^*$ boundary\n(shaded: stable)"),
+        Line2D([], [], ls="", marker="o", color="tab:blue", label="MC: mean square decays,\na.s. convergent"),
+        Line2D([], [], ls="", marker="x", color="tab:blue", label="MC: mean square decays,\na.s. undecided"),
+        Line2D([], [], ls="", marker="o", color="tab:red", label="MC: mean square grows,\na.s. convergent"),
+        Line2D([], [], ls="", marker="x", color="tab:red", label="MC: mean square grows,\na.s. not convergent"),
+        Line2D([], [], ls="", marker="o", color="0.6",
+               label=f"MC: mean square undecided\n(< {min_effective_runs:g} effective runs)"),
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+@dataclass(frozen=True)
+class OptimalityGap:
+    """How tight paper B's divergence conditions are on the near-optimality construction.
+
+    One row per ``(sigma, B)``: the exact Bernoulli threshold ``eta*``, the step sizes
+    above which the sharpness and the coherence conditions claim divergence, and the
+    tightness ``eta* / threshold`` (1 = the condition is exact; smaller = looser).
+    """
+
+    n: int
+    scale: object
+    rows: tuple
+
+    def table(self) -> str:
+        head = f"{'sigma':>5} {'B':>4} {'n/B':>7} {'eta*':>10} {'sharp thr':>10} {'coh thr':>10} {'tight sharp':>11} {'tight coh':>10}"
+        lines = [head]
+        for r in self.rows:
+            lines.append(
+                f"{r['sigma']:>5} {r['batch']:>4} {r['n_over_B']:>7.3f} {r['eta_star_float']:>10.4g} "
+                f"{r['sharpness_threshold_float']:>10.4g} {r['coherence_threshold_float']:>10.4g} "
+                f"{r['tightness_sharpness']:>11.3f} {r['tightness_coherence']:>10.3f}"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "scale": str(self.scale), "sampling": "bernoulli", "rows": list(self.rows)}
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def plot(self, path=None):
+        """Tightness of the coherence condition vs n/B, one line per sigma (PNG/PDF by extension)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.4, 4.2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        for sigma in sorted({r["sigma"] for r in self.rows}):
+            pts = sorted((r["n_over_B"], r["tightness_coherence"]) for r in self.rows if r["sigma"] == sigma)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"sigma = {sigma}")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("n / B")
+        ax.set_ylabel("eta* / coherence-condition threshold")
+        ax.set_title(f"Tightness of the coherence condition (construction, n = {self.n}, Bernoulli)")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+        return fig
+
+
+def optimality_gap(n: int, sigmas=None, batches=None, scale=1) -> OptimalityGap:
+    """Tightness of the divergence conditions on :func:`coherence_construction`, over (sigma, B).
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    sigmas, batches : iterables of int, optional
+        Coherence values ``1 <= sigma <= n`` and batch sizes ``1 <= B < n`` (default: all
+        divisors-like grids ``{1, 2, ..., n}`` and ``{1, ..., n - 1}``).
+    scale : exact number
+        The rank-one scale ``a`` (the tightness does not depend on it).
+
+    Returns
+    -------
+    OptimalityGap
+
+    Examples
+    --------
+    >>> gap = optimality_gap(12, sigmas=[3], batches=[4])
+    >>> row = gap.rows[0]
+    >>> row["eta_star"], row["coherence_threshold"]
+    ('24/5', '6*sqrt(2)')
+    """
+    sigmas = list(sigmas) if sigmas is not None else list(range(1, n + 1))
+    batches = list(batches) if batches is not None else list(range(1, n))
+    rows = []
+    for sigma in sigmas:
+        hs = coherence_construction(n, sigma, scale)
+        for batch in batches:
+            if not 1 <= batch < n:
+                raise InvalidInputError(f"batch sizes must satisfy 1 <= B < n = {n} (the coherence condition needs B < n)")
+            result = analyze(hs, batch=batch, sampling="bernoulli")
+            thresholds = result.implied_thresholds
+            rows.append({
+                "sigma": sigma,
+                "batch": batch,
+                "n_over_B": n / batch,
+                "eta_star": sympy.sstr(result.eta_star),
+                "eta_star_float": float(result.eta_star_float),
+                "sharpness_threshold": sympy.sstr(thresholds["sharpness"]),
+                "sharpness_threshold_float": float(thresholds["sharpness"]),
+                "coherence_threshold": sympy.sstr(thresholds["coherence"]),
+                "coherence_threshold_float": float(thresholds["coherence"]),
+                "tightness_sharpness": float(result.tightness["sharpness"]),
+                "tightness_coherence": float(result.tightness["coherence"]),
+            })
+    return OptimalityGap(n=n, scale=scale, rows=tuple(rows))

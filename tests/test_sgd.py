@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symstab import cli_sgd, sgd
+from symstab.cli import main as symstab_main
 from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
+from symstab.network import LinearNetwork
 
 MODELS = sgd.SAMPLINGS
 
@@ -448,3 +450,247 @@ def test_cli_bad_input(tmp_path):
         cli(["sgd", "--construction", "--n", "4", "--batch", "1", "--eta", "1"])
     with pytest.raises(ParseError):
         cli(["sgd", "--construction", "--n", "4", "--sigma", "2", "--batch", "1", "--eta", "1e-3"])
+
+
+def test_main_cli_construction_without_eta(capsys):
+    """The issue's interface: no --eta.  Conditions become step-size thresholds."""
+    argv = ["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4", "--json"]
+    assert symstab_main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"):
+        assert key in out
+    assert out["stable"] is None and out["eta"] is None
+    assert out["sigma"] == "3" and out["lambda_1"] == "1/4" and out["eta_star"] == "24/5"
+    # sharpness: eta (1/4)(1 + 1/4 - 1/12) > 2 iff eta > 48/7; coherence: eta > 3/((1/4) sqrt(2)) = 6 sqrt(2)
+    assert out["conditions"]["sharpness"]["holds_iff_eta_above"] == "48/7"
+    assert sympy.sympify(out["conditions"]["coherence"]["holds_iff_eta_above"]) == 6 * sympy.sqrt(2)
+    assert math.isclose(out["conditions"]["sharpness"]["tightness"], F(24, 5) / F(48, 7))
+    assert out["nonuniformity"] == "sqrt(3)/4"
+    # text output, and an error goes to exit status 2
+    assert symstab_main(argv[:-1]) == 0
+    assert "holds iff eta > 48/7" in capsys.readouterr().out
+    assert symstab_main(["sgd", "--construction", "--n", "4", "--batch", "1"]) == 2
+    assert "--construction needs --n and --sigma" in capsys.readouterr().err
+
+
+def test_main_cli_with_eta_and_dps(capsys):
+    argv = ["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4", "--eta", "5", "--json"]
+    assert symstab_main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stable"] is False and out["conditions"] == {"sharpness": False, "coherence": False}
+    assert symstab_main(argv[:-1] + ["--method", "mpmath", "--dps", "25", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["threshold_method"] == "mpmath" and out["eta_star"].startswith("4.80000000000000000000")
+
+
+# --------------------------------------------------------------------------- analysis without a step
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(psd_families())
+def test_analysis_without_eta_is_consistent_with_analysis_at_eta(family):
+    """A condition holds at eta iff eta exceeds its implied threshold; thresholds >= eta*."""
+    hs, B = family
+    r = sgd.analyze(hs, batch=B)
+    assert r.eta is None and r.stable is None and set(r.conditions.values()) == {None}
+    for name, t in r.implied_thresholds.items():
+        assert sgd._sign(t - r.eta_star) >= 0
+        assert 0 <= r.tightness[name] <= 1 + 1e-12
+        if math.isfinite(float(t)):   # t is exact, or a float when sigma is (see coherence)
+            q = sympy.nsimplify(sympy.N(t, 30), rational=True)
+            above, below = q * F(101, 100), q * F(99, 100)
+            for eta, expected in ((above, True), (below, False)):
+                at = sgd.analyze(hs, batch=B, eta=F(int(eta.p), int(eta.q)))
+                assert at.conditions[name] is expected
+                assert at.implied_thresholds[name] == t
+
+
+# --------------------------------------------------------------------------- per-sample Hessians
+
+
+def one_sample_reference(net, theta, i):
+    """n * Hess of the i-th loss term, from a one-sample LinearNetwork's hessian_at (d_0 = 1).
+
+    The i-th term of L is c ||mu x_i - y_i||^2 with c = net.loss_scale; a one-sample
+    network with loss "sum" has c = 1."""
+    single = LinearNetwork(net.widths, net.X[:, i], net.Y[:, i], loss="sum")
+    c = net.loss_scale
+    return sympy.Matrix(single.hessian_at(theta).tolist()) * sympy.Rational(net.n * c.numerator, c.denominator)
+
+
+@pytest.mark.parametrize("loss", ["half", "sum", "mean", "half_mean"])
+def test_per_sample_hessians_interpolating_112(loss):
+    """(1,1,2) with y_i = w* x_i, w* = (3, 4): on M (a = 1) every per-sample gradient vanishes."""
+    net = LinearNetwork(widths=(1, 1, 2), X=[[1, 2, -1]], Y=[[3, 6, -3], [4, 8, -4]], loss=loss)
+    theta = [1, 3, 4]
+    hs = sgd.per_sample_hessians(net, theta)
+    assert len(hs) == 3
+    total = sympy.Matrix(net.hessian_at(theta).tolist())
+    assert sum(hs, sympy.zeros(3, 3)) / 3 == total           # H = (1/n) sum H_i = Hess L, exactly
+    for i in range(3):
+        assert hs[i] == one_sample_reference(net, theta, i)
+    # closed form: H_i = 2 n c x_i^2 J^T J, J = D mu = [[3, 1, 0], [4, 0, 1]]
+    J = sympy.Matrix([[3, 1, 0], [4, 0, 1]])
+    c = sympy.Rational(net.loss_scale.numerator, net.loss_scale.denominator)
+    for x, h in zip((1, 2, -1), hs):
+        assert h == 2 * 3 * c * x**2 * J.T * J
+    r = sgd.analyze(hs, batch=1)
+    assert math.isclose(r.lambda_1_float, float(max(total.eigenvals())))
+
+
+def test_per_sample_hessians_two_inputs_depth_three():
+    """d_0 = 2 (one-sample networks cannot be built): the mean identity still holds exactly."""
+    w = [[2, 1]]                      # W* = (2, 1); data interpolated by mu = W*
+    X = [[1, 0, 1, 2], [0, 1, 1, -1]]
+    Y = [[sum(a * b for a, b in zip(w[0], col)) for col in zip(*X)]]
+    net = LinearNetwork(widths=(2, 2, 1, 1), X=X, Y=Y)
+    theta = [1, 0, 0, 1, 2, 1, 1]     # W1 = I, W2 = (2, 1), W3 = 1: mu = (2, 1)
+    hs = sgd.per_sample_hessians(net, theta)
+    assert sum(hs, sympy.zeros(7, 7)) / 4 == sympy.Matrix(net.hessian_at(theta).tolist())
+    assert all(h.is_symmetric() for h in hs)
+    c = sgd.coherence(hs)             # validated PSD on the way
+    assert c.sigma_float >= 1
+
+
+def test_per_sample_hessians_refuse_non_interpolating_minimum():
+    """A global minimum of L where the data is not interpolated: gradient of L is 0,
+    per-sample gradients are not."""
+    net = LinearNetwork(widths=(1, 1, 2), X=[[1, 2]], Y=[[3, 0], [4, 8]])
+    theta = [1, F(3, 5), 4]           # mu = W* = Y X^T / (X X^T) = (3/5, 4)
+    assert all(g == 0 for g in net.gradient_at(theta))
+    with pytest.raises(InvalidInputError, match=r"not an interpolating minimum.*samples \[0, 1\]"):
+        sgd.per_sample_hessians(net, theta)
+    with pytest.warns(UserWarning, match="not an interpolating minimum"):
+        hs = sgd.per_sample_hessians(net, theta, require_interpolation=False)
+    assert sum(hs, sympy.zeros(3, 3)) / 2 == sympy.Matrix(net.hessian_at(theta).tolist())
+    with pytest.raises(InvalidInputError):
+        sgd.per_sample_hessians(net, [1, sympy.Symbol("t"), 4])
+
+
+# --------------------------------------------------------------------------- high precision
+
+
+def relative_gap(approx, exact):
+    """|approx - exact| / |exact|, evaluated with 80 digits (as a float)."""
+    exact = sympy.N(exact, 80)
+    return float(abs(sympy.N(approx, 80) - exact) / abs(exact))
+
+
+def test_mpmath_path_agrees_with_exact(small_family):
+    for sampling in MODELS:
+        exact = sgd.mean_square_threshold(small_family, batch=2, sampling=sampling)
+        high = sgd.mean_square_threshold(small_family, batch=2, sampling=sampling, method="mpmath", dps=50)
+        assert isinstance(high, sympy.Float)
+        assert relative_gap(high, exact) < 1e-45
+
+
+def test_dps_does_not_touch_global_mpmath_context():
+    import mpmath
+
+    before = (mpmath.mp.dps, mpmath.mp.prec)
+    sgd.mean_square_threshold([[[1, 1], [1, 1]], [[1, 0], [0, 0]]], batch=1, method="mpmath", dps=60)
+    assert (mpmath.mp.dps, mpmath.mp.prec) == before
+
+
+def test_large_rank_rational_uses_mpmath_with_dps():
+    """Rank 14 > EXACT_RANGE_LIMIT: float64 by default, mpmath with dps=; checked against
+    the construction's closed form (an exact rational)."""
+    hs = sgd.coherence_construction(15, 2, F(3, 2))
+    closed = sgd.construction_threshold(15, 2, 4, F(3, 2))
+    assert isinstance(sgd.mean_square_threshold(hs, batch=4), float)
+    high = sgd.mean_square_threshold(hs, batch=4, dps=40)
+    assert isinstance(high, sympy.Float)
+    assert relative_gap(high, closed) < 1e-35
+    r = sgd.analyze(hs, batch=4, eta=closed * F(999, 1000), dps=40)
+    assert r.threshold_method == "mpmath" and r.stable
+
+
+@pytest.mark.slow
+def test_large_rank_dense_rational_mpmath_matches_exact():
+    """Dense rank-13 case where both paths run (about 7 s)."""
+    rng = np.random.default_rng(5)
+    hs = []
+    for _ in range(12):
+        vs = [[F(int(a), int(b)) for a, b in zip(rng.integers(-3, 4, 13), rng.integers(1, 4, 13))] for _ in range(2)]
+        hs.append(psd_from_vectors(vs))
+    exact = sgd.mean_square_threshold(hs, batch=4, method="exact")
+    high = sgd.mean_square_threshold(hs, batch=4, dps=30)
+    assert relative_gap(high, exact) < 1e-25
+
+
+def test_dps_and_method_validation(small_family):
+    with pytest.raises(InvalidInputError):
+        sgd.mean_square_threshold(small_family, batch=2, method="float", dps=30)
+    with pytest.raises(InvalidInputError):
+        sgd.mean_square_threshold(small_family, batch=2, dps=0)
+    with pytest.raises(InvalidInputError):
+        sgd.mean_square_threshold(np.array(as_fraction(small_family), float), batch=2, method="mpmath")
+
+
+# --------------------------------------------------------------------------- non-uniformity
+
+
+def test_nonuniformity_matches_variance_form(small_family):
+    """s^2 = lambda_max((1/n) sum H_i^2 - H^2), checked against (1/n) sum (H_i - H)^2 with sympy."""
+    Hs = [sympy.Matrix(h) for h in small_family]
+    H = sum(Hs, sympy.zeros(2, 2)) / 4
+    V = sum(((h - H) ** 2 for h in Hs), sympy.zeros(2, 2)) / 4
+    top = max(V.eigenvals(), key=lambda e: sympy.N(e, 50))
+    c = sgd.coherence(small_family)
+    assert sympy.simplify(c.nonuniformity**2 - top) == 0
+    floats = sgd.coherence(np.array(as_fraction(small_family), float))
+    assert math.isclose(floats.nonuniformity, c.nonuniformity_float, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("n", range(2, 8))
+def test_nonuniformity_of_construction(n):
+    """Construction: mean H_i^2 = a H, so s^2 = lambda_max(a H - H^2) with
+    H = (a/n) diag(sigma, 1, ..., 1): s = (a/n) sqrt(max(sigma (n - sigma), n - 1))."""
+    for sigma in range(1, n + 1):
+        a = F(3, 2)
+        s = sgd.coherence(sgd.coherence_construction(n, sigma, a)).nonuniformity
+        blocks = [sigma * (n - sigma)] + ([n - 1] if sigma < n else [])  # e_1 block, then the others
+        assert s == sympy.Rational(3, 2 * n) * sympy.sqrt(max(blocks))
+
+
+def test_nonuniformity_zero_for_identical_samples_and_in_analysis():
+    assert sgd.coherence([[[2, 1], [1, 1]]] * 3).nonuniformity == 0
+    r = sgd.analyze(sgd.coherence_construction(12, 3), batch=4, eta=1)
+    assert r.nonuniformity == sympy.sqrt(3) / 4
+    assert json.loads(json.dumps(r.to_dict()))["nonuniformity"] == "sqrt(3)/4"
+
+
+def test_stability_map_leaves_matplotlib_backend_alone():
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    fig = sgd.plot_stability_map(n=3, eta="3/2", runs=10, steps=5)
+    assert matplotlib.get_backend() == before
+    assert fig.canvas.get_default_filetype() == "png"
+
+
+def test_monte_carlo_runs_reaching_zero_give_minus_infinite_exponent():
+    """sigma = n = 12, B = 6, eta lambda_1 = 3/2: a batch of 4 gives I - eta Hhat = 0 exactly;
+    the exponent is -inf with a degenerate interval, not NaN."""
+    hs = sgd.coherence_construction(12, 12)
+    mc = sgd.monte_carlo(hs, batch=6, eta=F(3, 2), runs=200, steps=30, seed=0)
+    assert mc.lyapunov_exponent == -math.inf and mc.lyapunov_ci == (-math.inf, -math.inf)
+    assert mc.almost_surely_convergent
+
+
+def test_optimality_gap_table_and_plot(tmp_path):
+    """On the construction (Bernoulli): eta* is the closed form exactly, the coherence
+    threshold is sigma / (lambda_1 sqrt(n/B - 1)), and both tightnesses lie in (0, 1]."""
+    gap = sgd.optimality_gap(12, sigmas=[1, 3, 6, 12], batches=[1, 2, 4, 6])
+    assert len(gap.rows) == 16
+    for row in gap.rows:
+        n, s, B = 12, row["sigma"], row["batch"]
+        eta_star = sympy.Rational(row["eta_star"])
+        assert eta_star == sgd.construction_threshold(n, s, B)
+        lam = sympy.Rational(s, n)  # lambda_1(H) for scale 1 and sigma >= 1
+        coh = s / (lam * sympy.sqrt(sympy.Rational(n, B) - 1))
+        assert abs(float(coh) - row["coherence_threshold_float"]) < 1e-12
+        assert 0 < row["tightness_coherence"] <= 1 and 0 < row["tightness_sharpness"] <= 1
+    assert "tight coh" in gap.table()
+    gap.plot(tmp_path / "gap.png")
+    assert (tmp_path / "gap.png").stat().st_size > 1000
