@@ -479,6 +479,12 @@ class LinearNetwork:
         value = loss_from_weights(self._fmpq_point(theta), X, Y, c)
         return Fraction(int(value.p), int(value.q))
 
+    def spectrum_at(self, theta, **kwargs):
+        """The exact Hessian spectrum at a rational point; see :func:`symstab.spectrum.spectrum_at`."""
+        from .spectrum import spectrum_at
+
+        return spectrum_at(self, theta, **kwargs)
+
     def minima(self, **kwargs):
         """The set M of global minima (result A2); see :func:`symstab.minima.minima`."""
         from .minima import minima

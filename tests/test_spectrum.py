@@ -1,0 +1,76 @@
+"""Exact spectra at rational points, against sympy's eigenvalues of the same exact matrix."""
+
+import time
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symstab import LinearNetwork
+from symstab.strategies import linear_networks, rational_points
+
+
+def sympy_hessian(net, theta):
+    H = net.hessian_at(theta)
+    D = net.num_params
+    return sympy.Matrix(D, D, lambda i, j: sympy.Rational(str(H[i, j])))
+
+
+@settings(max_examples=20)
+@given(linear_networks(max_params=6), st.data())
+def test_spectrum_matches_sympy_eigenvalues(net, data):
+    theta = data.draw(rational_points(net))
+    s = net.spectrum_at(theta)
+    ref = sympy_hessian(net, theta).eigenvals()
+    assert s.zero_multiplicity == ref.get(0, 0)
+    assert sum(e.multiplicity for e in s.eigenvalues) + s.zero_multiplicity == net.num_params
+    for e in s.eigenvalues:
+        lo, hi = e.enclosure
+        assert lo <= hi and (lo > 0 or hi < 0)  # separated from zero
+        # exact comparisons of algebraic numbers with the rational endpoints
+        assert bool(e.value >= sympy.Rational(lo.numerator, lo.denominator))
+        assert bool(e.value <= sympy.Rational(hi.numerator, hi.denominator))
+        assert sympy.Poly(e.minimal_polynomial, sympy.Symbol("lam")).is_irreducible
+        assert e.value in ref and ref[e.value] == e.multiplicity or not e.value.is_Rational
+
+
+def test_worked_example_112_on_M():
+    """(1,1,2) whitened, w* = (3,4): on M the non-zero spectrum is {a^2, a^2 + ||w*||^2/a^2} (MATH.md 1.4)."""
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    a = Fraction(2)
+    s = net.spectrum_at([a, Fraction(3) / a, Fraction(4) / a])
+    assert s.zero_multiplicity == 1
+    assert s.nonzero == [4, 4 + sympy.Rational(25, 4)]
+    assert s.lambda_max == sympy.Rational(41, 4) and s.lambda_min_plus == 4
+
+
+def test_irrational_and_crootof_eigenvalues():
+    net = LinearNetwork.whitened((2, 2, 2), [[3, 0], [0, 1]])
+    s = net.spectrum_at([1, 2, 0, 1, 1, 0, 2, 1])
+    assert any(isinstance(v, sympy.CRootOf) or not v.is_Rational for v in s.nonzero)
+    float_eigs = sorted(float(x) for x in sympy.Matrix(sympy_hessian(net, [1, 2, 0, 1, 1, 0, 2, 1])).evalf().eigenvals(multiple=True))
+    ours = sorted([float(sympy.N(e.value)) for e in s.eigenvalues for _ in range(e.multiplicity)] + [0.0] * s.zero_multiplicity)
+    assert all(abs(x - y) < 1e-9 for x, y in zip(ours, float_eigs))
+    assert "spec" in s.latex() and s.to_dict()["evidence"].startswith("exact")
+
+
+def test_spectrum_d12_is_fast():
+    net = LinearNetwork.whitened((2, 3, 2), [[1, 2], [3, 4]])
+    t0 = time.perf_counter()
+    s = net.spectrum_at([1, -1, 2, 0, 1, 3, 2, 1, -2, 1, 0, 1])
+    assert sum(e.multiplicity for e in s.eigenvalues) + s.zero_multiplicity == 12
+    assert time.perf_counter() - t0 < 30  # generous: guards against pathological slowness only
+
+
+def test_negative_spectrum_sharpness_is_zero_when_kernel_exists():
+    net = LinearNetwork.whitened((1, 1, 1), [[2]])
+    s = net.spectrum_at([0, 0])  # H = [[0, -2], [-2, 0]]: eigenvalues +-2
+    assert s.nonzero == [-2, 2] and s.lambda_max == 2 and s.lambda_min_plus == 2
+
+
+def test_bad_theta():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    with pytest.raises(Exception, match="D = 3"):
+        net.spectrum_at([1, 2])
