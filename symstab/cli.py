@@ -144,9 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_VALUE_FLAGS = ("--X", "--Y", "--target", "--widths", "--eta", "--scale")
+
+
+def _attach_negative_values(argv):
+    """``--target -1,0;0,1`` -> ``--target=-1,0;0,1``: argparse would read ``-1,...`` as a flag."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _VALUE_FLAGS and i + 1 < len(argv) and argv[i + 1].startswith("-") \
+                and not argv[i + 1].startswith("--"):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(arg)
+            i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_attach_negative_values(argv))
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0

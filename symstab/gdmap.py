@@ -51,20 +51,23 @@ def estimate_cost(net) -> dict:
     entry_degree = max(2 * (H - 1), 0)
     # degree of c_D in theta; the number of monomials of degree <= that in D variables
     degree = D * entry_degree
-    terms_bound = math.comb(D + degree, D) if degree else 1
+    log10_terms = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
     # Empirical model fitted on measured runs of charpoly_coefficients (benchmarks/README.md):
     # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s;
     # deeper: (2,1,2,1,2) D=8 9.7 s, (1,2,2,2) D=10 > 600 s.
     if H <= 1:
-        seconds = 1e-3
+        # constant Hessian: Berkowitz on the d_0 x d_0 matrix 2c Sigma, then a power
+        d0 = net.widths[0]
+        log_seconds = math.log10(1e-4 + 1e-7 * d0**4 + 1e-6 * D**2) + 0.5 * len(net.symbols)
     elif _is_scalar_net(net):
         # structured path: (1,2,2,1) 0.02 s, (1,3,3,1) 95 s, (1,2,2,2,1) 149 s
-        seconds = 10 ** (-1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols))
+        log_seconds = -1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols)
     else:
         slope = 0.6 if D <= 8 else 1.1
         log_seconds = -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
-        seconds = 10 ** log_seconds
-    return {"num_params": D, "degree_bound": degree + D, "terms_bound": terms_bound, "seconds": seconds}
+    seconds = 10 ** log_seconds if log_seconds < 300 else math.inf
+    return {"num_params": D, "degree_bound": degree + D, "log10_terms_bound": log10_terms,
+            "log10_seconds": log_seconds, "seconds": seconds}
 
 
 def _guard(net, force: bool, what: str) -> None:
@@ -74,7 +77,7 @@ def _guard(net, force: bool, what: str) -> None:
     if est["seconds"] > _MAX_SECONDS:
         raise TooLargeError(
             f"{what} for widths {net.widths} (D = {est['num_params']}) is estimated at "
-            f"~{est['seconds']:.3g} s and up to {est['terms_bound']:.3g} terms; "
+            f"~10^{est['log10_seconds']:.1f} s and up to ~10^{est['log10_terms_bound']:.1f} terms; "
             "pass force=True (CLI: --force) to compute it anyway, or use the A1 certificate, "
             "which needs only exact points"
         )
@@ -92,7 +95,9 @@ def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
     if cached is not None:
         return cached
     _guard(net, force, "the characteristic polynomial of the Hessian")
-    if _is_scalar_net(net):
+    if net.depth == 1:
+        result = _single_layer_coefficients(net)
+    elif _is_scalar_net(net):
         result = _scalar_net_coefficients(net, progress)
     else:
         result = _berkowitz_coefficients(net, progress)
@@ -102,6 +107,20 @@ def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
 
 def _is_scalar_net(net) -> bool:
     return net.widths[0] == 1 and net.widths[-1] == 1 and net.depth >= 2
+
+
+def _single_layer_coefficients(net) -> tuple:
+    """Depth 1: ``H = 2c kron(I_{d_1}, Sigma)`` is constant, so charpoly(H) = charpoly(2c Sigma)^{d_1}."""
+    ctx = net.ring.ctx
+    zero, one = ctx.constant(0), ctx.constant(1)
+    Sigma, _, _, _ = net._poly_data
+    c2 = 2 * net.loss_scale_fmpq
+    block = berkowitz([[zero + c2 * s for s in row] for row in Sigma], zero, one)
+    coeffs = [one]
+    for _ in range(net.widths[1]):
+        coeffs = [sum((coeffs[j] * block[i - j] for j in range(max(0, i - len(block) + 1), min(i, len(coeffs) - 1) + 1)), zero)
+                  for i in range(len(coeffs) + len(block) - 1)]
+    return tuple(coeffs)
 
 
 def _berkowitz_coefficients(net, progress) -> tuple:
@@ -150,7 +169,7 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
     B, A = product_chain(weights)
     mu = zero + (A[0] @ weights[0] @ B[0])[0, 0]
-    c = flint.fmpq(net.loss_scale.numerator, net.loss_scale.denominator)
+    c = net.loss_scale_fmpq
     s, w = zero + Sigma[0, 0], zero + YXt[0, 0]
     a = 2 * c * s
     b = 2 * c * (s * mu - w)
@@ -282,6 +301,9 @@ class ExceptionalEta:
 class NonsingularityCertificate:
     """Result A1: G_eta is non-singular for every eta > 0 outside the finite set E.
 
+    ``holds`` is always True for a linear network: ``p(theta, 0) = 1``, so ``p(theta_0, .)`` is a
+    non-zero polynomial in eta at any exact point and E is finite; the content of the
+    certificate is E itself.
     ``points`` are the exact parameter vectors used; ``gcd`` is the gcd (in ``lam``)
     of the non-zero-root parts of the characteristic polynomials of H at those
     points; every eta in E is ``1/lambda`` for a positive root of ``gcd``.
@@ -298,40 +320,52 @@ class NonsingularityCertificate:
     holds: bool = True
 
     @property
+    def exceptional_set_is_known(self) -> bool:
+        """True when every candidate was decided, so E is known exactly."""
+        return all(e.confirmed is not None for e in self.candidates)
+
+    @property
     def exceptional_set_is_empty(self) -> bool:
-        return not self.candidates
+        """True when E is proved empty (no candidate, or every candidate decided non-exceptional)."""
+        return all(e.confirmed is False for e in self.candidates)
 
     @property
     def conclusion(self) -> str:
         k = len(self.points)
-        if not self.candidates:
+        if self.exceptional_set_is_empty:
+            how = (f"at {k} exact point(s) the characteristic polynomials of the Hessian have no common "
+                   "positive root")
+            if self.candidates:
+                how += (" except " + ", ".join(f"lambda = 1/({sympy.sstr(e.value)})" for e in self.candidates)
+                        + ", each shown not to be an eigenvalue of H(theta) for all theta")
             return (
                 f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular "
-                f"for every eta > 0. At {k} exact point(s) the characteristic polynomials of the Hessian "
-                "have no common positive root, so det(I - eta H(theta)) is a non-zero polynomial in "
+                f"for every eta > 0: {how}, so det(I - eta H(theta)) is a non-zero polynomial in "
                 "theta for every eta > 0 and its zero set is Lebesgue-null."
             )
         confirmed = [e for e in self.candidates if e.confirmed]
         undecided = [e for e in self.candidates if e.confirmed is None]
-        text = (
-            f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular for "
-            f"every eta > 0 outside E, where E is contained in {{{', '.join(sympy.sstr(e.value) for e in self.candidates)}}}."
-        )
-        if confirmed:
-            text += (
-                f" Exceptional (p(., eta) vanishes identically): "
-                f"{', '.join(sympy.sstr(e.value) for e in confirmed)}."
-            )
-        if undecided:
+        if self.exceptional_set_is_known:
+            text = (f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular for "
+                    f"every eta > 0 except E = {{{', '.join(sympy.sstr(e.value) for e in confirmed)}}}, "
+                    "where det(I - eta H(theta)) vanishes identically (G_eta is singular).")
+        else:
+            text = (f"Proved (exact arithmetic): for widths {self.widths} the GD map G_eta is non-singular for "
+                    f"every eta > 0 outside E, where E is contained in "
+                    f"{{{', '.join(sympy.sstr(e.value) for e in self.candidates)}}}.")
+            if confirmed:
+                text += f" Exceptional: {', '.join(sympy.sstr(e.value) for e in confirmed)}."
             text += f" Undecided: {', '.join(sympy.sstr(e.value) for e in undecided)}."
         return text
 
     def latex(self) -> str:
-        eset = (
-            r"E = \emptyset"
-            if not self.candidates
-            else r"E \subseteq \left\{" + ", ".join(sympy.latex(e.value) for e in self.candidates) + r"\right\}"
-        )
+        confirmed = [e for e in self.candidates if e.confirmed]
+        if self.exceptional_set_is_empty:
+            eset = r"E = \emptyset"
+        elif self.exceptional_set_is_known:
+            eset = r"E = \left\{" + ", ".join(sympy.latex(e.value) for e in confirmed) + r"\right\}"
+        else:
+            eset = r"E \subseteq \left\{" + ", ".join(sympy.latex(e.value) for e in self.candidates) + r"\right\}"
         return (
             r"\textbf{Result A1 (exact).} For the linear network with widths $"
             + ",".join(map(str, self.widths))
@@ -362,6 +396,11 @@ class NonsingularityCertificate:
 
     def __str__(self) -> str:
         return self.conclusion
+
+
+def _univariate(poly, symbol) -> sympy.Poly:
+    """A python-flint ``fmpq_poly`` as a sympy ``Poly`` in ``symbol``."""
+    return sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(poly.coeffs())], symbol)
 
 
 def _strip_zero_roots(poly):
@@ -411,10 +450,20 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
     """
     from .parsing import to_exact
 
+    from .errors import InvalidInputError
+
     net.require_numeric("the non-singularity certificate")
+    if not isinstance(max_points, int) or max_points < 1:
+        raise InvalidInputError(f"max_points must be a positive integer, got {max_points!r}")
+    if not isinstance(entry_range, int) or entry_range < 0:
+        raise InvalidInputError(f"entry_range must be a non-negative integer, got {entry_range!r}")
     rng = random.Random(seed)
     D = net.num_params
-    todo = [[to_exact(v, where="point") for v in p] for p in (points or [])]
+    todo = []
+    for p in points or []:
+        if isinstance(p, (str, bytes)) or not hasattr(p, "__len__") or len(p) != D:
+            raise InvalidInputError(f"each point must be a sequence of D = {D} exact numbers, got {p!r}")
+        todo.append([to_exact(v, where="point") for v in p])
     used, g = [], None
     for k in range(max(max_points, len(todo))):
         if k < len(todo):
@@ -428,20 +477,19 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
             break
     lam = sympy.Symbol("lam")
     eta = sympy.Symbol("eta")
-    g_expr = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(g.coeffs())], lam).monic().as_expr()
+    g_expr = _univariate(g, lam).monic().as_expr()
     candidates = []
     if g.degree() > 0:
         content, factors = g.factor()
         for f, _ in factors:
-            f_sym = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(f.coeffs())], lam)
-            for root in sympy.Poly(f_sym, lam).real_roots():
-                if not root.is_positive:
-                    continue
+            f_sym = _univariate(f, lam)
+            roots = [r for r in f_sym.real_roots() if r.is_positive]
+            if not roots:
+                continue
+            eta_poly = sympy.Poly(f_sym.as_expr().subs(lam, 1 / eta) * eta ** f_sym.degree(), eta)
+            confirmed, reason = _decide(net, f) if decide else (None, "not decided (decide=False)")
+            for root in roots:
                 value = 1 / root
-                eta_poly = sympy.Poly(f_sym.as_expr().subs(lam, 1 / eta) * eta ** f_sym.degree(), eta)
-                confirmed, reason = (None, "not decided (decide=False)")
-                if decide:
-                    confirmed, reason = _decide(net, f)
                 candidates.append(ExceptionalEta(
                     value=value, minimal_polynomial=eta_poly.monic().as_expr(),
                     confirmed=confirmed, reason=reason,

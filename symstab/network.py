@@ -134,6 +134,32 @@ def _segment(weights, start, stop):
 
 # --- the network ----------------------------------------------------------------
 
+MAX_PARAMS = 100_000
+MAX_DATA_ENTRIES = 1_000_000
+
+
+def validate_widths(widths) -> tuple:
+    """Widths as a tuple of Python ints >= 1, at least two of them; strict (no bools, floats, strings)."""
+    from numbers import Integral
+
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise InvalidInputError(f"widths must be a sequence of integers, got {widths!r}")
+    widths = tuple(widths)
+    if any(isinstance(w, bool) or not isinstance(w, Integral) for w in widths):
+        raise InvalidInputError(f"widths must be integers, got {widths!r}")
+    widths = tuple(int(w) for w in widths)
+    if len(widths) < 2:
+        raise InvalidInputError(f"need at least two widths (d_0, d_1), got {widths}")
+    if min(widths) < 1:
+        raise InvalidInputError(f"every width must be at least 1, got {widths}")
+    D = sum(a * b for a, b in zip(widths, widths[1:]))
+    if D > MAX_PARAMS:
+        raise InvalidInputError(
+            f"widths {widths} give D = {D} parameters; the exact layer handles at most {MAX_PARAMS}"
+        )
+    return widths
+
+
 class LinearNetwork:
     """A linear network ``theta -> W_H ... W_1`` with exact data and a loss convention.
 
@@ -162,18 +188,13 @@ class LinearNetwork:
     """
 
     def __init__(self, widths, X, Y, loss: str = "half"):
-        try:
-            widths = tuple(int(w) for w in widths)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"widths must be integers, got {widths!r}") from None
-        if len(widths) < 2:
-            raise InvalidInputError(f"need at least two widths (d_0, d_1), got {widths}")
-        if min(widths) < 1:
-            raise InvalidInputError(f"every width must be at least 1, got {widths}")
-        if loss not in LOSSES:
+        widths = validate_widths(widths)
+        if not isinstance(loss, str) or loss not in LOSSES:
             raise InvalidInputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         X = to_exact_matrix(X, name="X")
         Y = to_exact_matrix(Y, name="Y")
+        if (len(X) + len(Y)) * len(X[0]) > MAX_DATA_ENTRIES:
+            raise InvalidInputError(f"the data has more than {MAX_DATA_ENTRIES} entries")
         if len(X) != widths[0]:
             raise ShapeError(f"X has {len(X)} rows but d_0 = {widths[0]}")
         if len(Y) != widths[-1]:
@@ -193,8 +214,7 @@ class LinearNetwork:
         if clash:
             raise InvalidInputError(f"data symbols {sorted(clash)} clash with reserved names")
         self.symbols = tuple(sorted(symbols, key=str))
-        det = self.Sigma.det()
-        if det == 0 or (self.symbols and sympy.expand(det) == 0):
+        if sympy.expand(self.Sigma.det()) == 0:
             raise SingularDataError(
                 f"Sigma = X X^T ({widths[0]}x{widths[0]}) is singular: need rank(X) = d_0 = {widths[0]}"
                 f" (X has {len(X[0])} samples)"
@@ -210,19 +230,16 @@ class LinearNetwork:
         >>> net.num_params
         8
         """
-        widths = tuple(widths)
-        if not widths:
-            raise InvalidInputError("widths is empty")
-        try:
-            d0 = int(widths[0])
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"widths must be integers, got {widths!r}") from None
-        if d0 < 1:
-            raise InvalidInputError(f"every width must be at least 1, got {widths}")
-        eye = [[1 if i == j else 0 for j in range(d0)] for i in range(d0)]
+        widths = validate_widths(widths)
+        d0, dH = widths[0], widths[-1]
         target = to_exact_matrix(target, name="target")
-        if target and len(target[0]) != d0:
+        if len(target) != dH:
+            raise ShapeError(f"target has {len(target)} rows but d_H = {dH}")
+        if len(target[0]) != d0:
             raise ShapeError(f"target has {len(target[0])} columns but d_0 = {d0}")
+        if d0 * d0 > MAX_DATA_ENTRIES:
+            raise InvalidInputError(f"d_0 = {d0}: the whitened X = I would have {d0 * d0} entries (limit {MAX_DATA_ENTRIES})")
+        eye = [[1 if i == j else 0 for j in range(d0)] for i in range(d0)]
         return cls(widths, eye, target, loss=loss)
 
     # -- basic facts -------------------------------------------------------------
@@ -263,6 +280,11 @@ class LinearNetwork:
         return {"half": Fraction(1, 2), "sum": Fraction(1), "mean": Fraction(1, self.n),
                 "half_mean": Fraction(1, 2 * self.n)}[self.loss]
 
+    @cached_property
+    def loss_scale_fmpq(self):
+        """:attr:`loss_scale` as a python-flint ``fmpq``."""
+        return flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+
     @property
     def loss_description(self) -> str:
         return LOSSES[self.loss]
@@ -299,8 +321,16 @@ class LinearNetwork:
 
     def substitute(self, values: dict) -> "LinearNetwork":
         """The member of a family with data symbols replaced by exact numbers."""
-        subs = {sympy.Symbol(str(k)) if not isinstance(k, sympy.Symbol) else k:
-                sympy.Rational(to_exact(v).numerator, to_exact(v).denominator) for k, v in values.items()}
+        names = {str(s) for s in self.symbols}
+        unknown = sorted(str(k) for k in values if str(k) not in names)
+        if unknown:
+            raise InvalidInputError(f"{unknown} are not data symbols of this family ({sorted(names)})")
+        subs = {}
+        for k, v in values.items():
+            value = to_exact(v, where=str(k))
+            if not isinstance(value, Fraction):
+                raise InvalidInputError(f"{k} must be given an exact number, got {v!r}")
+            subs[sympy.Symbol(str(k))] = sympy.Rational(value.numerator, value.denominator)
         return LinearNetwork(self.widths, self.X.subs(subs), self.Y.subs(subs), loss=self.loss)
 
     # -- the polynomial engine ---------------------------------------------------
@@ -353,14 +383,14 @@ class LinearNetwork:
     def loss_poly(self):
         """The loss as a flint ``fmpq_mpoly`` in :attr:`ring`."""
         _, _, X, Y = self._poly_data
-        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        scale = self.loss_scale_fmpq
         return loss_from_weights(self._poly_weights, X, Y, scale)
 
     @cached_property
     def gradient_polys(self) -> tuple:
         """The gradient as flint polynomials, in parameter order."""
         Sigma, YXt, _, _ = self._poly_data
-        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        scale = self.loss_scale_fmpq
         blocks = gradient_from_weights(self._poly_weights, Sigma, YXt, scale)
         zero = self.ring.ctx.constant(0)
         return tuple(zero + g for b in blocks for g in b.flat)
@@ -369,7 +399,7 @@ class LinearNetwork:
     def hessian_polys(self) -> tuple:
         """The Hessian as a tuple of rows of flint polynomials."""
         Sigma, YXt, _, _ = self._poly_data
-        scale = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        scale = self.loss_scale_fmpq
         Hess = hessian_from_weights(self._poly_weights, Sigma, YXt, scale)
         zero = self.ring.ctx.constant(0)
         return tuple(tuple(zero + h for h in row) for row in Hess)
@@ -427,14 +457,14 @@ class LinearNetwork:
         [4, 1]
         """
         Sigma, YXt = self._fmpq_data
-        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        c = self.loss_scale_fmpq
         Hess = hessian_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
         return flint.fmpq_mat(Hess.tolist())
 
     def gradient_at(self, theta) -> list:
         """The exact gradient at a rational point, as a list of Fractions."""
         Sigma, YXt = self._fmpq_data
-        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        c = self.loss_scale_fmpq
         blocks = gradient_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
         return [Fraction(int(g.p), int(g.q)) for b in blocks for g in b.flat]
 
@@ -475,7 +505,7 @@ class LinearNetwork:
         Sigma, YXt = self._fmpq_data
         X = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.X.tolist()])
         Y = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.Y.tolist()])
-        c = flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        c = self.loss_scale_fmpq
         value = loss_from_weights(self._fmpq_point(theta), X, Y, c)
         return Fraction(int(value.p), int(value.q))
 

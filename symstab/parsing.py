@@ -18,7 +18,8 @@ import sympy
 
 from .errors import InexactInputWarning, InvalidInputError, ParseError
 
-_NUMBER = re.compile(r"^\s*([+-]?)(\d+)(?:/(\d+)|\.(\d*))?\s*$")
+_NUMBER = re.compile(r"^\s*([+-]?)([0-9]+)(?:/([0-9]+)|\.([0-9]*))?\s*$", re.ASCII)
+_WIDTHS = re.compile(r"^\s*[0-9]+\s*(,\s*[0-9]+\s*)*$", re.ASCII)
 
 
 def parse_number(text: str) -> Fraction:
@@ -92,11 +93,9 @@ def parse_widths(text: str) -> tuple[int, ...]:
     >>> parse_widths("1,1,2")
     (1, 1, 2)
     """
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise ParseError(f"widths must be comma-separated integers, got {text!r}") from None
-    return widths
+    if not isinstance(text, str) or not _WIDTHS.match(text):
+        raise ParseError(f"widths must be comma-separated non-negative integers, got {text!r}")
+    return tuple(int(w) for w in text.split(","))
 
 
 def to_exact(value, *, where: str = "entry"):
@@ -133,6 +132,13 @@ def to_exact(value, *, where: str = "entry"):
             )
         return exact
     if isinstance(value, sympy.Basic):
+        if isinstance(value, sympy.Float):
+            if not value.is_finite:
+                raise InvalidInputError(f"{where}: {value} is not a finite number")
+            exact = sympy.Rational(value)  # the exact binary value of the mpf
+            warnings.warn(f"{where}: sympy Float {value} converted to its exact binary value {exact}",
+                          InexactInputWarning, stacklevel=3)
+            return Fraction(int(exact.p), int(exact.q))
         if value.is_Rational:
             return Fraction(int(value.p), int(value.q))
         if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):

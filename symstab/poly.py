@@ -266,12 +266,17 @@ class ExactPolynomial:
         value = eta if eta is not None else lam
         if value is None:
             raise InvalidInputError(f"evaluate needs a value for {self.variable}")
+        if isinstance(theta, (str, bytes)) or not hasattr(theta, "__len__"):
+            raise InvalidInputError(f"theta must be a sequence of {self.num_params} exact numbers, got {theta!r}")
         if len(theta) != self.num_params:
             raise InvalidInputError(f"theta has {len(theta)} entries, the network has {self.num_params} parameters")
         data_names = self.ring.names[self.num_params:-1]
         data = dict(data or {})
         given = {str(k): v for k, v in data.items()}
         missing = [n for n in data_names if n not in given]
+        extra = sorted(set(given) - set(data_names))
+        if extra:
+            raise InvalidInputError(f"data gives values for {extra}, which are not data symbols of this polynomial")
         if missing:
             raise SymbolicDataError(
                 f"the data is a family in {', '.join(data_names)}; pass data={{...}} with values for {missing}"
@@ -279,6 +284,8 @@ class ExactPolynomial:
         point = [to_exact(t, where="theta") for t in theta]
         point += [to_exact(given[n], where=n) for n in data_names]
         point.append(to_exact(value, where=self.variable))
+        if not all(isinstance(v, Fraction) for v in point):
+            raise InvalidInputError("evaluate takes exact numbers, not symbolic expressions")
         result = self.poly(*[flint.fmpq(v.numerator, v.denominator) for v in point])
         return Fraction(int(result.p), int(result.q))
 

@@ -526,7 +526,7 @@ def per_sample_hessians(net, theta, *, require_interpolation: bool = True) -> li
         raise InvalidInputError("theta must be exact numbers, not symbols")
     weights = net.split([fmpq(v.numerator, v.denominator) for v in values])
     n = net.n
-    c = fmpq(net.loss_scale.numerator, net.loss_scale.denominator)
+    c = net.loss_scale_fmpq
 
     def q(v):
         return fmpq(int(v.p), int(v.q))

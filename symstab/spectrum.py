@@ -17,6 +17,7 @@ import flint
 import sympy
 
 from .errors import InvalidInputError
+from .gdmap import _univariate
 
 LAM = sympy.Symbol("lam")
 
@@ -59,7 +60,7 @@ def _closed_form(factor_sympy: sympy.Poly, k: int):
     """The k-th smallest real root of an irreducible factor: radicals up to degree 2, else CRootOf."""
     if factor_sympy.degree() <= 2:
         roots = sorted(sympy.roots(factor_sympy, multiple=True), key=lambda r: float(r))
-        return sympy.nsimplify(roots[k]) if roots[k].is_Rational else sympy.radsimp(roots[k])
+        return roots[k] if roots[k].is_Rational else sympy.radsimp(roots[k])
     return sympy.CRootOf(factor_sympy, k)
 
 
@@ -181,10 +182,10 @@ def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
         prec *= 2
     eigen = []
     for (f, mult), fboxes in zip(factors, boxes):
-        f_sym = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(f.coeffs())], LAM)
+        f_sym = _univariate(f, LAM)
         for k, box in enumerate(fboxes):
             eigen.append(Eigenvalue(value=_closed_form(f_sym, k), minimal_polynomial=f_sym.monic().as_expr(),
                                     multiplicity=mult, enclosure=box))
     eigen.sort(key=lambda e: e.enclosure[0])
-    charpoly = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(coeffs)], LAM).as_expr()
+    charpoly = _univariate(cp, LAM).as_expr()
     return Spectrum(theta=point, charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen))

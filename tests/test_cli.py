@@ -71,3 +71,20 @@ def test_console_script_no_traceback():
     proc = subprocess.run([sys.executable, "-m", "symstab.cli", "det", "--widths", "1,0"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_negative_leading_entries_are_values_not_flags(capsys):
+    code, out, _ = run(capsys, "det", "--widths", "2,1,2", "--whitened", "--target", "-1,0;0,1", "--json")
+    assert code == 0 and json.loads(out)["num_params"] == 4
+    code, _, err = run(capsys, "det", "--widths", "-1,2", "--whitened", "--target", "1")
+    assert code == 2 and "widths" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--max-points", "0"], "max_points"),
+    (["det", "--widths", "1,1000,1", "--whitened", "--target", "1"], "estimated"),
+    (["det", "--widths", "30000,1", "--whitened", "--target", "1"], "target has 1 columns"),
+])
+def test_more_bad_input(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -229,3 +229,66 @@ def test_gd_map_step_and_loss_at_agree_with_sympy():
     expected = [Fraction(str(e.subs(subs))) for e in net.gd_map()]
     assert net.gd_step(theta, eta) == expected
     assert net.loss_at(theta) == Fraction(str(net.loss_expr().subs(subs)))
+
+
+def test_certificate_reports_a_proved_empty_set_after_deciding_candidates():
+    """One point (theta = 0) leaves candidates; deciding them exactly proves E empty."""
+    net = LinearNetwork.whitened((2, 1, 2), [[3, 0], [0, 1]])
+    cert = nonsingularity_certificate(net, points=[[0] * 4], max_points=1)
+    assert cert.candidates and all(c.confirmed is False for c in cert.candidates)
+    assert cert.exceptional_set_is_empty and cert.exceptional_set_is_known
+    assert "non-singular for every eta > 0" in cert.conclusion and r"E = \emptyset" in cert.latex()
+
+
+def test_certificate_states_a_known_nonempty_set_exactly():
+    cert = nonsingularity_certificate(LinearNetwork((2, 1), [[1, 0], [0, 2]], [[1, 1]]))
+    assert cert.exceptional_set_is_known and not cert.exceptional_set_is_empty
+    assert "except E = {1/4, 1}" in cert.conclusion or "except E = {1, 1/4}" in cert.conclusion
+    assert r"E = \left\{" in cert.latex()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(max_points=0), "max_points"),
+    (dict(entry_range=-1), "entry_range"),
+    (dict(points=[5]), "sequence of D = 4"),
+    (dict(points=[[1, 2]]), "sequence of D = 4"),
+])
+def test_certificate_bad_arguments(kwargs, match):
+    from symstab.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=match):
+        nonsingularity_certificate(NETS["212"], **kwargs)
+
+
+def test_single_layer_closed_form_and_guard():
+    """Depth 1: charpoly(H) = charpoly(2c Sigma)^{d_1}; large single layers are not refused."""
+    from symstab.gdmap import _berkowitz_coefficients, _single_layer_coefficients
+
+    net = LinearNetwork((2, 3), [[1, 2, 0], [0, 1, 1]], [[1, 0, 1], [2, 2, 2], [0, 1, 0]], loss="mean")
+    assert _single_layer_coefficients(net) == _berkowitz_coefficients(net, None)
+    big = LinearNetwork.whitened((12, 12), [[1] * 12] * 12)
+    p = big.gd_jacobian_det()
+    eta = sympy.Symbol("eta")
+    assert sympy.expand(p.as_expr() - (1 - eta) ** 144) == 0
+
+
+def test_huge_architectures_are_refused_cleanly():
+    from symstab.errors import InvalidInputError
+
+    with pytest.raises(TooLargeError, match=r"10\^"):
+        LinearNetwork.whitened((3, 300, 3), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]).gd_jacobian_det()
+    with pytest.raises(InvalidInputError, match="at most"):
+        LinearNetwork.whitened((1000, 1000), [[1] * 1000] * 1000)
+
+
+def test_evaluate_rejects_symbols_and_unknown_data():
+    from symstab.errors import InvalidInputError
+
+    y = sympy.Symbol("y")
+    p = LinearNetwork.whitened((1, 1, 1), [[y]]).gd_jacobian_det()
+    with pytest.raises(InvalidInputError, match="exact numbers"):
+        p.evaluate([y, 2], 1, data={"y": 1})
+    with pytest.raises(InvalidInputError, match="not data symbols"):
+        p.evaluate([1, 2], 1, data={"y": 1, "z": 2})
+    with pytest.raises(InvalidInputError, match="sequence"):
+        p.evaluate(None, 1)

@@ -123,3 +123,33 @@ def test_bad_theta():
         net.hessian_at([1, 2])
     with pytest.raises(InvalidInputError):
         net.hessian_at([1, 2, "x"])
+
+
+@pytest.mark.parametrize("widths", [(2.7, 2), "22", (True, 1), 5, None, (1, -1)])
+def test_widths_are_strict(widths):
+    with pytest.raises(InvalidInputError):
+        LinearNetwork(widths, [[1, 0], [0, 1]], [[1, 0], [0, 1]])
+
+
+def test_whitened_checks_target_shape_and_loss_type():
+    with pytest.raises(ShapeError, match="target has 3 rows but d_H = 2"):
+        LinearNetwork.whitened((2, 1, 2), [[1, 0], [0, 1], [1, 1]])
+    with pytest.raises(InvalidInputError, match="unknown loss"):
+        LinearNetwork.whitened((1, 1), [[1]], loss=["half"])
+
+
+def test_substitute_rejects_unknown_or_symbolic_values():
+    y = sympy.Symbol("y")
+    net = LinearNetwork.whitened((1, 1), [[y]])
+    with pytest.raises(InvalidInputError, match="not data symbols"):
+        net.substitute({"w": 2})
+    with pytest.raises(InvalidInputError, match="exact number"):
+        net.substitute({"y": sympy.Symbol("z")})
+
+
+def test_sympy_float_is_converted_like_a_python_float():
+    from symstab.errors import InexactInputWarning
+
+    with pytest.warns(InexactInputWarning):
+        net = LinearNetwork.whitened((1, 1), [[sympy.Float(0.1)]])
+    assert net.Y[0, 0] == sympy.Rational(Fraction(0.1).numerator, Fraction(0.1).denominator)

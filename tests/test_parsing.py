@@ -51,3 +51,15 @@ def test_symbolic_polynomial_entries_are_kept():
     y = sympy.Symbol("y")
     assert to_exact(2 * y + 1) == 2 * y + 1
     assert to_exact(sympy.Rational(3, 7)) == Fraction(3, 7)
+
+
+@pytest.mark.parametrize("text", ["١٢", "１/２", "1_0"])
+def test_parse_number_is_ascii_only(text):
+    with pytest.raises(ParseError):
+        parse_number(text)
+
+
+@pytest.mark.parametrize("text", ["1_0,1", "-1,2", "1,,2", "٣,1", ""])
+def test_parse_widths_is_strict(text):
+    with pytest.raises(ParseError):
+        parse_widths(text)
