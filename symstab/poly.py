@@ -105,7 +105,9 @@ class Ring:
 
     def from_sympy(self, expr) -> "flint.fmpq_mpoly":
         """Convert a sympy polynomial in this ring's symbols (rational coefficients)."""
-        expr = sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+        if isinstance(expr, str):
+            raise InvalidInputError("from_sympy takes sympy expressions, not text")
+        expr = expr if isinstance(expr, sympy.Basic) else sympy.Integer(int(expr))
         extra = expr.free_symbols - set(self.symbols)
         if extra:
             raise InvalidInputError(f"symbols {sorted(map(str, extra))} are not generators of {self.names}")
