@@ -1426,12 +1426,12 @@ def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: 
                  f"\nMonte Carlo: {runs} runs x {steps} steps per point, seed {seed}", fontsize=9)
     handles = [
         Line2D([], [], color="k", label="theory: $\\eta^*$ boundary\n(shaded: stable)"),
-        Line2D([], [], ls="", marker="o", color="tab:blue", label="MC: mean square decays,\na.s. convergent"),
-        Line2D([], [], ls="", marker="x", color="tab:blue", label="MC: mean square decays,\na.s. undecided"),
-        Line2D([], [], ls="", marker="o", color="tab:red", label="MC: mean square grows,\na.s. convergent"),
-        Line2D([], [], ls="", marker="x", color="tab:red", label="MC: mean square grows,\na.s. not convergent"),
-        Line2D([], [], ls="", marker="o", color="0.6",
-               label=f"MC: mean square undecided\n(< {min_effective_runs:g} effective runs)"),
+        Line2D([], [], ls="", marker="s", color="tab:blue", label="colour: MC mean square decays"),
+        Line2D([], [], ls="", marker="s", color="tab:red", label="colour: MC mean square grows"),
+        Line2D([], [], ls="", marker="s", color="0.6",
+               label=f"colour: MC mean square undecided\n(< {min_effective_runs:g} effective runs)"),
+        Line2D([], [], ls="", marker="o", color="k", label="shape o: almost surely convergent"),
+        Line2D([], [], ls="", marker="x", color="k", label="shape x: not a.s. convergent"),
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
