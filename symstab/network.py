@@ -515,6 +515,12 @@ class LinearNetwork:
 
         return spectrum_at(self, theta, **kwargs)
 
+    def classify(self, theta, eta):
+        """Stable / unstable / marginal verdict for a minimum (A4); see :func:`symstab.critical.classify`."""
+        from .critical import classify
+
+        return classify(self, theta, eta)
+
     def minima(self, **kwargs):
         """The set M of global minima (result A2); see :func:`symstab.minima.minima`."""
         from .minima import minima
