@@ -47,12 +47,11 @@ def product_chain(weights):
     H = len(weights)
     d0 = weights[0].shape[1]
     dH = weights[-1].shape[0]
-    one = weights[0].dtype.type(1) if weights[0].dtype != object else 1
-    B = [_identity(d0, weights[0], one)]
+    B = [_identity(d0, weights[0])]
     for W in weights[:-1]:
         B.append(W @ B[-1])
     A = [None] * H
-    A[H - 1] = _identity(dH, weights[0], one)
+    A[H - 1] = _identity(dH, weights[0])
     for l in range(H - 2, -1, -1):
         A[l] = A[l + 1] @ weights[l + 1]
     return B, A
@@ -72,7 +71,9 @@ def object_array(rows) -> np.ndarray:
     return out
 
 
-def _identity(n, like, one):
+def _identity(n, like):
+    """The n x n identity in the dtype of ``like`` (object arrays get Python ints)."""
+    one = 1 if like.dtype == object else like.dtype.type(1)
     eye = np.zeros((n, n), dtype=like.dtype)
     for i in range(n):
         eye[i, i] = one
@@ -125,8 +126,7 @@ def hessian_from_weights(weights, Sigma, YXt, scale):
 def _segment(weights, start, stop):
     """``W_{stop-1} ... W_{start}`` in 0-based layer indices (identity when empty)."""
     d = weights[start - 1].shape[0]
-    one = 1 if weights[0].dtype == object else weights[0].dtype.type(1)
-    out = _identity(d, weights[0], one)
+    out = _identity(d, weights[0])
     for k in range(start, stop):
         out = weights[k] @ out
     return out
