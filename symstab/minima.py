@@ -84,7 +84,7 @@ def product_jacobian(net, theta) -> "flint.fmpq_mat":
     >>> print(product_jacobian(net, [1, 2]))
     [2, 1]
     """
-    weights = net._fmpq_point(theta)
+    weights = net.exact_weights(theta)
     B, A = product_chain(weights)
     d0, dH = net.widths[0], net.widths[-1]
     columns = []
@@ -154,13 +154,6 @@ def _layers_from_factors(widths, U, V, rng, one=1):
             W = Gs[l - 1] * core * Gs[l - 2].inv()
         weights.append(W)
     return weights
-
-
-def _product(weights) -> sympy.Matrix:
-    mu = weights[0]
-    for W in weights[1:]:
-        mu = W * mu
-    return mu
 
 
 # --- the eigenstructure of K = W* Sigma W*^T ----------------------------------------
@@ -436,8 +429,7 @@ class Minima:
             raise RuntimeError("internal error: constructed point is not a critical point on M")
 
     def _mu(self, theta) -> sympy.Matrix:
-        weights = self.net.split([_rat(to_exact(t, where="theta")) for t in theta])
-        return _product([sympy.Matrix(W.tolist()) for W in weights])
+        return self.net.product_at(theta)
 
     def _numeric_point(self, rng) -> list:
         net, r = self.net, self.bottleneck

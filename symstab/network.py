@@ -437,7 +437,8 @@ class LinearNetwork:
 
         return self._data_arrays(convert)
 
-    def _fmpq_point(self, theta):
+    def exact_weights(self, theta) -> list:
+        """The weight arrays ``[W_1, ..., W_H]`` of a rational point, entries python-flint ``fmpq``."""
         values = [to_exact(t, where="theta") for t in theta]
         if len(values) != self.num_params:
             raise ShapeError(f"theta has {len(values)} entries, the network has D = {self.num_params} parameters")
@@ -445,6 +446,21 @@ class LinearNetwork:
             if not isinstance(v, Fraction):
                 raise InvalidInputError("theta must be exact numbers, not symbols")
         return self.split([flint.fmpq(v.numerator, v.denominator) for v in values])
+
+    def product_at(self, theta) -> sympy.Matrix:
+        """The exact product ``mu(theta) = W_H ... W_1`` at a rational point (sympy Matrix).
+
+        Examples
+        --------
+        >>> LinearNetwork.whitened((1, 1, 2), [[3], [4]]).product_at([1, 3, "1/2"])
+        Matrix([
+        [  3],
+        [1/2]])
+        """
+        weights = self.exact_weights(theta)
+        B, A = product_chain(weights)
+        mu = A[0] @ weights[0] @ B[0]
+        return sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in mu])
 
     def hessian_at(self, theta) -> "flint.fmpq_mat":
         """The exact Hessian at a rational point, as a python-flint ``fmpq_mat``.
@@ -458,14 +474,14 @@ class LinearNetwork:
         """
         Sigma, YXt = self._fmpq_data
         c = self.loss_scale_fmpq
-        Hess = hessian_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
+        Hess = hessian_from_weights(self.exact_weights(theta), Sigma, YXt, c)
         return flint.fmpq_mat(Hess.tolist())
 
     def gradient_at(self, theta) -> list:
         """The exact gradient at a rational point, as a list of Fractions."""
         Sigma, YXt = self._fmpq_data
         c = self.loss_scale_fmpq
-        blocks = gradient_from_weights(self._fmpq_point(theta), Sigma, YXt, c)
+        blocks = gradient_from_weights(self.exact_weights(theta), Sigma, YXt, c)
         return [Fraction(int(g.p), int(g.q)) for b in blocks for g in b.flat]
 
     # -- the GD map (see gdmap.py) -------------------------------------------------
@@ -506,7 +522,7 @@ class LinearNetwork:
         X = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.X.tolist()])
         Y = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.Y.tolist()])
         c = self.loss_scale_fmpq
-        value = loss_from_weights(self._fmpq_point(theta), X, Y, c)
+        value = loss_from_weights(self.exact_weights(theta), X, Y, c)
         return Fraction(int(value.p), int(value.q))
 
     def spectrum_at(self, theta, **kwargs):

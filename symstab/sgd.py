@@ -47,8 +47,8 @@ import numpy as np
 import sympy
 from flint import fmpq, fmpq_mat, fmpq_poly
 
-from .errors import InvalidInputError, ShapeError, SymbolicDataError, TooLargeError
-from .parsing import parse_number, to_exact
+from .errors import InvalidInputError, ShapeError, SymbolicDataError
+from .parsing import parse_number
 
 __all__ = [
     "SAMPLINGS",
@@ -521,10 +521,7 @@ def per_sample_hessians(net, theta, *, require_interpolation: bool = True) -> li
     from .network import gradient_from_weights, hessian_from_weights, object_array
 
     net.require_numeric("per-sample Hessians")
-    values = [to_exact(t, where="theta") for t in theta]
-    if any(not isinstance(v, Fraction) for v in values):
-        raise InvalidInputError("theta must be exact numbers, not symbols")
-    weights = net.split([fmpq(v.numerator, v.denominator) for v in values])
+    weights = net.exact_weights(theta)
     n = net.n
     c = net.loss_scale_fmpq
 

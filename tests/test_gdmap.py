@@ -143,7 +143,6 @@ def test_certificate_irrational_exceptional_steps():
     net = LinearNetwork((2, 1), [[1, 1], [0, 1]], [[1, 1]])  # Sigma = [[2,1],[1,1]]
     cert = nonsingularity_certificate(net)
     values = sorted(cert.exceptional_etas, key=lambda v: float(v))
-    lam = sympy.Symbol("lam")
     assert len(values) == 2 and all(c.confirmed for c in cert.candidates)
     for v in values:  # eta = 1/lambda with lambda an eigenvalue of Sigma: lambda^2 - 3 lambda + 1 = 0
         assert sympy.simplify((1 / v) ** 2 - 3 / v + 1) == 0

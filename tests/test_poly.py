@@ -1,4 +1,3 @@
-import flint
 import pytest
 import sympy
 from hypothesis import given
