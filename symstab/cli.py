@@ -141,10 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
         cli_sgd = None
     if cli_sgd is not None:
         cli_sgd.register(sub)
+    from . import cli_critical
+
+    cli_critical.register(sub)
+    try:
+        from . import cli_simulate
+    except ImportError:  # pragma: no cover - the simulation CLI is optional while it is built
+        cli_simulate = None
+    if cli_simulate is not None:
+        cli_simulate.register(sub)
     return parser
 
 
-_VALUE_FLAGS = ("--X", "--Y", "--target", "--widths", "--eta", "--scale")
+_VALUE_FLAGS = ("--X", "--Y", "--target", "--widths", "--eta", "--scale", "--eta-ratios", "--init-scale")
 
 
 def _attach_negative_values(argv):

@@ -543,6 +543,24 @@ class LinearNetwork:
 
         return minima(self, **kwargs)
 
+    def critical_step_sizes(self, **kwargs):
+        """eta_C and eta_E (result A5); see :func:`symstab.critical.critical_step_sizes`."""
+        from .critical import critical_step_sizes
+
+        return critical_step_sizes(self, **kwargs)
+
+    def M_SS(self, eta, **kwargs):
+        """``M_SS(eta)``: minima with every normal direction contracting; see :func:`symstab.critical.stable_set`."""
+        from .critical import stable_set
+
+        return stable_set(self, eta, "M_SS", **kwargs)
+
+    def M_WS(self, eta, **kwargs):
+        """``M_WS(eta)``: minima with at least one contracting normal direction."""
+        from .critical import stable_set
+
+        return stable_set(self, eta, "M_WS", **kwargs)
+
     def nonsingularity_certificate(self, seed: int = 0, **kwargs):
         """Certificate for result A1; see :func:`symstab.gdmap.nonsingularity_certificate`."""
         from .gdmap import nonsingularity_certificate

@@ -189,3 +189,418 @@ def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
     eigen.sort(key=lambda e: e.enclosure[0])
     charpoly = _univariate(cp, LAM).as_expr()
     return Spectrum(theta=point, charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen))
+
+
+# --- the normal operator: the non-zero spectrum of H on M in d_0 d_H dimensions ---------
+
+def normal_operator(net, weights, *, symmetric: bool = False) -> sympy.Matrix:
+    """The ``d_H d_0`` square matrix whose non-zero eigenvalues are those of ``Hess L`` on M.
+
+    In the filling case the Hessian at a point of M is ``2c J^T G J`` with
+    ``J = D mu`` and ``G(Delta) = Delta Sigma`` (MATH.md 1.2). Its non-zero
+    eigenvalues are those of ``K = 2c N (I (x) Sigma)`` with
+    ``N = J J^T = sum_l (A_l A_l^T) (x) (B_l^T B_l)`` (row-major vec,
+    ``mu = A_l W_l B_l``). ``K`` is ``d_H d_0`` square whatever D is, which makes
+    spectra along M and the critical step sizes cheap. With
+    ``symmetric=True`` the matrix ``2c N`` is returned instead (its congruence
+    with ``I (x) Sigma^{-1}`` is what the Sylvester criteria use).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    weights : list of sympy matrices ``[W_1, ..., W_H]``
+        Exact or symbolic entries (need not lie on M; then K is only the
+        Gauss-Newton part).
+    symmetric : bool
+
+    Returns
+    -------
+    sympy.Matrix
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> a = sympy.Symbol("a", positive=True)
+    >>> net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    >>> K = normal_operator(net, [sympy.Matrix([[a]]), sympy.Matrix([[3 / a], [4 / a]])])
+    >>> {sympy.expand(e) for e in K.eigenvals()} == {a**2, a**2 + 25 / a**2}   # MATH.md 1.4
+    True
+    """
+    H = len(weights)
+    d0, dH = weights[0].cols, weights[-1].rows
+    prefix = [sympy.eye(d0)]
+    for W in weights[:-1]:
+        prefix.append(W * prefix[-1])
+    suffix = [None] * H
+    suffix[H - 1] = sympy.eye(dH)
+    for l in range(H - 2, -1, -1):
+        suffix[l] = suffix[l + 1] * weights[l + 1]
+    N = sympy.zeros(dH * d0, dH * d0)
+    for l in range(H):
+        N += sympy.kronecker_product(suffix[l] * suffix[l].T, prefix[l].T * prefix[l])
+    c = 2 * sympy.Rational(net.loss_scale.numerator, net.loss_scale.denominator)
+    if symmetric:
+        return (c * N).applyfunc(sympy.expand)
+    return (c * N * sympy.kronecker_product(sympy.eye(dH), net.Sigma)).applyfunc(sympy.cancel)
+
+
+# --- escape curves: lambda_min^+ is not proper (MATH.md section 3) ---------------------------
+
+TAU = sympy.Symbol("tau", positive=True)
+
+
+@dataclass(frozen=True)
+class EscapeCurve:
+    """A curve ``theta(tau)`` in M, ``tau -> 0+``, with ``||theta|| -> oo`` and ``lambda_min^+ -> 0``.
+
+    Evidence (all exact, sympy rational functions of ``tau``): ``mu(theta(tau))``
+    equals the target identically; M is smooth, so every point has exactly
+    ``k`` = codim M non-zero (positive) eigenvalues, and with ``e_j`` the
+    elementary symmetric functions of them (charpoly coefficients of the normal
+    operator) ``lambda_min^+ <= k e_k / e_{k-1}`` (the harmonic mean bound);
+    that bound tends to 0 while ``||theta(tau)||^2 -> oo``.
+    """
+
+    theta: tuple
+    codimension: int
+    bound: sympy.Expr
+    norm_squared: sympy.Expr
+    bound_limit: sympy.Expr
+    norm_limit: sympy.Expr
+    construction: str
+    eigenvalues: tuple | None = None
+
+    @property
+    def proved(self) -> bool:
+        return self.bound_limit == 0 and self.norm_limit == sympy.oo
+
+    def to_dict(self) -> dict:
+        return {
+            "parameter": "tau -> 0+",
+            "theta": [sympy.sstr(v) for v in self.theta],
+            "construction": self.construction,
+            "codimension": self.codimension,
+            "lambda_min_plus_bound": sympy.sstr(self.bound),
+            "norm_squared": sympy.sstr(self.norm_squared),
+            "eigenvalues": None if self.eigenvalues is None else [sympy.sstr(e) for e in self.eigenvalues],
+            "proved": self.proved,
+            "evidence": "exact (sympy limits of rational functions in tau)",
+        }
+
+    def latex(self) -> str:
+        theta = ", ".join(sympy.latex(v) for v in self.theta)
+        return (rf"\theta(\tau) = ({theta}) \in M,\quad \lambda_{{\min}}^+ \le "
+                rf"{sympy.latex(self.bound)} \xrightarrow[\tau\to 0^+]{{}} 0,\quad "
+                rf"\|\theta(\tau)\|^2 = {sympy.latex(self.norm_squared)} \to \infty")
+
+    def __str__(self) -> str:
+        status = "proved" if self.proved else "NOT proved"
+        lines = [f"escape curve ({status}, exact): theta(tau) = ({', '.join(sympy.sstr(v) for v in self.theta)}),"
+                 " tau -> 0+",
+                 f"  {self.construction}",
+                 f"  lambda_min^+ <= k e_k/e_(k-1) = {sympy.sstr(self.bound)} -> {sympy.sstr(self.bound_limit)}"
+                 f" (k = {self.codimension} non-zero eigenvalues)",
+                 f"  ||theta||^2 = {sympy.sstr(self.norm_squared)} -> {sympy.sstr(self.norm_limit)}"]
+        if self.eigenvalues is not None:
+            lines.append(f"  non-zero eigenvalues: {', '.join(sympy.sstr(e) for e in self.eigenvalues)}")
+        return "\n".join(lines)
+
+
+def _scaling_patterns(width: int):
+    for i in range(width):
+        for sign in (1, -1):
+            yield tuple(sign if m == i else 0 for m in range(width))
+    for i in range(width):
+        for j in range(width):
+            if i != j:
+                yield tuple(1 if m == i else (-1 if m == j else 0) for m in range(width))
+
+
+def escape_curve(net, *, seed: int = 0, max_size: int = 9):
+    """An exact curve in M along which ``lambda_min^+ -> 0`` while ``||theta|| -> oo``, or None.
+
+    Start from an exact point of M (:meth:`Minima.point`) and rescale one hidden
+    layer: ``W_b -> D(tau) W_b``, ``W_{b+1} -> W_{b+1} D(tau)^{-1}`` with
+    ``D = diag(tau^{e_1}, ...)``; this keeps the product, hence stays in M. The
+    first boundary ``b`` and exponent pattern ``e`` for which the exact limits
+    hold is returned (see :class:`EscapeCurve`). Needs numeric data, a rational
+    filling target of rank ``r`` (smooth M) and ``d_0 d_H <= max_size``.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    seed : int
+        Seed of the base point.
+    max_size : int
+        Largest ``d_0 d_H`` attempted (the charpoly of the normal operator is symbolic in tau).
+
+    Returns
+    -------
+    EscapeCurve or None
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> curve = escape_curve(LinearNetwork.whitened((1, 1, 2), [[3], [4]]))
+    >>> curve.proved, curve.eigenvalues
+    (True, (tau**2, tau**2 + 25/tau**2))
+    """
+    M = net.minima()
+    d0, dH, H = net.widths[0], net.widths[-1], net.depth
+    if net.is_family or H < 2 or not M.filling or not M.points_exact or not M.is_smooth \
+            or d0 * dH < 2 or d0 * dH > max_size or M.rank == 0:
+        return None
+    random_base = [sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in W])
+                   for W in net.exact_weights(M.point(seed=seed))]
+    bases = [(M._minimal_layers(), "the rank factorisation of the target (hidden layers of rank r)"),
+             (random_base, f"the point of M with seed {seed}")]
+    target = sympy.Matrix(M.target)
+    k = M.smooth_rank
+    for base, origin in bases:
+        curve = _escape_from(net, base, origin, target, k)
+        if curve is not None:
+            return curve
+    return None
+
+
+def _escape_candidates(widths):
+    """(boundaries, pattern): rescale one hidden layer, or every hidden layer by the same D."""
+    H = len(widths) - 1
+    for b in range(1, H):
+        for pattern in _scaling_patterns(widths[b]):
+            yield (b,), pattern
+    if H >= 3:
+        narrow = min(widths[1:-1])
+        for pattern in _scaling_patterns(narrow):
+            yield tuple(range(1, H)), pattern
+
+
+def _escape_from(net, base, origin, target, k):
+    x = sympy.Symbol("x")
+    for boundaries, pattern in _escape_candidates(net.widths):
+        weights = list(base)
+        for b in boundaries:
+            D = sympy.diag(*[TAU**e for e in pattern], *([1] * (net.widths[b] - len(pattern))))
+            weights[b - 1] = D * weights[b - 1]
+            weights[b] = weights[b] * D.inv()
+        product = weights[0]
+        for W in weights[1:]:
+            product = W * product
+        if any(sympy.cancel(v) != 0 for v in product - target):
+            raise RuntimeError("internal error: rescaled point left M")
+        K = normal_operator(net, weights)
+        coeffs = sympy.Poly(K.charpoly(x).as_expr(), x).all_coeffs()
+        bound = sympy.factor(sympy.cancel(-k * coeffs[k] / coeffs[k - 1]))
+        norm2 = sympy.cancel(sum(v**2 for W in weights for v in W))
+        lim_e = sympy.limit(bound, TAU, 0, "+")
+        lim_n = sympy.limit(norm2, TAU, 0, "+")
+        if lim_e == 0 and lim_n == sympy.oo:
+            eigen = None
+            if K.rows <= 2:
+                eigen = tuple(sorted((sympy.expand(sympy.simplify(e)) for e in K.eigenvals()
+                                      if sympy.simplify(e) != 0), key=sympy.default_sort_key))
+            moves = "; ".join(f"W_{b} -> D W_{b}, W_{b + 1} -> W_{b + 1} D^-1" for b in boundaries)
+            return EscapeCurve(
+                theta=tuple(v for W in weights for v in W), codimension=k, bound=bound,
+                norm_squared=norm2, bound_limit=lim_e, norm_limit=lim_n,
+                construction=(f"{moves} with D = diag("
+                              f"{', '.join(f'tau^{e}' for e in pattern)}, 1...), starting from {origin}"),
+                eigenvalues=eigen)
+    return None
+
+
+# --- properness of the sharpness on M (result A3) -----------------------------------------
+
+@dataclass(frozen=True)
+class ProperProof:
+    """A lower bound ``lambda_max >= bound(||theta||^2)`` on M that tends to infinity, or why there is none.
+
+    ``bound`` is a sympy expression in the symbol ``R2`` (``||theta||^2``).
+    ``proved`` is True only when the bound is backed by the exact identities
+    named in ``argument`` (checked symbolically by :func:`properness`).
+    """
+
+    proved: bool
+    bound: sympy.Expr | None
+    argument: str
+
+    def radius(self, level) -> sympy.Expr | None:
+        """``sup {||theta|| : bound(||theta||^2) < level}``: points of M with ``lambda_max < level`` lie inside."""
+        if not self.proved:
+            return None
+        r2 = sympy.Symbol("R2", positive=True)
+        sols = sympy.solve(sympy.Eq(self.bound, level), r2)
+        return sympy.sqrt(max(sols, key=lambda v: sympy.N(v))) if sols else None
+
+    def to_dict(self) -> dict:
+        return {"proved": self.proved, "bound": None if self.bound is None else sympy.sstr(self.bound),
+                "variable": "R2 = ||theta||^2", "argument": self.argument,
+                "evidence": "exact identity + inequalities" if self.proved else None}
+
+    def __str__(self) -> str:
+        if not self.proved:
+            return f"properness not proved by symstab: {self.argument}"
+        return f"lambda_max >= {sympy.sstr(self.bound)} on M (R2 = ||theta||^2): {self.argument}"
+
+
+def properness(net) -> ProperProof:
+    """A proof that the sharpness is proper on M: ``lambda_max >= b(||theta||^2) -> oo``.
+
+    * Depth 2, filling: ``lambda_max >= 2c lambda_min(Sigma) tr(N) / k`` and
+      ``tr N = d_0 ||W_2||^2 + d_H ||W_1||^2`` (an exact identity, checked with
+      generic symbols), so ``lambda_max >= 2c lambda_min(Sigma) min(d_0, d_H) ||theta||^2 / k``
+      with ``k = rank N <= d_0 d_H``.
+    * Scalar chains ``(1, ..., 1)``, target ``p != 0``: ``lambda = 2c s p^2 sum 1/w_l^2``
+      and ``lambda >= 2c s p^2 (||theta||^2 / (H p^2))^(1/(H-1))`` (largest ``w_m``,
+      then the smallest of the others).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+
+    Returns
+    -------
+    ProperProof
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> print(properness(LinearNetwork.whitened((1, 1, 2), [[3], [4]])))
+    lambda_max >= R2/2 on M (R2 = ||theta||^2): ...
+    """
+    from .critical import _eigenvalues_exact, _kappa
+
+    M = net.minima()
+    H, d0, dH = net.depth, net.widths[0], net.widths[-1]
+    r2 = sympy.Symbol("R2", positive=True)
+    if net.is_family:
+        return ProperProof(False, None, "data is a family; substitute values")
+    if not M.filling:
+        return ProperProof(False, None, "non-filling: the Hessian on M has a residual term; not implemented")
+    kappa = _kappa(net)
+    lam_min = _eigenvalues_exact(net.Sigma)[0]
+    if H == 1:
+        return ProperProof(True, kappa * lam_min, "depth 1: M is one point (bounded)")
+    if H == 2:
+        names = sympy.symbols(" ".join(net.param_names))
+        weights = [sympy.Matrix(W.tolist()) for W in net.split(list(names))]
+        N = normal_operator(net, weights, symmetric=True) / kappa
+        identity = sympy.expand(N.trace() - d0 * sum(v**2 for v in weights[1]) - dH * sum(v**2 for v in weights[0]))
+        if identity != 0:
+            raise RuntimeError("internal error: trace identity failed")
+        k = min(d0 * dH, M.smooth_rank)
+        bound = kappa * lam_min * min(d0, dH) * r2 / k
+        return ProperProof(True, sympy.nsimplify(bound), (
+            f"tr N = {d0} ||W_2||^2 + {dH} ||W_1||^2 (exact identity); lambda_max(K) >= 2c lambda_min(Sigma)"
+            f" lambda_max(N) >= 2c lambda_min(Sigma) tr(N) / {k}"))
+    if all(w == 1 for w in net.widths):
+        p = sympy.Matrix(M.target)[0, 0]
+        if p == 0:
+            return ProperProof(False, None, "target 0: M is not a manifold and contains the origin")
+        s = net.Sigma[0, 0]
+        bound = kappa * s * p**2 * (r2 / (H * p**2)) ** sympy.Rational(1, H - 1)
+        return ProperProof(True, bound, (
+            "lambda = 2c s p^2 sum_l 1/w_l^2 on M; the largest |w_m| has w_m^2 >= ||theta||^2/H, the others "
+            "multiply to p/w_m, so one has w_j^2 <= (p^2/w_m^2)^(1/(H-1))"))
+    return ProperProof(False, None, f"no symbolic bound implemented for widths {net.widths} (depth {H} with "
+                                    "hidden widths > 1); MATH.md A3 states properness")
+
+
+# --- symbolic spectra along M ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpectrumAlongM:
+    """Closed-form non-zero Hessian eigenvalues on all of M, in terms of a parametrisation of M."""
+
+    parameters: tuple
+    theta: tuple | None
+    eigenvalues: tuple  # (expr, multiplicity)
+    description: str
+
+    def to_dict(self) -> dict:
+        return {"parameters": [str(p) for p in self.parameters],
+                "theta": None if self.theta is None else [sympy.sstr(v) for v in self.theta],
+                "eigenvalues": [{"value": sympy.sstr(e), "multiplicity": m} for e, m in self.eigenvalues],
+                "description": self.description, "evidence": "exact (symbolic)"}
+
+    def latex(self) -> str:
+        eig = ",\\ ".join(sympy.latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in self.eigenvalues)
+        return rf"\operatorname{{spec}}^{{+}}\nabla^2 L(\theta) = \{{{eig}\}}"
+
+    def __str__(self) -> str:
+        lines = [f"non-zero spectrum along M ({self.description}):"]
+        if self.theta is not None:
+            lines.append(f"  theta = ({', '.join(sympy.sstr(v) for v in self.theta)}), "
+                         f"parameters {', '.join(map(str, self.parameters))} != 0")
+        lines.extend(f"  {sympy.sstr(e)}" + (f"  (x{m})" if m > 1 else "") for e, m in self.eigenvalues)
+        return "\n".join(lines)
+
+
+def spectrum_along(net) -> SpectrumAlongM | None:
+    """Symbolic non-zero spectrum of the Hessian along all of M, where it is closed-form.
+
+    * hidden widths all 1 (scalar chains, ``(1,1,k)``, ``(k,1,1)``, ...), filling,
+      target ``g h^T != 0``: M is parametrised exactly by
+      ``W_1 = a_1 h^T``, ``W_l = a_l`` (``1 < l < H``), ``W_H = g / (a_1 ... a_{H-1})``;
+      the eigenvalues are those of the normal operator :func:`normal_operator`
+      in the parameters (data symbols allowed);
+    * two layers, ``Sigma = s I``: ``{2c s (p_i + q_j)}`` with ``p_i`` the
+      eigenvalues of ``W_2 W_2^T`` and ``q_j`` those of ``W_1^T W_1``
+      (a formula at each point of M, not a parametrisation).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+
+    Returns
+    -------
+    SpectrumAlongM or None
+        None outside these families.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> print(spectrum_along(LinearNetwork.whitened((1, 1, 2), [[3], [4]])))
+    non-zero spectrum along M (hidden widths 1: exact parametrisation of M):
+      theta = (a1, 3/a1, 4/a1), parameters a1 != 0
+      a1**2
+      a1**2 + 25/a1**2
+    """
+    from .critical import _kappa, _scalar_sigma
+
+    M = net.minima()
+    H, d0, dH = net.depth, net.widths[0], net.widths[-1]
+    if H < 2 or not M.filling or M.target is None:
+        return None
+    T = sympy.Matrix(M.target)
+    if all(sympy.simplify(v) == 0 for v in T):
+        return None
+    if all(w == 1 for w in net.widths[1:-1]):
+        params = sympy.symbols(" ".join(f"a{l}" for l in range(1, H)), real=True, nonzero=True)
+        params = params if isinstance(params, tuple) else (params,)
+        j = next(j for j in range(d0) if any(sympy.simplify(T[i, j]) != 0 for i in range(dH)))
+        i = next(i for i in range(dH) if sympy.simplify(T[i, j]) != 0)
+        g, h = T[:, j], (T[i, :] / T[i, j]).applyfunc(sympy.cancel)
+        weights = [params[0] * h]
+        weights.extend(sympy.Matrix([[a]]) for a in params[1:])
+        prod = sympy.Integer(1)
+        for a in params:
+            prod *= a
+        weights.append(g / prod)
+        K = normal_operator(net, weights)
+        eigen = []
+        for value, mult in K.eigenvals().items():
+            value = sympy.simplify(value)
+            if value != 0:
+                eigen.append((sympy.expand(value), int(mult)))
+        eigen.sort(key=lambda e: sympy.default_sort_key(e[0]))
+        return SpectrumAlongM(parameters=params, theta=tuple(sympy.cancel(v) for W in weights for v in W),
+                              eigenvalues=tuple(eigen), description="hidden widths 1: exact parametrisation of M")
+    s = _scalar_sigma(net.Sigma)
+    if H == 2 and s is not None:
+        p, q = sympy.symbols("p_i q_j", nonnegative=True)
+        return SpectrumAlongM(
+            parameters=(p, q), theta=None, eigenvalues=((_kappa(net) * s * (p + q), 1),),
+            description="two layers, Sigma = s I: p_i over eigenvalues of W_2 W_2^T, q_j over those of "
+                        "W_1^T W_1 (pairs with p_i + q_j > 0)")
+    return None

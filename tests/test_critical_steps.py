@@ -1,0 +1,331 @@
+"""eta_C / eta_E (A5), escape curves and properness (A3), M_SS / M_WS (A4), z3 proofs.
+
+References are the closed forms of MATH.md 1.4 (sympy, exact), an independent
+50-digit minimisation along an explicit parametrisation of M (mpmath, on the full
+Hessian), and exact spectra at random exact points of M.
+"""
+
+import json
+import shutil
+import subprocess
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from symstab import LinearNetwork
+from symstab.certify import z3_critical_proof
+from symstab.cli import main
+from symstab.critical import enclose_algebraic
+from symstab.errors import InvalidInputError, SymbolicDataError
+from symstab.network import hessian_from_weights, object_array
+from symstab.spectrum import escape_curve, properness, spectrum_along
+from symstab.strategies import rational_matrices
+
+
+def _svals2(T):
+    """s_max(T)^2, exact (sympy eigenvalues of T T^T)."""
+    return max((sympy.Matrix(T) * sympy.Matrix(T).T).eigenvals(), key=lambda v: sympy.N(v, 30))
+
+
+def _same(a, b):
+    return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
+
+
+def _lambda_ge(theta_net, theta, lam_star):
+    """Exact: lambda_max(Hess L(theta)) >= lam_star."""
+    top = theta_net.spectrum_at(theta).eigenvalues[-1]
+    lo, hi = enclose_algebraic(lam_star, Fraction(1, 10**40))
+    if top.enclosure[0] > hi:
+        return True
+    if top.enclosure[1] < lo:
+        return False
+    return bool(sympy.simplify(top.value - lam_star) >= 0)
+
+
+# --- the closed forms of MATH.md 1.4 ---------------------------------------------------------
+
+@pytest.mark.parametrize("widths, target", [
+    ((2, 2, 2), [[1, 2], [3, 4]]), ((2, 3, 2), [[3, 0], [0, 1]]), ((1, 2, 3), [[1], [2], [2]]),
+    ((2, 2, 2, 2), [[3, 0], [0, 1]]), ((2, 2, 2, 2), [[1, 1], [0, 2]]), ((1, 1, 1, 1, 1), [[5]]),
+    ((2, 2, 2, 2, 2), [[2, 1], [1, 2]]), ((1, 1, 2), [[3], [4]]), ((3, 1, 1), [[1, 2, 2]]),
+])
+def test_whitened_depth_H_closed_form(widths, target):
+    H = len(widths) - 1
+    s_max = sympy.sqrt(_svals2(target))
+    expected_lam = H * s_max ** (2 - sympy.Rational(2, H))
+    cs = LinearNetwork.whitened(widths, target).critical_step_sizes(prove=False)
+    assert _same(cs.lambda_star, expected_lam)
+    assert _same(cs.eta_C, 2 / expected_lam)
+    if H == 2:
+        assert _same(cs.eta_C, 1 / s_max)  # two layers, whitened: eta_C = 1 / s_max
+    lo, hi = cs.eta_C_interval
+    assert lo <= hi and hi - lo <= Fraction(1, 10**30)
+    assert lo <= Fraction(str(sympy.N(cs.eta_C, 50))) <= hi or lo == hi
+    assert cs.evidence == "exact" and cs.numerical_check["agrees"]
+
+
+def test_depth_three_diag_3_1_worked_check():
+    cs = LinearNetwork.whitened((2, 2, 2, 2), [[3, 0], [0, 1]]).critical_step_sizes(prove=False)
+    assert _same(cs.lambda_star, 3 * sympy.Integer(3) ** sympy.Rational(4, 3))
+    assert cs.witness_exact
+
+
+@pytest.mark.parametrize("widths, X, Y", [
+    ((1, 1, 1), [[1, 2]], [[3, 1]]), ((1, 1, 1, 1), [[1, 2, 1]], [[2, -1, 3]]),
+    ((1, 2, 2, 1), [[2, 1]], [[1, 1]]), ((1, 1, 1, 1, 1), [[1, -1]], [[2, 3]]),
+])
+def test_scalar_network_closed_form(widths, X, Y):
+    H = len(widths) - 1
+    s = sum(sympy.Integer(x) ** 2 for x in X[0])
+    w = sum(sympy.Integer(x) * y for x, y in zip(X[0], Y[0])) / s
+    cs = LinearNetwork(widths, X, Y).critical_step_sizes(prove=False)
+    assert _same(cs.eta_C, 2 / (H * s * abs(w) ** (2 - sympy.Rational(2, H))))
+    assert _same(cs.eta_E, cs.eta_C)  # scalar input and output: eta_E = eta_C
+
+
+def test_family_closed_form_with_assumptions():
+    y = sympy.Symbol("y", positive=True)
+    cs = LinearNetwork.whitened((1, 1, 1, 1), [[y]]).critical_step_sizes()
+    assert _same(cs.eta_C, 2 / (3 * y ** sympy.Rational(4, 3)))
+    assert cs.eta_E == cs.eta_C and any("y real, > 0" in a for a in cs.assumptions)
+    a, b = sympy.symbols("a b", positive=True)
+    cs = LinearNetwork.whitened((1, 1, 2), [[a], [b]]).critical_step_sizes()
+    assert _same(cs.eta_C, 1 / sympy.sqrt(a**2 + b**2)) and cs.eta_E == sympy.oo
+
+
+def test_family_without_closed_form_is_refused():
+    a = sympy.Symbol("a")
+    with pytest.raises(SymbolicDataError):
+        LinearNetwork.whitened((2, 2, 2), [[a, 1], [0, 1]]).critical_step_sizes()
+
+
+@pytest.mark.parametrize("loss, factor", [("half", 1), ("sum", sympy.Rational(1, 2)), ("half_mean", 2), ("mean", 1)])
+@pytest.mark.parametrize("widths", [(1, 1, 1), (1, 2, 1, 1)])
+def test_loss_normalisation_scales_eta_C(widths, loss, factor):
+    # n = 2 samples: the Hessian scale 2c is 1, 2, 1/2, 1 for half, sum, half_mean, mean
+    X, Y = [[1, 1]], [[2, 3]]
+    base = LinearNetwork(widths, X, Y).critical_step_sizes(prove=False).eta_C
+    other = LinearNetwork(widths, X, Y, loss=loss).critical_step_sizes(prove=False).eta_C
+    assert _same(other, base * factor)
+
+
+def test_sum_loss_halves_eta_C_on_general_sigma():
+    X, Y = [[1, 0, 1], [0, 1, 1]], [[1, 2, 2]]
+    half = LinearNetwork((2, 1, 1), X, Y).critical_step_sizes(prove=False)
+    full = LinearNetwork((2, 1, 1), X, Y, loss="sum").critical_step_sizes(prove=False)
+    assert _same(half.eta_C, 2 * full.eta_C)
+
+
+# --- (2,1,1) with a general Sigma: exact algebraic vs 50-digit minimisation ------------------------
+
+def _reference_minimum(net, dps=50):
+    """min over a != 0 of lambda_max of the full Hessian at W_1 = w^T / a, W_2 = a (golden section, mpmath)."""
+    with mpmath.workdps(dps + 20):
+        w = [mpmath.mpf(sympy.Rational(v).p) / sympy.Rational(v).q for v in net.minima().target]
+        Sigma = object_array([[mpmath.mpf(sympy.Rational(v).p) / sympy.Rational(v).q for v in row]
+                              for row in net.Sigma.tolist()])
+        YXt = object_array([[mpmath.mpf(sympy.Rational(v).p) / sympy.Rational(v).q for v in row]
+                            for row in (net.Y * net.X.T).tolist()])
+        c = mpmath.mpf(net.loss_scale.numerator) / net.loss_scale.denominator
+
+        def f(u):
+            a = mpmath.exp(u)
+            weights = [object_array([[x / a for x in w]]), object_array([[a]])]
+            Hs = hessian_from_weights(weights, Sigma, YXt, c)
+            return max(mpmath.eigsy(mpmath.matrix(Hs.tolist()), eigvals_only=True))
+
+        lo, hi = mpmath.mpf(-10), mpmath.mpf(10)
+        g = (mpmath.sqrt(5) - 1) / 2
+        for _ in range(400):
+            m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
+            if f(m1) < f(m2):
+                hi = m2
+            else:
+                lo = m1
+        return f((lo + hi) / 2)
+
+
+@pytest.mark.parametrize("X, Y", [([[1, 0, 1], [0, 1, 1]], [[1, 2, 2]]), ([[2, 1, 0], [1, 3, 1]], [[1, -1, 2]])])
+def test_two_one_one_general_sigma_exact_matches_50_digits(X, Y):
+    net = LinearNetwork((2, 1, 1), X, Y)
+    cs = net.critical_step_sizes(prove=False)
+    assert cs.eta_C is not None and cs.evidence == "exact"
+    lo, hi = cs.eta_C_interval
+    assert hi - lo <= Fraction(1, 10**30)
+    reference = _reference_minimum(net)
+    with mpmath.workdps(60):
+        eta_ref = 2 / reference
+        assert mpmath.mpf(lo.numerator) / lo.denominator - mpmath.mpf(10) ** -45 <= eta_ref
+        assert eta_ref <= mpmath.mpf(hi.numerator) / hi.denominator + mpmath.mpf(10) ** -45
+    assert cs.numerical_check["agrees"]
+    assert cs.eta_E == sympy.oo and cs.escape_curve.proved
+
+
+# --- (1,1,2): the counterexample of MATH.md section 3 --------------------------------------------
+
+def test_one_one_two_counterexample_exactly():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    along = spectrum_along(net)
+    a = along.parameters[0]
+    assert {e for e, _ in along.eigenvalues} == {a**2, a**2 + 25 / a**2}
+    cs = net.critical_step_sizes()
+    assert cs.eta_C == sympy.Rational(1, 5) and cs.eta_E == sympy.oo
+    curve = cs.escape_curve
+    assert curve.proved and curve.bound_limit == 0 and curve.norm_limit == sympy.oo
+    tau = sympy.Symbol("tau", positive=True)
+    assert set(curve.eigenvalues) == {tau**2, tau**2 + 25 / tau**2}
+    assert cs.proof.proved  # z3: unsat
+    assert cs.witness == (sympy.sqrt(5), 3 * sympy.sqrt(5) / 5, 4 * sympy.sqrt(5) / 5)
+
+
+@pytest.mark.parametrize("widths, target", [
+    ((2, 1, 1), [[3, 4]]), ((2, 2, 2), [[1, 2], [3, 4]]), ((1, 2, 2), [[1], [2]]), ((2, 3, 2), [[1, 2], [3, 4]]),
+    ((2, 2, 2, 2), [[1, 2], [3, 4]]), ((1, 2, 2, 2), [[1], [2]]), ((3, 2, 3), [[1, 0, 0], [0, 2, 0], [0, 0, 0]]),
+])
+def test_escape_curves_exist_whenever_d0_dH_at_least_2(widths, target):
+    net = LinearNetwork.whitened(widths, target)
+    curve = escape_curve(net)
+    assert curve is not None and curve.proved
+    tau = sympy.Symbol("tau", positive=True)
+    # the curve stays on M: mu(theta(tau)) = target identically, checked at a rational tau
+    theta = [Fraction(str(sympy.Rational(v.subs(tau, sympy.Rational(1, 3))))) for v in curve.theta]
+    assert net.minima().check_on_manifold(theta)
+    # and at tau = 1/1000 the smallest non-zero eigenvalue is below the exact bound
+    theta = [Fraction(str(sympy.Rational(v.subs(tau, sympy.Rational(1, 1000))))) for v in curve.theta]
+    spec = net.spectrum_at(theta)
+    bound = curve.bound.subs(tau, sympy.Rational(1, 1000))
+    assert spec.eigenvalues[0].enclosure[0] <= Fraction(str(sympy.Rational(bound)))
+
+
+# --- property tests: random small rational cases ------------------------------------------------
+
+@st.composite
+def _small_cases(draw):
+    widths = draw(st.sampled_from([(1, 1, 2), (2, 1, 1), (1, 2, 1), (2, 2, 2), (1, 1, 1, 1), (2, 1, 2), (1, 2, 2)]))
+    T = draw(rational_matrices(widths[-1], widths[0], max_abs=3, max_denominator=2))
+    assume(any(v != 0 for row in T for v in row))
+    assume(sympy.Matrix(T).rank() <= min(widths))
+    return widths, T
+
+
+@given(_small_cases(), st.integers(0, 50))
+@settings(max_examples=25)
+def test_lambda_max_on_M_is_at_least_lambda_star(case, seed):
+    widths, T = case
+    net = LinearNetwork.whitened(widths, T)
+    cs = net.critical_step_sizes(prove=False)
+    theta = net.minima().point(seed=seed)
+    assert _lambda_ge(net, theta, cs.lambda_star)
+    assert cs.numerical_check["agrees"]  # the witness attains lambda* (numerical re-evaluation)
+    bound = properness(net)
+    if bound.proved:  # lambda_max >= b(||theta||^2) at this exact point
+        r2 = sum(v * v for v in theta)
+        value = bound.bound.subs(sympy.Symbol("R2", positive=True), sympy.Rational(r2.numerator, r2.denominator))
+        assert _lambda_ge(net, theta, sympy.nsimplify(value))
+
+
+@given(rational_matrices(2, 3, max_abs=3, max_denominator=1), rational_matrices(1, 3, max_abs=3, max_denominator=2),
+       st.integers(0, 30))
+@settings(max_examples=10)
+def test_general_sigma_lambda_max_at_random_points(X, Y, seed):
+    assume(sympy.Matrix(X).rank() == 2)
+    net = LinearNetwork((2, 1, 1), X, Y)
+    M = net.minima()
+    assume(any(v != 0 for v in M.target))
+    cs = net.critical_step_sizes(prove=False)
+    assert _lambda_ge(net, M.point(seed=seed), cs.lambda_star)
+
+
+# --- z3, M_SS / M_WS, bounds -----------------------------------------------------------------------
+
+def test_z3_proves_tiny_cases_and_refutes_a_wrong_bound():
+    net = LinearNetwork.whitened((1, 1, 1, 1), [[2]])
+    cs = net.critical_step_sizes()
+    assert cs.proof.proved and "unsat" == cs.proof.result
+    wrong = z3_critical_proof(net, net.minima(), cs.lambda_star + 1)  # lambda* + 1 is not a lower bound
+    assert wrong.result == "sat" and not wrong.proved
+
+
+def test_stable_sets_agree_with_classify():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    M = net.minima()
+    eta = Fraction(1, 6)
+    ss, ws = net.M_SS(eta), net.M_WS(eta)
+    radius2 = sympy.Rational(ss.radius_bound**2)
+    for seed in range(8):
+        theta = M.point(seed=seed)
+        stable = net.classify(theta, eta).verdict == "stable"
+        assert ss.contains(theta) == stable
+        lam_min = net.spectrum_at(theta).eigenvalues[0]
+        assert ws.contains(theta) == (lam_min.enclosure[1] < 2 / eta)
+        if stable:
+            assert sum(v * v for v in theta) < radius2
+    with pytest.raises(InvalidInputError):
+        net.M_SS(0)
+    with pytest.raises(InvalidInputError):
+        net.M_WS("-1")
+
+
+def test_bounds_method_on_general_sigma_two_by_two():
+    net = LinearNetwork((2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]])
+    cs = net.critical_step_sizes()
+    lo, hi = cs.eta_C_interval
+    assert cs.eta_C is None and cs.evidence == "bounds" and lo < hi
+    assert lo <= Fraction(cs.eta_C_numerical) * (1 + Fraction(1, 10**6))
+    theta = list(cs.witness)  # exact point of M whose lambda_max gives the lower end
+    assert net.minima().check_on_manifold(theta)
+    assert 2 / net.spectrum_at(theta).eigenvalues[-1].enclosure[1] >= lo
+    assert cs.eta_C_float is None
+
+
+def test_depth_one_and_zero_target():
+    cs = LinearNetwork((2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]]).critical_step_sizes()
+    assert cs.eta_C == sympy.Rational(2, 3) and cs.eta_E == 2  # Sigma has eigenvalues 1 and 3
+    zero = LinearNetwork.whitened((1, 1, 1, 1), [[0]]).critical_step_sizes()
+    assert zero.eta_C == sympy.oo and zero.eta_C_float is None
+
+
+def test_bad_arguments():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    with pytest.raises(InvalidInputError, match="dps"):
+        net.critical_step_sizes(dps=5)
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+def test_cli_critical_json_keys(capsys):
+    assert main(["critical", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("eta_C", "eta_C_float", "eta_C_interval", "eta_E", "eta_E_float", "method", "witness",
+                "dimension", "filling"):
+        assert key in out
+    assert out["eta_C"] == "1/5" and out["eta_C_float"] == 0.2 and out["eta_E"] == "oo"
+    assert out["eta_E_float"] is None and out["eta_C_interval"] == ["0.2", "0.2"]
+    assert out["dimension"] == 1 and out["filling"] is True and len(out["witness"]) == 3
+
+
+def test_cli_critical_bad_input(capsys):
+    assert main(["critical", "--widths", "2,1,1", "--whitened", "--target", "3;4"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "d_H" in err
+
+
+def test_cli_analyze_report_json_and_latex(tmp_path, capsys):
+    tex = tmp_path / "report.tex"
+    assert main(["analyze", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--latex", str(tex)]) == 0
+    out = capsys.readouterr().out
+    for title in ("A1", "A2", "A3", "A4", "A5"):
+        assert title in out
+    assert "marginal" in out and "eta_C = 1/5" in out
+    assert main(["analyze", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json", "--no-z3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["critical"]["eta_C"] == "1/5" and data["minima"]["dimension"] == 1
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed: LaTeX compile check skipped")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
