@@ -1,0 +1,119 @@
+"""The ``symstab simulate`` subcommand: a thin wrapper around :func:`symstab.simulate.convergence_sweep`.
+
+It builds the network from the shared flags, runs the sweep over ``eta / eta_C``
+(``eta_C`` from the exact layer, or ``--eta-C``) and prints the table or JSON
+(``rows``: one object per ratio).  ``--plot`` writes the figure, ``--checkpoint``
+resumes an interrupted sweep.  A progress bar is shown on stderr when it is a
+terminal, unless ``--quiet``.  Bad input raises a :class:`symstab.errors.SymstabError`;
+the main CLI prints it on one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .errors import InvalidInputError
+
+__all__ = ["register", "run"]
+
+
+def _floats(text: str, flag: str) -> list:
+    try:
+        values = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise InvalidInputError(f"{flag} must be comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise InvalidInputError(f"{flag} is empty")
+    return values
+
+
+def register(subparsers) -> None:
+    """Add the ``simulate`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers(dest="command"))
+    >>> a = p.parse_args(["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4"])
+    >>> a.handler is run, a.inits, a.steps, a.eta_ratios
+    (True, 1000, 20000, '0.8,0.9,1.1,1.2')
+    """
+    from .cli import add_network_arguments
+
+    p = subparsers.add_parser(
+        "simulate",
+        help="A6 numerically: GD from many random starts across eta/eta_C (converged fraction, grad norm)",
+        description="Batched float64 GD sweep over eta = ratio * eta_C (MATH.md 1.3, A6). Numerical evidence.",
+    )
+    add_network_arguments(p)
+    p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
+    p.add_argument("--eta-C", dest="eta_C", help="override eta_C (exact, e.g. 1/5); default: the exact layer")
+    p.add_argument("--inits", type=int, default=1000, help="random starts per ratio (default 1000)")
+    p.add_argument("--steps", type=int, default=20000, help="GD steps per run (default 20000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-scale", type=float, help="std of the starts (default s_max(Wbar)^(1/H) / 2)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1: no pool)")
+    p.add_argument("--checkpoint", metavar="FILE", help="JSON-lines checkpoint; resumes when it exists")
+    p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab simulate`` for parsed ``args``; print the result, return 0.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        As produced by the parser that :func:`register` sets up.
+
+    Returns
+    -------
+    int
+        Exit status 0; bad input raises :class:`symstab.errors.SymstabError`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers(dest="command"))
+    >>> run(p.parse_args(["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5",
+    ...                   "--eta-ratios", "0.9,1.1", "--inits", "20", "--steps", "800", "--workers", "1",
+    ...                   "--json"]))  # doctest: +ELLIPSIS
+    {"rows": [{"eta_ratio": 0.9, "eta": 0.18, "converged_fraction": ...
+    0
+    """
+    from . import simulate
+    from .cli import _progress_bar, network_from_args
+
+    net = network_from_args(args)
+    progress = None if args.quiet else _progress_bar("simulate")
+    sweep = simulate.convergence_sweep(
+        net, _floats(args.eta_ratios, "--eta-ratios"), n_inits=args.inits, steps=args.steps, seed=args.seed,
+        init_scale=args.init_scale, checkpoint=args.checkpoint, eta_C=args.eta_C, workers=args.workers,
+        progress=progress)
+    if args.plot:
+        sweep.plot(args.plot)
+    if args.json:
+        d = sweep.to_dict()
+        keys = ["eta_ratio", "eta", "converged_fraction", "converged_ci", "diverged_fraction",
+                "median_grad_norm", "n_inits"]
+        rows = []
+        for r in d["rows"]:
+            row = {k: r[k] for k in keys}
+            row.update({k: v for k, v in r.items() if k not in row})
+            rows.append(row)
+        out = {"rows": rows}
+        out.update({k: v for k, v in d.items() if k != "rows"})
+        print(json.dumps(out))
+    else:
+        print(sweep.table())
+    return 0

@@ -1,0 +1,346 @@
+"""Tests of symstab.simulate (A6, numerical) and the ``symstab simulate`` command.
+
+The float engine is checked against the exact layer (``net.gd_step`` on rational
+points); the high-precision engine against the float one on short runs.  eta_C
+is passed explicitly (closed forms of MATH.md 1.4): (1,1,2) whitened with target
+(3, 4): eta_C = 1/||w*|| = 1/5; (2,2,2) whitened with W* = [[2,1],[1,2]]:
+eta_C = 1/s_max(W*) = 1/3.
+"""
+
+import json
+import math
+from fractions import Fraction
+
+import flint
+import numpy as np
+import pytest
+
+from symstab import LinearNetwork, simulate
+from symstab.cli import main
+from symstab.errors import InvalidInputError
+
+NETS = {
+    "112": (((1, 1, 2), [[3], [4]]), "1/5"),
+    "222": (((2, 2, 2), [[2, 1], [1, 2]]), "1/3"),
+}
+
+
+@pytest.fixture(params=sorted(NETS))
+def case(request):
+    (widths, target), eta_c = NETS[request.param]
+    return LinearNetwork.whitened(widths, target), eta_c
+
+
+@pytest.fixture
+def net112():
+    return LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+
+
+@pytest.fixture
+def net222():
+    return LinearNetwork.whitened((2, 2, 2), [[2, 1], [1, 2]])
+
+
+# --- the phase transition (A6) ------------------------------------------------------
+
+
+def test_phase_transition(case):
+    net, eta_c = case
+    sweep = simulate.convergence_sweep(net, [0.9, 1.1], n_inits=300, steps=4000, seed=0, eta_C=eta_c, workers=1)
+    below, above = sweep.to_dict()["rows"]
+    assert below["converged_fraction"] > 0.3
+    assert below["converged_ci"][0] > 0.3
+    assert above["converged_fraction"] == 0
+    assert above["converged_ci"][0] == 0.0
+    # limits below eta_C lie in M_SS, and the asymptotic gradient norm jumps
+    assert below["sharpness_violations"] == 0 and below["max_sharpness_ratio"] < 1
+    assert below["median_grad_norm"] < 1e-6 < 1e-1 < above["median_grad_norm"]
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.8, 0.95])
+def test_limits_below_eta_c_are_stable(net222, ratio):
+    eta = ratio / 3
+    runs = simulate.gd(net222, eta, inits=200, steps=3000, seed=2)
+    ok = runs.converged
+    assert ok.sum() > 100
+    assert (runs.limit_sharpness[ok] < 2 / eta).all()
+    assert runs.sharpness_violations == ()
+    assert set(v for v in runs.verdicts if v is not None) == {"stable"}
+    assert np.isnan(runs.limit_sharpness[~ok]).all()
+
+
+def test_limit_sharpness_matches_exact_point(net112):
+    # (2, 3/2, 2) is on M: mu = (3, 4); lambda_max = a^2 + ||w*||^2 / a^2 = 4 + 25/4
+    runs = simulate.gd(net112, "1/10", inits=[[2, "3/2", 2]], steps=200)
+    assert runs.status == ("converged",) and runs.stop_step[0] == 50
+    assert runs.limit_sharpness[0] == pytest.approx(41 / 4, rel=1e-12)
+    assert net112.classify([2, "3/2", 2], "1/10").verdict == "stable" == runs.verdicts[0]
+
+
+def test_above_eta_c_period_two(net112):
+    runs = simulate.gd(net112, 0.22, inits=100, steps=2000, seed=0)
+    counts = runs.counts()
+    assert counts["converged"] == 0
+    assert counts["periodic"] > 50 and set(runs.period[runs.period > 0]) == {2}
+    assert counts["periodic"] + counts["diverged"] + counts["bounded"] == 100
+    assert "periods: 2:" in runs.summary()
+
+
+def test_diverged_runs_are_classified_without_warnings(net112):
+    with np.errstate(all="raise"):  # any float warning inside would become an exception
+        runs = simulate.gd(net112, 0.2, inits=50, steps=400, seed=0, init_scale=50.0)
+    assert runs.counts()["diverged"] > 0
+    assert np.isinf(runs.final_grad_norm[[s == "diverged" for s in runs.status]]).all()
+
+
+def test_depth_three_origin_reported_separately():
+    net = LinearNetwork.whitened((1, 1, 1, 1), [[2]])
+    runs = simulate.gd(net, 0.1, inits=20, steps=500, seed=0, init_scale=1e-3)
+    assert runs.counts()["origin"] == 20 and runs.counts()["converged"] == 0
+    assert "non-strict saddle" in runs.summary()
+
+
+# --- the float engine against the exact layer ---------------------------------------
+
+
+EXACT_CASES = [
+    (LinearNetwork.whitened((2, 2, 2), [[2, 1], [1, 2]]), [["1/2", -1, "3/4", 2, "1/3", 0, -2, "5/7"]], "3/10"),
+    (LinearNetwork((2, 3, 2), [[1, 2, 0], [0, 1, 1]], [[1, 0, 2], [3, 1, 1]], loss="mean"),
+     [[1, "-1/2", 0, 2, "1/3", -1, "1/2", 1, -1, "2/3", 0, 1]], "1/7"),
+    (LinearNetwork((1, 2, 2, 1), [[1, 2]], [[3, "1/2"]], loss="sum"),
+     [[1, "-1/2", "1/3", 1, 2, "-1/4", "1/2", 1]], "1/20"),
+]
+
+
+@pytest.mark.parametrize("net,points,eta", EXACT_CASES)
+def test_float_step_matches_exact_gd_step(net, points, eta):
+    theta0 = np.array([[float(Fraction(v)) for v in p] for p in points])
+    engine = simulate._FloatEngine(simulate._problem(net), float(Fraction(eta)), theta0)
+    grad, _, _, _ = engine.measure()
+    exact_grad = net.gradient_at(points[0])
+    assert grad[0] == pytest.approx(math.sqrt(sum(float(g) ** 2 for g in exact_grad)), rel=1e-13)
+    engine.advance(1)
+    exact = [float(v) for v in net.gd_step(points[0], eta)]
+    np.testing.assert_allclose(engine.theta()[0], exact, rtol=1e-13, atol=1e-14)
+    # the same through gd(..., steps=1)
+    runs = simulate.gd(net, eta, inits=points, steps=1)
+    np.testing.assert_allclose(runs.final_theta[0], exact, rtol=1e-13, atol=1e-14)
+
+
+def test_batch_composition_does_not_change_a_run(net222):
+    theta0 = np.random.default_rng(5).standard_normal((9, 8))
+    all_runs = simulate.gd(net222, 0.3, inits=theta0, steps=700)
+    some = simulate.gd(net222, 0.3, inits=theta0[[4, 1]], steps=700)
+    assert np.array_equal(all_runs.final_theta[[4, 1]], some.final_theta)
+    assert all_runs.status[4] == some.status[0] and all_runs.status[1] == some.status[1]
+
+
+def test_same_seed_same_runs(net112):
+    a = simulate.gd(net112, 0.18, inits=30, steps=500, seed=7)
+    b = simulate.gd(net112, 0.18, inits=30, steps=500, seed=7)
+    assert a.status == b.status and np.array_equal(a.final_theta, b.final_theta)
+
+
+# --- high precision -------------------------------------------------------------------
+
+
+def test_high_precision_agrees_with_float(net222):
+    theta0 = np.random.default_rng(1).standard_normal((3, 8)) * 0.8
+    fl = simulate.gd(net222, 0.3, inits=theta0, steps=400, tol=1e-60)  # never retire: compare step 400
+    hp = simulate.gd(net222, 0.3, inits=theta0, steps=400, dps=40, tol=1e-60)
+    assert hp.evidence == "numerical (40 digits)" and (hp.stop_step == 400).all()
+    np.testing.assert_allclose(hp.final_theta, fl.final_theta, rtol=1e-9, atol=1e-9)
+
+
+def test_high_precision_converges_below_float_resolution(net112):
+    runs = simulate.gd(net112, "9/50", inits=[[2, "3/2", "5/2"]], steps=4000, dps=50, tol=1e-40)
+    assert runs.status == ("converged",)
+    assert runs.final_grad_norm[0] < 1e-35  # far below float64 round-off (~1e-15)
+    # the limit (a, b) has a b = w*; its sharpness a^2 + 25/a^2 is computed at 50 digits
+    a = runs.final_theta[0][0]
+    assert runs.limit_sharpness[0] == pytest.approx(a**2 + 25 / a**2, rel=1e-12)
+    assert runs.limit_sharpness[0] < 2 / 0.18
+
+
+def test_precision_is_restored():
+    before = flint.ctx.prec
+    with simulate.flint_precision(60):
+        assert flint.ctx.prec > 190
+    assert flint.ctx.prec == before
+    with pytest.raises(RuntimeError):
+        with simulate.flint_precision(60):
+            raise RuntimeError
+    assert flint.ctx.prec == before
+
+
+def test_borderline_runs_are_rechecked(net112):
+    runs = simulate.gd(net112, 0.18, inits=20, steps=600, seed=0, borderline=0.5, max_rechecks=2)
+    assert len(runs.rechecks) == 2
+    for r in runs.rechecks:
+        assert r["dps"] == 30 and r["hp_status"] == r["float_status"] == "converged"
+        assert r["hp_sharpness"] == pytest.approx(r["float_sharpness"], rel=1e-8)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eta", [0, -1, "0", 0.0, -0.5, float("nan"), float("inf"), "x", True])
+def test_bad_eta(net112, eta):
+    with pytest.raises(InvalidInputError):
+        simulate.gd(net112, eta, inits=2, steps=5)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"steps": 0}, {"steps": -3}, {"steps": 2.5},
+    {"inits": 0}, {"inits": [[1, 2]]}, {"inits": np.zeros((2, 4))}, {"inits": [[1.0, float("nan"), 0.0]]},
+    {"inits": [[1.0, 2.0, float("inf")]]}, {"inits": "abc"},
+    {"dps": 0}, {"init_scale": -1.0}, {"tol": 0}, {"check_every": 0}, {"unknown_option": 1},
+])
+def test_bad_gd_arguments(net112, kwargs):
+    args = {"inits": 2, "steps": 5}
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError):
+        simulate.gd(net112, 0.1, **args)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"eta_ratios": [0.9, -1]}, {"eta_ratios": []}, {"eta_ratios": [float("nan")]}, {"n_inits": 0},
+    {"steps": 0}, {"seed": -1}, {"chunk_size": 0}, {"eta_C": "-1/5"},
+])
+def test_bad_sweep_arguments(net112, kwargs):
+    args = {"eta_ratios": [0.9], "n_inits": 4, "steps": 10, "eta_C": "1/5", "workers": 1}
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError):
+        simulate.convergence_sweep(net112, **args)
+
+
+def test_family_is_refused():
+    import sympy
+
+    net = LinearNetwork((1, 1, 1), [[1]], [[sympy.Symbol("a")]])
+    with pytest.raises(Exception, match="numeric data"):
+        simulate.gd(net, 0.1, inits=2, steps=5)
+
+
+# --- the sweep: executors, chunking, checkpoints ------------------------------------------
+
+
+SWEEP = dict(eta_ratios=[0.9, 1.1, 1.2], n_inits=60, steps=1500, seed=3, eta_C="1/5")
+
+
+def test_sweep_independent_of_executor_and_chunking(net112):
+    serial = simulate.convergence_sweep(net112, workers=1, **SWEEP)
+    chunked = simulate.convergence_sweep(net112, workers=1, chunk_size=25, **SWEEP)
+    pooled = simulate.convergence_sweep(net112, workers=2, chunk_size=40, **SWEEP)
+    assert serial.to_dict() == chunked.to_dict() == pooled.to_dict()
+    assert serial.table() == pooled.table()
+    rows = serial.to_dict()["rows"]
+    assert [r["eta"] for r in rows] == [0.18, 0.22, 0.24]
+    for r in rows:
+        assert set(r) >= {"eta_ratio", "eta", "converged_fraction", "converged_ci", "diverged_fraction",
+                          "median_grad_norm", "n_inits", "median_sharpness_ratio"}
+
+
+def test_dask_executor_gives_the_same_table(net112):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    local = simulate.convergence_sweep(net112, workers=1, **SWEEP)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = simulate.convergence_sweep(net112, executor=client.get_executor(), chunk_size=30, **SWEEP)
+    assert remote.to_dict() == local.to_dict()
+
+
+def test_checkpoint_resume_equals_uninterrupted(net112, tmp_path, monkeypatch):
+    full = simulate.convergence_sweep(net112, workers=1, **SWEEP)
+    path = tmp_path / "sweep.jsonl"
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first(done, total):
+        if done == 1:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        simulate.convergence_sweep(net112, workers=1, checkpoint=path, progress=stop_after_first, **SWEEP)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["kind"] == "cell"
+    with path.open("a") as fh:  # a cell line cut by the interruption
+        fh.write('{"kind": "cell", "row": {"cell": 1, "eta_r')
+    calls = []
+    real_task = simulate._task
+    monkeypatch.setattr(simulate, "_task", lambda problem, spec: calls.append(spec["cell"]) or real_task(problem, spec))
+    resumed = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **SWEEP)
+    assert sorted(calls) == [1, 2]  # the finished cell is not recomputed
+    assert resumed.to_dict() == full.to_dict()
+    assert resumed.table() == full.table()
+    calls.clear()
+    again = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **SWEEP)
+    assert calls == [] and again.to_dict() == full.to_dict()
+
+
+def test_checkpoint_with_other_settings_is_refused(net112, tmp_path):
+    path = tmp_path / "sweep.jsonl"
+    simulate.convergence_sweep(net112, workers=1, checkpoint=path, **dict(SWEEP, eta_ratios=[0.9]))
+    with pytest.raises(InvalidInputError, match="different settings"):
+        simulate.convergence_sweep(net112, workers=1, checkpoint=path, **dict(SWEEP, eta_ratios=[0.9], seed=4))
+
+
+def test_eta_c_from_the_exact_layer(net112):
+    if not hasattr(net112, "critical_step_sizes"):
+        pytest.skip("net.critical_step_sizes() is not available in this checkout")
+    assert simulate.critical_eta(net112)[0] == pytest.approx(0.2, rel=1e-12)
+
+
+def test_wilson_interval():
+    assert simulate.wilson_interval(0, 50)[0] == 0.0
+    assert simulate.wilson_interval(50, 50)[1] == 1.0
+    lo, hi = simulate.wilson_interval(30, 100)
+    assert lo < 0.3 < hi and (lo, hi) == pytest.approx((0.2189, 0.3958), abs=1e-4)
+
+
+# --- plots --------------------------------------------------------------------------------
+
+
+def test_plots(net112, tmp_path):
+    sweep = simulate.convergence_sweep(net112, [0.9, 1.1], n_inits=20, steps=500, seed=0, eta_C="1/5", workers=1)
+    fig = sweep.plot(tmp_path / "sweep.png")
+    assert len(fig.axes) == 2 and (tmp_path / "sweep.png").stat().st_size > 1000
+    simulate.plot_trajectory(net112, 0.18, [0.5, 0.5, 0.5], steps=300, path=tmp_path / "traj.pdf")
+    assert (tmp_path / "traj.pdf").read_bytes()[:4] == b"%PDF"
+    tr = simulate.sharpness_trajectory(net112, 0.18, [0.5, 0.5, 0.5], steps=300, every=10)
+    assert tr["step"][-1] == 300 and tr["sharpness"][-1] < tr["two_over_eta"] and tr["loss"][-1] < 1e-12
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+CLI = ["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5",
+       "--eta-ratios", "0.9,1.1", "--inits", "40", "--steps", "1500", "--seed", "0", "--workers", "1"]
+
+
+def test_cli_json(capsys, tmp_path):
+    plot = tmp_path / "out.png"
+    assert main(CLI + ["--json", "--quiet", "--plot", str(plot), "--checkpoint", str(tmp_path / "c.jsonl")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = out["rows"]
+    assert [r["eta_ratio"] for r in rows] == [0.9, 1.1]
+    for r in rows:
+        assert list(r)[:7] == ["eta_ratio", "eta", "converged_fraction", "converged_ci", "diverged_fraction",
+                               "median_grad_norm", "n_inits"]
+        assert r["n_inits"] == 40 and len(r["converged_ci"]) == 2
+    assert rows[0]["converged_fraction"] > 0.3 and rows[1]["converged_fraction"] == 0
+    assert out["eta_C"] == "1/5" and "numerical" in out["evidence"]
+    assert plot.stat().st_size > 1000
+
+
+def test_cli_table_and_errors(capsys):
+    assert main(CLI) == 0
+    captured = capsys.readouterr()
+    assert "eta/eta_C" in captured.out and captured.err == ""  # no progress bar when stderr is not a TTY
+    assert main(CLI + ["--steps", "0"]) == 2
+    assert "steps" in capsys.readouterr().err
+    assert main(CLI + ["--eta-ratios", "0.9,abc"]) == 2
+    assert main(CLI + ["--init-scale", "-1"]) == 2
