@@ -95,6 +95,7 @@ class Spectrum:
     charpoly: sympy.Expr
     zero_multiplicity: int
     eigenvalues: tuple
+    method: str = "full Hessian"
 
     @property
     def nonzero(self) -> list:
@@ -144,7 +145,39 @@ class Spectrum:
         return "\n".join(lines)
 
 
-def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
+def _charpoly_on_M(net, point):
+    """``det(lam I - H) = lam^(D - n) det(lam I - K)`` at a point of M (filling), or None off M.
+
+    ``H = (2c J^T G) J`` and ``K = J (2c J^T G)`` share their non-zero
+    eigenvalues with multiplicities, so the ``D x D`` characteristic polynomial
+    comes from the ``n x n`` one, ``n = d_0 d_H`` (see :func:`normal_operator`).
+    """
+    import numpy as np
+
+    from .network import object_array, product_chain
+
+    n = net.widths[0] * net.widths[-1]
+    if net.is_family or net.num_params <= n:
+        return None
+    M = net.minima()
+    if not M.filling or not M.points_exact:
+        return None
+    weights = net.exact_weights(point)
+    B, A = product_chain(weights)
+    mu = A[0] @ weights[0] @ B[0]
+    target = M.target
+    if any(mu[i, j] != flint.fmpq(int(target[i, j].p), int(target[i, j].q))
+           for i in range(mu.shape[0]) for j in range(mu.shape[1])):
+        return None
+    Sigma, _ = net._fmpq_data
+    N = sum(np.kron(A[l] @ A[l].T, B[l].T @ B[l]) for l in range(len(weights)))
+    eye = object_array([[flint.fmpq(int(i == j)) for j in range(net.widths[-1])] for i in range(net.widths[-1])])
+    K = 2 * net.loss_scale_fmpq * (N @ np.kron(eye, Sigma))
+    cp = flint.fmpq_mat(K.tolist()).charpoly()
+    return cp * flint.fmpq_poly([0] * (net.num_params - n) + [1])
+
+
+def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto") -> Spectrum:
     """The exact Hessian spectrum of ``net`` at the rational point ``theta``.
 
     Parameters
@@ -154,6 +187,11 @@ def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
         Parameters in order (W1 row-major, W2, ...).
     prec : int
         Starting precision (bits) of the root enclosures; doubled until they separate.
+    method : ``"auto"``, ``"normal"`` or ``"full"``
+        ``"normal"`` uses the ``d_0 d_H``-square normal operator when ``theta`` is
+        on M in the filling case (``det(lam I - H) = lam^(D-n) det(lam I - K)``,
+        exact; 0.17 s instead of 17 s for D = 448), falling back to the full
+        ``D x D`` Hessian elsewhere; ``"auto"`` does so when ``D > 64``.
 
     Returns
     -------
@@ -168,8 +206,14 @@ def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
     """
     from .parsing import to_exact
 
+    if method not in ("auto", "normal", "full"):
+        raise InvalidInputError(f"method must be 'auto', 'normal' or 'full', got {method!r}")
     point = tuple(to_exact(t, where="theta") for t in theta)
-    cp = net.hessian_at(point).charpoly()
+    use_normal = method == "normal" or (method == "auto" and net.num_params > 64)
+    cp = _charpoly_on_M(net, point) if use_normal else None
+    used = "normal operator (d_0 d_H square) on M" if cp is not None else "full Hessian"
+    if cp is None:
+        cp = net.hessian_at(point).charpoly()
     coeffs = cp.coeffs()
     zero = next(i for i, c in enumerate(coeffs) if c != 0)
     _, factors = cp.factor()
@@ -188,7 +232,7 @@ def spectrum_at(net, theta, *, prec: int = 64) -> Spectrum:
                                     multiplicity=mult, enclosure=box))
     eigen.sort(key=lambda e: e.enclosure[0])
     charpoly = _univariate(cp, LAM).as_expr()
-    return Spectrum(theta=point, charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen))
+    return Spectrum(theta=point, charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen), method=used)
 
 
 # --- the normal operator: the non-zero spectrum of H on M in d_0 d_H dimensions ---------

@@ -74,3 +74,19 @@ def test_bad_theta():
     net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
     with pytest.raises(Exception, match="D = 3"):
         net.spectrum_at([1, 2])
+
+
+@pytest.mark.parametrize("widths, target", [
+    ((2, 2, 2), [[1, 2], [3, 4]]), ((1, 1, 2), [[3], [4]]), ((2, 3, 2), [[3, 0], [0, 1]]),
+    ((2, 2, 2, 2), [[1, 1], [0, 2]]), ((3, 2, 2), [[1, 0, 2], [0, 1, 1]]), ((4, 5, 5, 3), [[1, 0, 2, 1], [0, 1, 1, 0], [1, 1, 0, 2]]),
+])
+def test_normal_operator_path_equals_full_hessian(widths, target):
+    """Fast path (n x n normal operator) against the reference (D x D Hessian charpoly)."""
+    net = LinearNetwork.whitened(widths, target)
+    for seed in range(3):
+        theta = net.minima().point(seed=seed)
+        fast, slow = net.spectrum_at(theta, method="normal"), net.spectrum_at(theta, method="full")
+        assert fast.method.startswith("normal") and slow.method == "full Hessian"
+        assert fast.charpoly == slow.charpoly and fast.nonzero == slow.nonzero
+    off = [1] * net.num_params  # off M: the normal path declines and falls back
+    assert net.spectrum_at(off, method="normal").method == "full Hessian"
