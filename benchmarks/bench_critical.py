@@ -1,0 +1,96 @@
+"""Timings for the exact spectra on M and the critical step sizes (issue 3), with in-process baselines.
+
+Run ``python benchmarks/bench_critical.py`` (``--quick`` skips the D = 448 case).
+Each row times symstab and a baseline in the same process and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+import mpmath
+import sympy
+
+from symstab import LinearNetwork
+from symstab.network import hessian_from_weights, object_array
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def random_target(widths, seed):
+    rng = random.Random(seed)
+    return [[rng.randint(-3, 3) for _ in range(widths[0])] for _ in range(widths[-1])]
+
+
+def golden_section_211(net, dps=50):
+    """Baseline: 50-digit golden-section minimisation of lambda_max(full Hessian) along M for (2,1,1)."""
+    with mpmath.workdps(dps + 20):
+        w = [mpmath.mpf(sympy.Rational(v).p) / sympy.Rational(v).q for v in net.minima().target]
+        conv = lambda v: mpmath.mpf(sympy.Rational(v).p) / sympy.Rational(v).q  # noqa: E731
+        Sigma = object_array([[conv(v) for v in row] for row in net.Sigma.tolist()])
+        YXt = object_array([[conv(v) for v in row] for row in (net.Y * net.X.T).tolist()])
+        c = mpmath.mpf(net.loss_scale.numerator) / net.loss_scale.denominator
+
+        def f(u):
+            a = mpmath.exp(u)
+            Hs = hessian_from_weights([object_array([[x / a for x in w]]), object_array([[a]])], Sigma, YXt, c)
+            return max(mpmath.eigsy(mpmath.matrix(Hs.tolist()), eigvals_only=True))
+
+        lo, hi, g = mpmath.mpf(-10), mpmath.mpf(10), (mpmath.sqrt(5) - 1) / 2
+        for _ in range(260):
+            m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
+            if f(m1) < f(m2):
+                hi = m2
+            else:
+                lo = m1
+        return 2 / f((lo + hi) / 2)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rows = []
+
+    # exact spectra at a point of M: normal operator vs the full D x D Hessian charpoly
+    cases = [(2, 2, 2, 2), (2, 3, 3, 2), (4, 8, 8, 4)] + ([] if args.quick else [(6, 16, 16, 6)])
+    for widths in cases:
+        net = LinearNetwork.whitened(widths, random_target(widths, 1))
+        theta = net.minima().point(seed=1)
+        fast, t_fast = timed(lambda: net.spectrum_at(theta, method="normal"))
+        slow, t_slow = timed(lambda: net.spectrum_at(theta, method="full"))
+        assert fast.charpoly == slow.charpoly
+        rows.append((f"exact spectrum on M, {widths}, D = {net.num_params}", "full Hessian charpoly",
+                     t_slow, t_fast))
+
+    # eta_C for (2,1,1) with a general Sigma: exact algebraic vs 50-digit numerical minimisation
+    net = LinearNetwork((2, 1, 1), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2]])
+    cs, t_exact = timed(lambda: net.critical_step_sizes(prove=False))
+    ref, t_ref = timed(lambda: golden_section_211(net))
+    lo, hi = cs.eta_C_interval
+    assert mpmath.mpf(lo.numerator) / lo.denominator - mpmath.mpf(10) ** -40 <= ref
+    rows.append(("eta_C (2,1,1) general Sigma, exact CRootOf + 1e-40 enclosure",
+                 "50-digit golden section (not rigorous)", t_ref, t_exact))
+
+    # closed forms
+    for widths, target in [((2, 2, 2), [[1, 2], [3, 4]]), ((2, 2, 2, 2), [[3, 0], [0, 1]]),
+                           ((1, 1, 1, 1, 1), [[5]])]:
+        net = LinearNetwork.whitened(widths, target)
+        _, t = timed(lambda: net.critical_step_sizes(prove=False))
+        rows.append((f"eta_C closed form {widths}", "-", None, t))
+
+    print(f"{'case':<62} {'baseline':<38} {'base s':>8} {'symstab s':>10} {'ratio':>8}")
+    for case, base, tb, ts in rows:
+        ratio = f"{tb / ts:8.1f}x" if tb is not None else "       -"
+        tb_s = f"{tb:8.3f}" if tb is not None else "       -"
+        print(f"{case:<62} {base:<38} {tb_s} {ts:10.3f} {ratio}")
+
+
+if __name__ == "__main__":
+    main()
