@@ -967,17 +967,15 @@ def critical_eta(net, eta_C=None) -> tuple:
     if eta_C is not None:
         value, exact = _parse_eta(eta_C)
         return value, (str(exact) if exact is not None else None)
-    finder = getattr(net, "critical_step_sizes", None)
-    if finder is None:
-        raise InvalidInputError("this symstab has no net.critical_step_sizes(); pass eta_C= explicitly")
-    crit = finder()
-    value = getattr(crit, "eta_C_float", None)
-    if value is None or not math.isfinite(float(value)) or float(value) <= 0:
-        raise InvalidInputError("eta_C is not known as a finite number for this network; pass eta_C= explicitly")
-    exact = getattr(crit, "eta_C", None)
     import sympy
 
-    return float(value), (sympy.sstr(exact) if exact is not None else None)
+    crit = net.critical_step_sizes(prove=False)
+    value = crit.eta_C_float
+    if value is None or not math.isfinite(value) or value <= 0:
+        known = "" if crit.eta_C_interval is None else f" (rigorous interval {crit.to_dict()['eta_C_interval']})"
+        raise InvalidInputError(f"eta_C is not known as a finite number for this network{known}; "
+                                "pass eta_C= (CLI: --eta-C) explicitly")
+    return value, (sympy.sstr(crit.eta_C) if crit.eta_C is not None else None)
 
 
 # --------------------------------------------------------------------------- the sweep

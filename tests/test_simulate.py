@@ -1,10 +1,10 @@
 """Tests of symstab.simulate (A6, numerical) and the ``symstab simulate`` command.
 
 The float engine is checked against the exact layer (``net.gd_step`` on rational
-points); the high-precision engine against the float one on short runs.  eta_C
-is passed explicitly (closed forms of MATH.md 1.4): (1,1,2) whitened with target
-(3, 4): eta_C = 1/||w*|| = 1/5; (2,2,2) whitened with W* = [[2,1],[1,2]]:
-eta_C = 1/s_max(W*) = 1/3.
+points); the high-precision engine against the float one on short runs.  The
+phase-transition test takes eta_C from the exact layer and checks it against the
+closed forms of MATH.md 1.4: (1,1,2) whitened with target (3, 4):
+eta_C = 1/||w*|| = 1/5; (2,2,2) whitened with W* = [[2,1],[1,2]]: eta_C = 1/s_max(W*) = 1/3.
 """
 
 import json
@@ -46,7 +46,8 @@ def net222():
 
 def test_phase_transition(case):
     net, eta_c = case
-    sweep = simulate.convergence_sweep(net, [0.9, 1.1], n_inits=300, steps=4000, seed=0, eta_C=eta_c, workers=1)
+    assert str(net.critical_step_sizes(prove=False).eta_C) == eta_c
+    sweep = simulate.convergence_sweep(net, [0.9, 1.1], n_inits=300, steps=4000, seed=0, workers=1)
     below, above = sweep.to_dict()["rows"]
     assert below["converged_fraction"] > 0.3
     assert below["converged_ci"][0] > 0.3
@@ -289,8 +290,6 @@ def test_checkpoint_with_other_settings_is_refused(net112, tmp_path):
 
 
 def test_eta_c_from_the_exact_layer(net112):
-    if not hasattr(net112, "critical_step_sizes"):
-        pytest.skip("net.critical_step_sizes() is not available in this checkout")
     assert simulate.critical_eta(net112)[0] == pytest.approx(0.2, rel=1e-12)
 
 
