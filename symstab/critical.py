@@ -16,7 +16,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, TooLargeError
 from .parsing import to_exact
 
 
@@ -30,6 +30,7 @@ class Classification:
     dg_eigenvalues: tuple  # exact sympy numbers 1 - eta*lambda (normal directions), then 1 (tangent)
     tangent_multiplicity: int
     theta: tuple = field(repr=False)
+    evidence: str = "exact"
 
     def to_dict(self) -> dict:
         return {
@@ -39,7 +40,7 @@ class Classification:
             "two_over_eta": str(2 / self.eta),
             "dg_eigenvalues": [sympy.sstr(v) for v in self.dg_eigenvalues],
             "tangent_multiplicity": self.tangent_multiplicity,
-            "evidence": "exact",
+            "evidence": self.evidence,
         }
 
     def latex(self) -> str:
@@ -49,8 +50,10 @@ class Classification:
                 rf"\quad(\text{{{self.verdict}}})")
 
     def __str__(self) -> str:
+        how = "decided exactly" if self.evidence == "exact" else "decided by a rigorous enclosure"
+        dg = ", ".join(_brief(v) for v in self.dg_eigenvalues) if self.dg_eigenvalues else "not computed"
         return (f"{self.verdict}: lambda_max = {_brief(self.lambda_max)} vs 2/eta = {2 / self.eta} "
-                f"(decided exactly); DG eigenvalues {', '.join(_brief(v) for v in self.dg_eigenvalues)}")
+                f"({how}); DG eigenvalues {dg}")
 
 
 def _brief(value, limit: int = 40) -> str:
@@ -103,8 +106,23 @@ def classify(net, theta, eta) -> Classification:
         raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
     point = [to_exact(t, where="theta") for t in theta]
     net.minima().check_on_manifold(point)
-    spectrum = net.spectrum_at(point)
     bound = 2 / step
+    try:
+        spectrum = net.spectrum_at(point)
+    except TooLargeError:
+        from .spectrum import sharpness_enclosure
+
+        lo, hi = sharpness_enclosure(net, point)
+        if lo <= bound <= hi:
+            raise InvalidInputError(
+                f"2/eta = {bound} lies in the rigorous enclosure [{float(lo):.12g}, {float(hi):.12g}] of lambda_max "
+                "and the exact spectrum is too large: undecided (use spectrum_at(..., force=True))") from None
+        mid = (lo + hi) / 2
+        return Classification(verdict="unstable" if lo > bound else "stable", eta=step,
+                              lambda_max=sympy.Rational(mid.numerator, mid.denominator), dg_eigenvalues=(),
+                              tangent_multiplicity=net.minima().dimension or 0, theta=tuple(point),
+                              evidence=f"rigorous enclosure [{float(lo):.15g}, {float(hi):.15g}] of lambda_max "
+                                       "(exact spectrum too large)")
     positive = [e for e in spectrum.eigenvalues if e.enclosure[0] > 0]
     if not positive:  # H = 0 at this minimum (e.g. the origin when W* = 0, depth >= 3)
         verdict = "stable"

@@ -16,7 +16,7 @@ from fractions import Fraction
 import flint
 import sympy
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, TooLargeError
 from .gdmap import _univariate
 
 LAM = sympy.Symbol("lam")
@@ -177,7 +177,15 @@ def _charpoly_on_M(net, point):
     return cp * flint.fmpq_poly([0] * (net.num_params - n) + [1])
 
 
-def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto") -> Spectrum:
+EXACT_SPECTRUM_SECONDS = 60.0
+
+
+def _charpoly_seconds(n: int) -> float:
+    """Estimated time of flint's exact charpoly of an ``n x n`` Hessian (fit: 0.9 s at 240, 17 s at 448)."""
+    return 17.0 * (n / 448) ** 4.7
+
+
+def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto", force: bool = False) -> Spectrum:
     """The exact Hessian spectrum of ``net`` at the rational point ``theta``.
 
     Parameters
@@ -192,6 +200,9 @@ def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto") -> Spectrum
         on M in the filling case (``det(lam I - H) = lam^(D-n) det(lam I - K)``,
         exact; 0.17 s instead of 17 s for D = 448), falling back to the full
         ``D x D`` Hessian elsewhere; ``"auto"`` does so when ``D > 64``.
+    force : bool
+        Compute a full-Hessian spectrum even when it is estimated above a minute
+        (otherwise :class:`TooLargeError`, which points to :func:`sharpness_enclosure`).
 
     Returns
     -------
@@ -213,6 +224,12 @@ def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto") -> Spectrum
     cp = _charpoly_on_M(net, point) if use_normal else None
     used = "normal operator (d_0 d_H square) on M" if cp is not None else "full Hessian"
     if cp is None:
+        seconds = _charpoly_seconds(net.num_params)
+        if seconds > EXACT_SPECTRUM_SECONDS and not force:
+            raise TooLargeError(
+                f"an exact spectrum of the {net.num_params} x {net.num_params} Hessian is estimated at "
+                f"~{seconds:.0f} s (off M or non-filling, so the d_0 d_H normal operator does not apply); "
+                "use sharpness_enclosure(net, theta) for a rigorous enclosure of lambda_max, or force=True")
         cp = net.hessian_at(point).charpoly()
     coeffs = cp.coeffs()
     zero = next(i for i, c in enumerate(coeffs) if c != 0)
@@ -588,6 +605,8 @@ def spectrum_along(net) -> SpectrumAlongM | None:
       ``W_1 = a_1 h^T``, ``W_l = a_l`` (``1 < l < H``), ``W_H = g / (a_1 ... a_{H-1})``;
       the eigenvalues are those of the normal operator :func:`normal_operator`
       in the parameters (data symbols allowed);
+    * scalar input and output (any hidden widths): the one non-zero eigenvalue
+      ``2c s ||grad mu(theta)||^2`` as a polynomial in the weights, valid at every point of M;
     * two layers, ``Sigma = s I``: ``{2c s (p_i + q_j)}`` with ``p_i`` the
       eigenvalues of ``W_2 W_2^T`` and ``q_j`` those of ``W_1^T W_1``
       (a formula at each point of M, not a parametrisation).
@@ -640,6 +659,14 @@ def spectrum_along(net) -> SpectrumAlongM | None:
         eigen.sort(key=lambda e: sympy.default_sort_key(e[0]))
         return SpectrumAlongM(parameters=params, theta=tuple(sympy.cancel(v) for W in weights for v in W),
                               eigenvalues=tuple(eigen), description="hidden widths 1: exact parametrisation of M")
+    if d0 == dH == 1:
+        names = sympy.symbols(" ".join(net.param_names), real=True)
+        weights = [sympy.Matrix(W.tolist()) for W in net.split(list(names))]
+        K = normal_operator(net, weights)
+        return SpectrumAlongM(
+            parameters=tuple(names), theta=None, eigenvalues=((sympy.factor(K[0, 0]), 1),),
+            description="scalar input and output: the single non-zero eigenvalue 2c s ||grad mu(theta)||^2 "
+                        "at every point theta of M")
     s = _scalar_sigma(net.Sigma)
     if H == 2 and s is not None:
         p, q = sympy.symbols("p_i q_j", nonnegative=True)
@@ -648,3 +675,73 @@ def spectrum_along(net) -> SpectrumAlongM | None:
             description="two layers, Sigma = s I: p_i over eigenvalues of W_2 W_2^T, q_j over those of "
                         "W_1^T W_1 (pairs with p_i + q_j > 0)")
     return None
+
+
+# --- rigorous enclosure of the sharpness without a characteristic polynomial --------------------
+
+def sharpness_enclosure(net, theta, *, margin: float = 1e-8) -> tuple:
+    """A rigorous rational enclosure ``(lo, hi)`` of ``lambda_max(Hess L(theta))`` for any size.
+
+    For architectures too large for an exact spectrum. With a float eigenpair
+    ``(lam~, x)`` of the exact Hessian ``H``:
+
+    * ``lo = x^T H x / x^T x`` for the rational vector ``x`` (Rayleigh quotient;
+      evaluated in arb ball arithmetic and rounded down);
+    * ``hi = b + ||E||_F`` where ``b = lam~ + margin |lam~|``, ``L`` is a float
+      Cholesky factor of ``b I - H`` and ``E = b I - H - L L^T`` is enclosed in
+      ball arithmetic: ``b I - H = L L^T + E >= -||E||_F I``.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    theta : sequence of exact numbers
+    margin : float
+        Relative shift above the float ``lam~`` that makes ``b I - H`` safely positive definite.
+
+    Returns
+    -------
+    tuple of Fraction
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> lo, hi = sharpness_enclosure(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), [1, 3, 4])
+    >>> lo <= 26 <= hi, float(hi - lo) < 1e-5
+    (True, True)
+    """
+    import numpy as np
+
+    from .parsing import to_exact
+
+    point = tuple(to_exact(t, where="theta") for t in theta)
+    Hq = net.hessian_at(point)
+    n = Hq.nrows()
+    Hf = np.array([[float(Hq[i, j]) for j in range(n)] for i in range(n)])
+    values, vectors = np.linalg.eigh(Hf)
+    top = float(values[-1])
+    old = flint.ctx.prec
+    try:
+        flint.ctx.prec = 128
+        Ha = flint.arb_mat(Hq)
+        x = flint.arb_mat([[flint.arb(float(v))] for v in vectors[:, -1]])
+        num = (x.transpose() * Ha * x)[0, 0]
+        den = (x.transpose() * x)[0, 0]
+        lo = _enclose(num / den)[0]
+        shift = top + margin * max(abs(top), 1.0)
+        for _ in range(40):
+            try:
+                L = np.linalg.cholesky(shift * np.eye(n) - Hf)
+                break
+            except np.linalg.LinAlgError:
+                shift += margin * max(abs(top), 1.0) * 10
+        else:  # pragma: no cover - numpy could not factor a shifted positive definite matrix
+            raise RuntimeError("Cholesky of b I - H failed after 40 shifts")
+        b = Fraction(shift)
+        La = flint.arb_mat([[flint.arb(float(v)) for v in row] for row in L])
+        E = flint.arb_mat(n, n, [flint.fmpq(b.numerator, b.denominator) if i == j else 0
+                                  for i in range(n) for j in range(n)]) - Ha - La * La.transpose()
+        frob = sum((E[i, j] ** 2 for i in range(n) for j in range(n)), flint.arb(0)).sqrt()
+        hi = b + _enclose(frob)[1]
+    finally:
+        flint.ctx.prec = old
+    return lo, hi

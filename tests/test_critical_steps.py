@@ -329,3 +329,14 @@ def test_cli_analyze_report_json_and_latex(tmp_path, capsys):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_scalar_network_spectrum_along_M_matches_exact_points():
+    net = LinearNetwork((1, 2, 2, 1), [[1, 2]], [[3, 1]])
+    along = spectrum_along(net)
+    (expr, mult), = along.eigenvalues
+    M = net.minima()
+    for seed in range(4):
+        theta = M.point(seed=seed)
+        value = expr.subs({p: sympy.Rational(t.numerator, t.denominator) for p, t in zip(along.parameters, theta)})
+        assert net.spectrum_at(theta).nonzero == [value] and mult == 1

@@ -3,12 +3,14 @@
 import time
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
+from symstab.errors import TooLargeError
 from symstab.strategies import linear_networks, rational_points
 
 
@@ -90,3 +92,34 @@ def test_normal_operator_path_equals_full_hessian(widths, target):
         assert fast.charpoly == slow.charpoly and fast.nonzero == slow.nonzero
     off = [1] * net.num_params  # off M: the normal path declines and falls back
     assert net.spectrum_at(off, method="normal").method == "full Hessian"
+
+
+@pytest.mark.parametrize("widths, target, theta_seed", [((1, 1, 2), [[3], [4]], 0), ((2, 2, 2), [[1, 2], [3, 4]], 2),
+                                                        ((2, 3, 2), [[3, 0], [0, 1]], 1)])
+def test_sharpness_enclosure_contains_the_exact_sharpness(widths, target, theta_seed):
+    from symstab.critical import enclose_algebraic
+    from symstab.spectrum import sharpness_enclosure
+
+    net = LinearNetwork.whitened(widths, target)
+    rng = np.random.default_rng(theta_seed)
+    for theta in (net.minima().point(seed=theta_seed), [Fraction(int(v), 3) for v in rng.integers(-4, 5, net.num_params)]):
+        lo, hi = sharpness_enclosure(net, theta)
+        exact = net.spectrum_at(theta).eigenvalues[-1].value
+        e_lo, e_hi = enclose_algebraic(exact, Fraction(1, 10**30))
+        assert e_hi <= hi and hi - lo < Fraction(1, 10**4) * max(1, abs(hi))
+        # lo is a Rayleigh quotient, so it may agree with lambda_max to 1e-32: compare exactly
+        assert lo <= e_lo or bool(sympy.Rational(lo.numerator, lo.denominator) <= exact)
+
+
+def test_too_large_spectrum_is_refused_and_classify_falls_back(monkeypatch):
+    import symstab.spectrum as spectrum
+
+    net = LinearNetwork.whitened((2, 1, 2), [[3, 0], [0, 1]])  # non-filling: no normal-operator path
+    theta = net.minima().point(seed=0)
+    monkeypatch.setattr(spectrum, "EXACT_SPECTRUM_SECONDS", -1.0)
+    with pytest.raises(TooLargeError, match="sharpness_enclosure"):
+        net.spectrum_at(theta)
+    assert net.spectrum_at(theta, force=True).lambda_max == sympy.Rational(265, 16)  # exact when forced
+    c = net.classify(theta, Fraction(1, 10))  # lambda_max = 265/16 < 2/eta = 20
+    assert c.verdict == "stable" and c.evidence.startswith("rigorous enclosure")
+    assert net.classify(theta, Fraction(1, 2)).verdict == "unstable"
