@@ -110,6 +110,7 @@ def z3_critical_proof(net, M, lambda_star, *, timeout: float = 10.0) -> Z3Proof 
     import z3
 
     from .critical import enclose_algebraic
+    from .parsing import format_interval
     from .spectrum import normal_operator
 
     if net.is_family or not M.filling or not M.points_exact or lambda_star is None:
@@ -146,7 +147,7 @@ def z3_critical_proof(net, M, lambda_star, *, timeout: float = 10.0) -> Z3Proof 
         solver.add(reals[m] >= z3.RealVal(f"{lo.numerator}/{lo.denominator}"))
         solver.add(reals[m] <= z3.RealVal(f"{hi.numerator}/{hi.denominator}"))
         solver.add(reals[ell] < reals[m])
-        bound_text = f"{sympy.sstr(lambda_star)} (root of {sympy.sstr(minpoly)} in [{float(lo):.12g}, {float(hi):.12g}])"
+        bound_text = f"{sympy.sstr(lambda_star)} (root of {sympy.sstr(minpoly)} in {format_interval(lo, hi)})"
     for k in range(1, S.rows + 1):
         solver.add(to_z3(S[:k, :k].det(method="berkowitz"), reals) > 0)
     start = time.perf_counter()

@@ -8,9 +8,18 @@ import pathlib
 from .errors import InvalidInputError
 
 
+MAX_DPS = 1000
+
+
+def _check_dps(args) -> None:
+    if not 10 <= args.dps <= MAX_DPS:
+        raise InvalidInputError(f"--dps must be between 10 and {MAX_DPS}, got {args.dps}")
+
+
 def _cmd_critical(args) -> int:
     from .cli import network_from_args
 
+    _check_dps(args)
     net = network_from_args(args)
     cs = net.critical_step_sizes(dps=args.dps, prove=not args.no_z3, seed=args.seed)
     if args.json:
@@ -26,14 +35,20 @@ def _cmd_analyze(args) -> int:
     from .cli import network_from_args
     from .report import analyze
 
+    _check_dps(args)
     net = network_from_args(args)
     if args.latex is not None:
         target = pathlib.Path(args.latex)
+        if target.is_dir():
+            raise InvalidInputError(f"--latex: {str(target)!r} is a directory; give a file name such as report.tex")
         if target.parent and not target.parent.exists():
             raise InvalidInputError(f"--latex: directory {str(target.parent)!r} does not exist")
     report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps)
     if args.latex is not None:
-        pathlib.Path(args.latex).write_text(report.latex())
+        try:
+            pathlib.Path(args.latex).write_text(report.latex())
+        except OSError as exc:
+            raise InvalidInputError(f"--latex: cannot write {args.latex!r}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
@@ -45,7 +60,7 @@ def _cmd_analyze(args) -> int:
 
 def _common(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for points of M (default 0)")
-    parser.add_argument("--dps", type=int, default=50, help="digits for numerical witnesses (default 50)")
+    parser.add_argument("--dps", type=int, default=50, help=f"digits for numerical witnesses, 10..{MAX_DPS} (default 50)")
     parser.add_argument("--no-z3", action="store_true", help="skip the z3 proof on tiny cases")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 

@@ -17,7 +17,8 @@ import mpmath
 import sympy
 
 from .errors import InvalidInputError, TooLargeError
-from .parsing import to_exact
+from .parsing import format_interval, to_exact
+from .parsing import outward_decimal as _decimal
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,13 @@ def classify(net, theta, eta) -> Classification:
         lo, hi = sharpness_enclosure(net, point)
         if lo <= bound <= hi:
             raise InvalidInputError(
-                f"2/eta = {bound} lies in the rigorous enclosure [{float(lo):.12g}, {float(hi):.12g}] of lambda_max "
+                f"2/eta = {bound} lies in the rigorous enclosure {format_interval(lo, hi)} of lambda_max "
                 "and the exact spectrum is too large: undecided (use spectrum_at(..., force=True))") from None
         mid = (lo + hi) / 2
         return Classification(verdict="unstable" if lo > bound else "stable", eta=step,
                               lambda_max=sympy.Rational(mid.numerator, mid.denominator), dg_eigenvalues=(),
                               tangent_multiplicity=net.minima().dimension or 0, theta=tuple(point),
-                              evidence=f"rigorous enclosure [{float(lo):.15g}, {float(hi):.15g}] of lambda_max "
+                              evidence=f"rigorous enclosure {format_interval(lo, hi, 15)} of lambda_max "
                                        "(exact spectrum too large)")
     positive = [e for e in spectrum.eigenvalues if e.enclosure[0] > 0]
     if not positive:  # H = 0 at this minimum (e.g. the origin when W* = 0, depth >= 3)
@@ -325,11 +326,16 @@ class CriticalStepSizes:
             lo, hi = self.eta_C_interval
             hi_s = r"\infty" if hi is None else _decimal(hi, floor=False, digits=20)
             lines.append(rf"\eta_C &\in [{_decimal(lo, floor=True, digits=20)}, {hi_s}] \\")
+        if self.eta_C is None and self.eta_C_numerical is not None:
+            lines.append(rf"\eta_C &\approx {float(self.eta_C_numerical):.10g} \quad\text{{(numerical, not certified)}} \\")
         if self.eta_E is not None:
             lines.append(rf"\eta_E &= {sympy.latex(self.eta_E)}")
+        if len(lines) == 1:
+            lines.append(r"&\text{no critical step size was computed} \\")
         lines.append(r"\end{align*}")
         text = "\n".join(lines).replace(r"\\" + "\n" + r"\end", "\n" + r"\end")
-        evidence = {"exact": "exact", "enclosure": "rigorous enclosure", "bounds": "rigorous bounds"}[self.evidence]
+        evidence = {"exact": "exact", "enclosure": "rigorous enclosure", "bounds": "rigorous bounds",
+                    "numerical": "numerical only", "none": "no evidence"}.get(self.evidence, self.evidence)
         extra = f" Assumptions: {'; '.join(self.assumptions)}." if self.assumptions else ""
         return text + f"\n% method: {self.method} ({evidence}).{extra}"
 
@@ -344,7 +350,7 @@ class CriticalStepSizes:
             lines.append(f"  eta_C in [{_decimal(lo, True, 25)}, {'oo' if hi is None else _decimal(hi, False, 25)}]"
                          " (rigorous)")
         if self.eta_C_numerical is not None and self.eta_C is None:
-            lines.append(f"  eta_C ~ {self.eta_C_numerical:.10g} (numerical minimisation, not certified)")
+            lines.append(f"  eta_C ~ {self.eta_C_numerical:.10g} (best value a numerical search found, not certified)")
         lines.append(f"  eta_E = {'unknown' if self.eta_E is None else sympy.sstr(self.eta_E)}")
         lines.append(f"  method: {self.method} [{self.evidence}]")
         if self.witness is not None:
@@ -362,16 +368,6 @@ class CriticalStepSizes:
 def _short(v) -> str:
     text = str(v) if isinstance(v, str) else sympy.sstr(v)
     return text if len(text) <= 24 else text[:21] + "..."
-
-
-def _decimal(q: Fraction, floor: bool, digits: int = 40) -> str:
-    """A decimal string below (``floor``) or above ``q``, so a printed interval still encloses."""
-    scale = 10**digits
-    n = (q.numerator * scale) // q.denominator if floor else -((-q.numerator * scale) // q.denominator)
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    whole, frac = divmod(n, scale)
-    return f"{sign}{whole}.{frac:0{digits}d}".rstrip("0").rstrip(".") if frac else f"{sign}{whole}"
 
 
 # --- witnesses ---------------------------------------------------------------------
@@ -543,7 +539,7 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
     s = _scalar_sigma(net.Sigma)
     if s is not None:
         sigma2 = max(_eigenvalues_exact(T * T.T), key=lambda r: sympy.N(r, 30))
-        lam = sympy.nsimplify(kappa * s * H) * sympy.Pow(sigma2, sympy.Rational(H - 1, H))
+        lam = kappa * s * H * sympy.Pow(sigma2, sympy.Rational(H - 1, H))
         lam = sympy.radsimp(sympy.simplify(lam))
         eta = sympy.radsimp(sympy.simplify(2 / lam))
         lo, hi = enclose_algebraic(eta, eps)
@@ -709,7 +705,7 @@ def _one_parameter(net, M, kappa, eps, dps) -> dict:
     if chosen is None:
         raise RuntimeError("internal error: no candidate root is the minimum of lambda_max")
     g = irreducible[chosen[2]]
-    index = sum(1 for a, b, k in roots if k == chosen[2] and b <= chosen[0])
+    index = sum(1 for a, b, k in roots if k == chosen[2] and b < chosen[0])
     negatives = len([r for r in sympy.real_roots(g) if r <= 0])
     from .spectrum import _closed_form
 
@@ -805,21 +801,177 @@ def _exact_lambda_max_upper(net, theta, filling: bool) -> Fraction:
 
 
 def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_timeout) -> CriticalStepSizes:
-    """Rigorous ``eta_C`` bounds when no closed form or exact reduction applies."""
+    """Rigorous ``eta_C`` bounds when no closed form or exact reduction applies.
+
+    The upper bound of ``min_M lambda_max`` is ``lambda_max`` at an exact point of
+    M near the best point a numerical search found (:func:`_search_on_M`); the
+    search is a heuristic, so only the bound it yields is rigorous.
+    """
+    net.require_numeric("critical step sizes")
+    H = net.depth
+    value, theta_f = _search_on_M(net, M, kappa, seed, search_points)
+    if not M.points_exact:
+        witness = tuple(sympy.Float(float(v), 17) for v in theta_f)
+        return CriticalStepSizes(
+            eta_C=None, eta_C_interval=None, eta_E=None, lambda_star=None, witness=witness, witness_exact=False,
+            escape_curve=None, eta_C_numerical=2 / value,
+            method="numerical only: projected random search over M in float64 (the target is irrational, "
+                   "so there is no exact point of M to bound the minimum rigorously)",
+            evidence="numerical", proof=None,
+            notes=tuple(M.notes) + ("eta_C_numerical is the best value found by a local search, "
+                                    "not a certified minimum",), **common)
+    exact = _exact_point_near(net, M, theta_f, 10**6)
+    how = "near the best point of a numerical search over M, made exact by solving one layer"
+    if exact is None:  # no layer can be solved exactly: move an exact point of M along the rescaling orbit
+        exact = _orbit_search(net, M, kappa, seed, search_points)
+        how = "from a numerical search along the rescaling orbits of exact points of M, rounded to rationals"
+    witness = tuple(exact)
+    M.check_on_manifold(witness)
+    upper = _exact_lambda_max_upper(net, witness, M.filling)
+    hi_eta = None
+    notes = [f"eta_C's lower end: lambda_max at an exact point of M ({how}) bounds the minimum from above",
+             "eta_C_numerical is the best value the search found, not a certified minimum"]
+    if M.filling:
+        import flint
+
+        from .spectrum import _enclose
+
+        lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
+        sigma2 = max(_eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T),
+                     key=lambda r: sympy.N(r, 30))
+        lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
+        lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
+        old = flint.ctx.prec
+        try:
+            flint.ctx.prec = 200
+            power = flint.arb(flint.fmpq(lo_t.numerator, lo_t.denominator)) ** flint.arb(flint.fmpq(H - 1, H))
+            lower = Fraction(int(kappa.p), int(kappa.q)) * lo_s * H * _enclose(power)[0]
+        finally:
+            flint.ctx.prec = old
+        if lower > 0:
+            hi_eta = 2 / lower
+            notes.append("eta_C's upper end: lambda_max >= 2c lambda_min(Sigma) lambda_max(J J^T) >= "
+                         "2c lambda_min(Sigma) H s_max^(2-2/H) (whitened minimum)")
+    else:
+        notes.append("non-filling: no rigorous lower bound of min lambda_max is implemented (upper end oo)")
+    eta_E, curve, more = (None, None, []) if not M.filling else _eta_E(net, M, None, seed)
+    notes.extend(more)
+    return CriticalStepSizes(
+        eta_C=None, eta_C_interval=(2 / upper, hi_eta), eta_E=eta_E, lambda_star=None, witness=witness,
+        witness_exact=True, escape_curve=curve,
+        method="bounds: lambda_max at an exact point of M found by a numerical search (upper bound of the "
+               "minimum), Sigma-weighted whitened bound (lower bound)",
+        evidence="bounds", proof=None, eta_C_numerical=2 / min(value, float(upper)), notes=tuple(notes), **common)
+
+
+def _search_on_M(net, M, kappa, seed, starts, iters=400):
+    """Heuristic minimisation of ``lambda_max`` over M in float64: random steps projected back onto M.
+
+    Projection is Gauss-Newton on ``mu(theta) = target`` (M is a fibre of mu).
+    Starts: exact points of M when it has them, then random points projected
+    onto M. Returns ``(value, theta)``; the value is only a numerical estimate.
+    """
     import numpy as np
 
-    net.require_numeric("critical step sizes")
-    if not M.points_exact:
-        return CriticalStepSizes(
-            eta_C=None, eta_C_interval=None, eta_E=None, lambda_star=None, witness=None, witness_exact=False,
-            escape_curve=None, method="not computed: the target is irrational (no exact points on M)",
-            evidence="none", proof=None, notes=tuple(M.notes), **common)
+    from .network import product_chain
+
     rng = np.random.default_rng(seed)
-    Sigma = np.array(net.Sigma.tolist(), dtype=float)
-    chol = np.linalg.cholesky(Sigma)
+    T = np.array([[float(sympy.N(v, 20)) for v in row] for row in sympy.Matrix(M.target).tolist()])
+    tol = 1e-11 * max(1.0, float(np.linalg.norm(T)))
+    chol = np.linalg.cholesky(np.array(net.Sigma.tolist(), dtype=float))
+    D, kap = net.num_params, float(kappa)
+
+    def project(theta, rounds=30):
+        for _ in range(rounds):
+            W = net.split(theta, dtype=float)
+            A_, B_ = product_chain(W)
+            mu = B_[0] @ W[0] @ A_[0]
+            r = (mu - T).ravel()
+            if np.linalg.norm(r) < tol:
+                return theta
+            J = np.hstack([np.kron(B_[l], A_[l].T) for l in range(len(W))])
+            theta = theta - np.linalg.lstsq(J, r, rcond=None)[0]
+        return None
+
+    def value_at(theta):
+        return _float_lambda_max(net, net.split(theta, dtype=float), M.filling, chol, kap)
+
+    initial = []
+    for k in range(starts):
+        if k % 2 == 0:
+            initial.append(np.array([float(v) for v in M.point(seed=seed * 1000 + k)]))
+        else:
+            guess = project(rng.standard_normal(D) * np.sqrt(np.linalg.norm(T) + 0.5))
+            if guess is not None:
+                initial.append(guess)
+    best = (np.inf, None)
+    for theta in initial:
+        value, step = value_at(theta), 0.3
+        for _ in range(iters):
+            trial = project(theta + step * rng.standard_normal(D) * (1 + np.abs(theta)), 20)
+            trial_value = value_at(trial) if trial is not None else np.inf
+            if trial_value < value:
+                theta, value, step = trial, trial_value, step * 1.3
+            else:
+                step *= 0.93
+            if step < 1e-9:
+                break
+        if value < best[0]:
+            best = (value, theta)
+    return best
+
+
+def _exact_point_near(net, M, theta, denominator):
+    """A rational point of M near ``theta``: round all layers but one, then solve that one exactly.
+
+    The solved layer gets the smallest exact correction ``(T - W P) P^+`` (or its
+    mirror for the first layer), so the point stays close to ``theta``. None when
+    neither end layer can be solved (a bottleneck narrower than ``d_0`` and ``d_H``).
+    """
+    if not M.points_exact:
+        return None
+    values = [Fraction(str(v) if isinstance(v, str) else repr(float(sympy.N(v, 20)) if isinstance(v, sympy.Basic)
+                                                              else float(v))).limit_denominator(denominator)
+              for v in theta]
+    weights = [sympy.Matrix([[sympy.Rational(x.numerator, x.denominator) for x in row] for row in W])
+               for W in net.split(values)]
+    T = sympy.Matrix(M.target)
+    for solve_last in (True, False):
+        trial = list(weights)
+        try:
+            if solve_last:
+                P = sympy.eye(net.widths[0])
+                for W in trial[:-1]:
+                    P = W * P
+                if P.rank() < P.cols:
+                    continue
+                trial[-1] = trial[-1] + (T - trial[-1] * P) * (P.T * P).inv() * P.T
+            else:
+                Q = sympy.eye(net.widths[-1])
+                for W in reversed(trial[1:]):
+                    Q = Q * W
+                if Q.rank() < Q.rows:
+                    continue
+                trial[0] = trial[0] + Q.T * (Q * Q.T).inv() * (T - Q * trial[0])
+        except (ValueError, ZeroDivisionError, sympy.matrices.exceptions.NonInvertibleMatrixError):
+            continue
+        product = trial[0]
+        for W in trial[1:]:
+            product = W * product
+        if product == T:
+            return [Fraction(int(v.p), int(v.q)) for W in trial for v in W]
+    return None
+
+
+def _orbit_search(net, M, kappa, seed, starts):
+    """An exact point of M with small ``lambda_max``: rational rescalings ``G_l`` of exact points of M."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    chol = np.linalg.cholesky(np.array(net.Sigma.tolist(), dtype=float))
     H, widths = net.depth, net.widths
     best = None
-    for start in range(search_points):
+    for start in range(starts):
         theta0 = M.point(seed=seed * 1000 + start)
         W0 = [np.array([[float(v) for v in row] for row in W], dtype=float) for W in net.split(theta0)]
         G = [np.eye(widths[l]) for l in range(1, H)]
@@ -852,10 +1004,10 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
         if best is None or value < best[0]:
             best = (value, G, theta0)
     value, G, theta0 = best
-    Gq = [[[Fraction(float(x)).limit_denominator(10**6) for x in row] for row in g] for g in G]
     weights = [sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in W])
                for W in net.split(theta0)]
-    Gs = [sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in g]) for g in Gq]
+    Gs = [sympy.Matrix([[sympy.Rational(Fraction(float(x)).limit_denominator(10**6)) for x in row] for row in g])
+          for g in G]
     exact = []
     for l in range(H):
         W = weights[l]
@@ -864,43 +1016,7 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
         if l > 0:
             W = W * Gs[l - 1].inv()
         exact.append(W)
-    witness = tuple(_frac(v) for W in exact for v in W)
-    M.check_on_manifold(witness)
-    upper = _exact_lambda_max_upper(net, witness, M.filling)
-    hi_eta = None
-    notes = ["eta_C's lower end: lambda_max at an exact point of M (found by a numerical search along "
-             "the rescaling orbit, then rounded to rationals) bounds the minimum from above"]
-    if M.filling:
-        import flint
-
-        from .spectrum import _enclose
-
-        lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
-        sigma2 = max(_eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T),
-                     key=lambda r: sympy.N(r, 30))
-        lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
-        lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
-        old = flint.ctx.prec
-        try:
-            flint.ctx.prec = 200
-            power = flint.arb(flint.fmpq(lo_t.numerator, lo_t.denominator)) ** flint.arb(flint.fmpq(H - 1, H))
-            lower = Fraction(int(kappa.p), int(kappa.q)) * lo_s * H * _enclose(power)[0]
-        finally:
-            flint.ctx.prec = old
-        if lower > 0:
-            hi_eta = 2 / lower
-            notes.append("eta_C's upper end: lambda_max >= 2c lambda_min(Sigma) lambda_max(J J^T) >= "
-                         "2c lambda_min(Sigma) H s_max^(2-2/H) (whitened minimum)")
-    else:
-        notes.append("non-filling: no rigorous lower bound of min lambda_max is implemented (upper end oo)")
-    eta_E, curve, more = (None, None, []) if not M.filling else _eta_E(net, M, None, seed)
-    notes.extend(more)
-    return CriticalStepSizes(
-        eta_C=None, eta_C_interval=(2 / upper, hi_eta), eta_E=eta_E, lambda_star=None, witness=witness,
-        witness_exact=True, escape_curve=curve,
-        method="bounds: exact point of M from a numerical search (upper bound of the minimum), "
-               "Sigma-weighted whitened bound (lower bound)",
-        evidence="bounds", proof=None, eta_C_numerical=2 / value, notes=tuple(notes), **common)
+    return [_frac(v) for W in exact for v in W]
 
 
 def _eta_E(net, M, eta_C, seed):
@@ -982,6 +1098,10 @@ class StableSet:
 
     def __str__(self) -> str:
         lines = [f"{self.kind}(eta = {self.eta}) = {self.description}"]
+        if not self.conditions:
+            lines.append(f"  (defining polynomials not expanded for D = {self.net.num_params}, d_0 d_H = "
+                         f"{self.net.widths[0] * self.net.widths[-1]}; exact membership of rational points "
+                         "is still decided exactly by contains())")
         for i, c in enumerate(self.conditions, 1):
             text = sympy.sstr(c)
             lines.append(f"  condition {i}: {text if len(text) < 300 else text[:297] + '...'}")
@@ -1010,7 +1130,7 @@ def _rank_J(net, point) -> int:
     return _rank(product_jacobian(net, point))
 
 
-def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4) -> StableSet:
+def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symbolic_params: int = 8) -> StableSet:
     """``M_SS(eta)`` or ``M_WS(eta)`` as a semi-algebraic set (result A4); filling case, numeric data.
 
     Parameters
@@ -1020,6 +1140,10 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4) -> Stab
     kind : ``"M_SS"`` or ``"M_WS"``
     symbolic_limit : int
         Largest ``d_0 d_H`` for which the defining polynomials are expanded symbolically.
+    symbolic_params : int
+        Largest parameter count ``D`` for which they are expanded (beyond it the
+        expansions take minutes and run to pages; the set is described by the
+        matrix ``S(theta)`` and exact membership still works).
 
     Returns
     -------
@@ -1049,7 +1173,7 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4) -> Stab
                                 "2c J^T G J there)")
     conditions = ()
     n = net.widths[0] * net.widths[-1]
-    if n <= symbolic_limit:
+    if n <= symbolic_limit and net.num_params <= symbolic_params:
         names = sympy.symbols(" ".join(net.param_names))
         names = names if isinstance(names, tuple) else (names,)
         S = _inertia_matrix(net, [sympy.Matrix(W.tolist()) for W in net.split(list(names))], step)

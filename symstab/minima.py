@@ -169,19 +169,15 @@ def _descending_eigenvalues(K: sympy.Matrix):
     """
     _, factors = sympy.factor_list(K.charpoly(_x).as_expr(), _x)
     polys = [(sympy.Poly(f, _x, domain="QQ").monic(), e) for f, e in factors]
-    squarefree = sympy.Poly(1, _x, domain="QQ")
-    for f, _ in polys:
-        squarefree = squarefree * f
+    # joint isolation: every interval belongs to exactly one irreducible factor (distinct
+    # irreducibles share no root), and the intervals are ordered and pairwise disjoint
+    seen = [0] * len(polys)
     out = []
-    for (a, b), _ in squarefree.intervals():
-        a, b = sympy.Rational(a), sympy.Rational(b)
-        for f, e in polys:
-            if f.count_roots(a, b) == 1:
-                index = 0 if f.degree() == 1 else f.count_roots(None, a)
-                out.extend([(f, index)] * e)
-                break
-        else:  # pragma: no cover - isolation guarantees a factor
-            raise RuntimeError("internal error: eigenvalue isolation failed")
+    for _, owners in sorted(sympy.intervals([f for f, _ in polys]), key=lambda item: item[0]):
+        for k in owners:
+            f, e = polys[k]
+            out.extend([(f, seen[k] if f.degree() > 1 else 0)] * e)
+            seen[k] += 1
     if len(out) != K.rows:
         raise RuntimeError("internal error: W* Sigma W*^T has non-real eigenvalues")
     return list(reversed(out))
@@ -283,7 +279,9 @@ class RankCheck:
 
     def __str__(self) -> str:
         what = "rank D mu" if self.kind == "D mu" else "dim ker Hess L"
-        verdict = {True: "holds", False: "FAILS", None: "no prediction"}[self.holds]
+        if self.expected is None:
+            return f"{self.kind} check (exact): {what} = {self.value} (no prediction: M is not a manifold here)"
+        verdict = "holds" if self.holds else "FAILS"
         return f"{self.kind} check (exact): {what} = {self.value}, expected {self.expected}: {verdict}"
 
 
@@ -746,7 +744,8 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
     family = bool(net.symbols)
     notes = []
     W_star = (net.Y * net.X.T * net.Sigma.inv())
-    W_star = W_star.applyfunc(sympy.cancel if family else sympy.nsimplify)
+    if family:
+        W_star = W_star.applyfunc(sympy.cancel)
     rank_W = W_star.rank(simplify=True) if family else W_star.rank()
     if family:
         notes.append("data is a family: ranks and the dimension hold for generic values of "
@@ -758,7 +757,7 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
         target = W_star
         residual = W_star * net.X - net.Y
         min_loss = c * sum((v**2 for v in residual), sympy.Integer(0))
-        min_loss = sympy.factor(sympy.cancel(min_loss)) if family else sympy.nsimplify(min_loss)
+        min_loss = sympy.factor(sympy.cancel(min_loss)) if family else sympy.Rational(min_loss)
         rank_T = rank_W
         if not family:
             K = W_star * net.Sigma * W_star.T

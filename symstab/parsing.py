@@ -190,3 +190,36 @@ def to_exact_matrix(rows, *, name: str) -> list[list]:
     if len({len(r) for r in rows}) != 1:
         raise InvalidInputError(f"{name} has rows of unequal length")
     return [[to_exact(v, where=f"{name}[{i},{j}]") for j, v in enumerate(r)] for i, r in enumerate(rows)]
+
+
+# --- printing exact numbers without losing rigour -----------------------------------
+
+def outward_decimal(q, floor: bool, digits: int = 40) -> str:
+    """``q`` as a decimal with ``digits`` places, rounded down (``floor``) or up.
+
+    Printed interval ends stay enclosures: ``[outward_decimal(lo, True),
+    outward_decimal(hi, False)]`` contains ``[lo, hi]``.
+
+    >>> outward_decimal(Fraction(2, 3), True, 4), outward_decimal(Fraction(2, 3), False, 4)
+    ('0.6666', '0.6667')
+    """
+    q = Fraction(q)
+    scale = 10**digits
+    n = (q.numerator * scale) // q.denominator if floor else -((-q.numerator * scale) // q.denominator)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    whole, frac = divmod(n, scale)
+    return f"{sign}{whole}.{frac:0{digits}d}".rstrip("0").rstrip(".") if frac else f"{sign}{whole}"
+
+
+def format_interval(lo, hi, significant: int = 12) -> str:
+    """``"[lo, hi]"`` with about ``significant`` digits, rounded outwards (still an enclosure).
+
+    >>> format_interval(Fraction(1, 3), Fraction(1, 3), 5)
+    '[0.33333, 0.33334]'
+    """
+    lo, hi = Fraction(lo), Fraction(hi)
+    size = max(abs(lo), abs(hi))
+    exponent = math.floor(math.log10(size)) if size else 0
+    places = max(0, significant - 1 - exponent)
+    return f"[{outward_decimal(lo, True, places)}, {outward_decimal(hi, False, places)}]"

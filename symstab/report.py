@@ -87,7 +87,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     >>> report.to_dict()["critical"]["eta_C"], report.to_dict()["critical"]["eta_E"]
     ('1/5', 'oo')
     """
-    from .critical import _frac
+    from .critical import _exact_point_near, _frac
     from .spectrum import properness, spectrum_along
 
     net.require_numeric("symstab analyze")
@@ -150,7 +150,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
         etas = [(lo * Fraction(9, 10)).limit_denominator(1000)]
         if hi is not None:
             etas.append((hi * Fraction(11, 10)).limit_denominator(1000))
-        near = _rational_point_near(net, M, cs.witness) if cs.witness is not None else None
+        near = _exact_point_near(net, M, cs.witness, 10**3) if cs.witness is not None else None
         if near is not None:
             cl = net.classify(near, etas[0])
             c_lines.append(f"rational point of M near the witness: ({', '.join(str(v) for v in near)})")
@@ -184,35 +184,3 @@ def _tex_escape(text: str) -> str:
                  ("#", r"\#"), ("{", r"\{"), ("}", r"\}")):
         text = text.replace(a, b)
     return text
-
-
-def _rational_point_near(net, M, witness):
-    """A rational point of M close to a witness: round all layers but one, solve the last (or first) exactly."""
-    if not M.points_exact:
-        return None
-    values = [Fraction(str(v) if isinstance(v, str) else str(sympy.N(v, 30))).limit_denominator(10**3)
-              for v in witness]
-    weights = [sympy.Matrix([[sympy.Rational(x.numerator, x.denominator) for x in row] for row in W])
-               for W in net.split(values)]
-    T = sympy.Matrix(M.target)
-    for solve_last in (True, False):
-        trial = list(weights)
-        try:
-            if solve_last:
-                B = trial[0]
-                for W in trial[1:-1]:
-                    B = W * B
-                trial[-1] = T * (B.T * B).inv() * B.T if B.rows >= B.cols else T * B.T * (B * B.T).inv()
-            else:
-                A = trial[-1]
-                for W in reversed(trial[1:-1]):
-                    A = A * W
-                trial[0] = (A.T * A).inv() * A.T * T if A.rows >= A.cols else A.T * (A * A.T).inv() * T
-        except (ValueError, ZeroDivisionError, sympy.matrices.exceptions.NonInvertibleMatrixError):
-            continue
-        product = trial[0]
-        for W in trial[1:]:
-            product = W * product
-        if product == T:
-            return [Fraction(int(v.p), int(v.q)) for W in trial for v in W]
-    return None

@@ -18,6 +18,7 @@ import sympy
 
 from .errors import InvalidInputError, TooLargeError
 from .gdmap import _univariate
+from .parsing import format_interval
 
 LAM = sympy.Symbol("lam")
 
@@ -141,7 +142,7 @@ class Spectrum:
         lines = [f"charpoly: {sympy.sstr(self.charpoly)}", f"zero eigenvalue multiplicity: {self.zero_multiplicity}"]
         for e in self.eigenvalues:
             lo, hi = e.enclosure
-            lines.append(f"  {sympy.sstr(e.value)} (x{e.multiplicity}) in [{float(lo):.12g}, {float(hi):.12g}]")
+            lines.append(f"  {sympy.sstr(e.value)} (x{e.multiplicity}) in {format_interval(lo, hi)}")
         return "\n".join(lines)
 
 
@@ -377,15 +378,17 @@ def _scaling_patterns(width: int):
                 yield tuple(1 if m == i else (-1 if m == j else 0) for m in range(width))
 
 
-def escape_curve(net, *, seed: int = 0, max_size: int = 9):
+def escape_curve(net, *, seed: int = 0, max_size: int = 16):
     """An exact curve in M along which ``lambda_min^+ -> 0`` while ``||theta|| -> oo``, or None.
 
     Start from an exact point of M (:meth:`Minima.point`) and rescale one hidden
     layer: ``W_b -> D(tau) W_b``, ``W_{b+1} -> W_{b+1} D(tau)^{-1}`` with
     ``D = diag(tau^{e_1}, ...)``; this keeps the product, hence stays in M. The
     first boundary ``b`` and exponent pattern ``e`` for which the exact limits
-    hold is returned (see :class:`EscapeCurve`). Needs numeric data, a rational
-    filling target of rank ``r`` (smooth M) and ``d_0 d_H <= max_size``.
+    hold is returned (see :class:`EscapeCurve`). Needs numeric data, a non-zero
+    rational filling target and ``d_0 d_H <= max_size``. ``k`` (the number of
+    non-zero eigenvalues along the curve) is read off the charpoly, so singular
+    points of a non-smooth M are fine: the bound needs only the curve.
 
     Parameters
     ----------
@@ -408,7 +411,7 @@ def escape_curve(net, *, seed: int = 0, max_size: int = 9):
     """
     M = net.minima()
     d0, dH, H = net.widths[0], net.widths[-1], net.depth
-    if net.is_family or H < 2 or not M.filling or not M.points_exact or not M.is_smooth \
+    if net.is_family or H < 2 or not M.filling or not M.points_exact \
             or d0 * dH < 2 or d0 * dH > max_size or M.rank == 0:
         return None
     random_base = [sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in W])
@@ -416,9 +419,8 @@ def escape_curve(net, *, seed: int = 0, max_size: int = 9):
     bases = [(M._minimal_layers(), "the rank factorisation of the target (hidden layers of rank r)"),
              (random_base, f"the point of M with seed {seed}")]
     target = sympy.Matrix(M.target)
-    k = M.smooth_rank
     for base, origin in bases:
-        curve = _escape_from(net, base, origin, target, k)
+        curve = _escape_from(net, base, origin, target)
         if curve is not None:
             return curve
     return None
@@ -436,7 +438,7 @@ def _escape_candidates(widths):
             yield tuple(range(1, H)), pattern
 
 
-def _escape_from(net, base, origin, target, k):
+def _escape_from(net, base, origin, target):
     x = sympy.Symbol("x")
     for boundaries, pattern in _escape_candidates(net.widths):
         weights = list(base)
@@ -450,7 +452,11 @@ def _escape_from(net, base, origin, target, k):
         if any(sympy.cancel(v) != 0 for v in product - target):
             raise RuntimeError("internal error: rescaled point left M")
         K = normal_operator(net, weights)
-        coeffs = sympy.Poly(K.charpoly(x).as_expr(), x).all_coeffs()
+        coeffs = [sympy.cancel(c) for c in sympy.Poly(K.charpoly(x).as_expr(), x).all_coeffs()]
+        # k = number of non-zero eigenvalues for all but finitely many tau (on a smooth M: the codimension)
+        k = max(j for j, c in enumerate(coeffs) if c != 0)
+        if k == 0:
+            continue
         bound = sympy.factor(sympy.cancel(-k * coeffs[k] / coeffs[k - 1]))
         norm2 = sympy.cancel(sum(v**2 for W in weights for v in W))
         lim_e = sympy.limit(bound, TAU, 0, "+")
@@ -551,7 +557,7 @@ def properness(net) -> ProperProof:
             raise RuntimeError("internal error: trace identity failed")
         k = min(d0 * dH, M.smooth_rank)
         bound = kappa * lam_min * min(d0, dH) * r2 / k
-        return ProperProof(True, sympy.nsimplify(bound), (
+        return ProperProof(True, sympy.radsimp(bound), (
             f"tr N = {d0} ||W_2||^2 + {dH} ||W_1||^2 (exact identity); lambda_max(K) >= 2c lambda_min(Sigma)"
             f" lambda_max(N) >= 2c lambda_min(Sigma) tr(N) / {k}"))
     if all(w == 1 for w in net.widths):

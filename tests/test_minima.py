@@ -277,3 +277,18 @@ def test_non_filling_rational_targets_give_exact_minima(widths, X, Y):
     assert net.gradient_at(theta) == [0] * net.num_params
     assert net.loss_at(theta) == Fraction(str(M.min_loss))
     assert M.rank_check(theta).holds and M.morse_bott(theta).holds
+
+
+def test_min_loss_with_awkward_rationals_is_exact():
+    """Regression: the minimal loss was once passed through nsimplify (3795/268 came back wrong)."""
+    M = LinearNetwork((1, 1, 1), [[7, 2, 9]], [[2, 5, -1]]).minima()
+    assert M.min_loss == sympy.Rational(3795, 268)
+
+
+def test_non_filling_with_a_zero_eigenvalue_next_to_a_small_one():
+    """Regression: the root 0 and the root ~0.21 of x^2 (x^2 - 86x + 18) share an isolating-interval endpoint."""
+    M = LinearNetwork.whitened((3, 1, 4), [[1, 2, 3], [0, 1, 1], [2, 4, 6], [1, 2, 3]]).minima()
+    assert not M.filling and M.rank == 1
+    T = sympy.Matrix(M.target)
+    top = 43 + sympy.sqrt(1831)  # the largest eigenvalue of W* W*^T
+    assert sympy.simplify((T * T.T).trace() - top) == 0
