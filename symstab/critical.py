@@ -199,13 +199,13 @@ def enclose_algebraic(value, eps: Fraction) -> tuple:
 
 
 def _eigenvalues_exact(matrix: sympy.Matrix) -> list:
-    """Real eigenvalues of a rational symmetric-similar matrix, exact, ascending (with repeats)."""
-    poly = sympy.Poly(matrix.charpoly(_L).as_expr(), _L)
-    out = []
-    for factor, mult in sympy.factor_list(poly)[1]:
-        for k, root in enumerate(sorted(sympy.real_roots(factor), key=lambda r: sympy.N(r, 30))):
-            out.extend([root] * mult)
-    return sorted(out, key=lambda r: sympy.N(r, 30))
+    """Eigenvalues of a rational symmetric matrix, exact, ascending (with repeats).
+
+    The order is decided by exact real-root isolation, not by a float evaluation.
+    """
+    from .minima import _descending_eigenvalues, _root_value
+
+    return [_root_value(key) for key in reversed(_descending_eigenvalues(sympy.Matrix(matrix)))]
 
 
 def _scalar_sigma(Sigma: sympy.Matrix):
@@ -538,7 +538,7 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
             notes=("every eta > 0 leaves the origin stable (lambda_max = 0 there)",), **common)
     s = _scalar_sigma(net.Sigma)
     if s is not None:
-        sigma2 = max(_eigenvalues_exact(T * T.T), key=lambda r: sympy.N(r, 30))
+        sigma2 = _eigenvalues_exact(T * T.T)[-1]
         lam = kappa * s * H * sympy.Pow(sigma2, sympy.Rational(H - 1, H))
         lam = sympy.radsimp(sympy.simplify(lam))
         eta = sympy.radsimp(sympy.simplify(2 / lam))
@@ -837,8 +837,7 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
         from .spectrum import _enclose
 
         lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
-        sigma2 = max(_eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T),
-                     key=lambda r: sympy.N(r, 30))
+        sigma2 = _eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T)[-1]
         lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
         lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
         old = flint.ctx.prec
@@ -1092,7 +1091,9 @@ class StableSet:
         head = (rf"{name}(\eta) = \{{\theta \in M : "
                 + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else r"\operatorname{var}(\chi_S) > n - \operatorname{rank} J")
                 + rf"\}},\quad S = {sympy.latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top")
-        if self.radius_bound is not None:
+        if self.radius_bound == sympy.oo:
+            head += r",\quad \text{unbounded}"
+        elif self.radius_bound is not None:
             head += rf",\quad \|\theta\| < {sympy.latex(self.radius_bound)}"
         return head
 
@@ -1105,7 +1106,10 @@ class StableSet:
         for i, c in enumerate(self.conditions, 1):
             text = sympy.sstr(c)
             lines.append(f"  condition {i}: {text if len(text) < 300 else text[:297] + '...'}")
-        if self.radius_bound is not None:
+        if self.radius_bound == sympy.oo:
+            lines.append("  UNBOUNDED (exact): a curve in M with ||theta|| -> oo and constant lambda_max < 2/eta "
+                         "lies in it (see spectrum.bounded_sharpness_curve)")
+        elif self.radius_bound is not None:
             lines.append(f"  bounded: ||theta|| < {sympy.sstr(self.radius_bound)} on M_SS (from the properness bound)")
         return "\n".join(lines)
 
@@ -1184,5 +1188,9 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
             conditions = tuple(sympy.Poly(S.charpoly(x).as_expr(), x).all_coeffs())
     radius = None
     if kind == "M_SS":
-        radius = properness(net).radius(2 / sympy.Rational(step.numerator, step.denominator))
+        level = 2 / sympy.Rational(step.numerator, step.denominator)
+        proof = properness(net)
+        radius = proof.radius(level)
+        if proof.disproved and enclose_algebraic(proof.counterexample.lambda_max, Fraction(1, 10**30))[1] < level:
+            radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
     return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net)

@@ -134,6 +134,9 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     if proper.proved:
         s_tex.append(r"Sharpness is proper on M: $\lambda_{\max} \ge " + sympy.latex(proper.bound)
                      + r"$ with $R_2 = \|\theta\|^2$ (exact bound).")
+    elif proper.disproved:
+        s_tex.append(r"The sharpness is \emph{not} proper on M (exact counterexample): $"
+                     + _breakable(proper.counterexample.latex()) + "$ for every $\\tau > 0$.")
     sections.append(("spectrum", "A3: Hessian spectra on M", s_lines, s_data, "\n\n".join(s_tex) or "--"))
 
     # A5 (before A4: the examples use eta_C)

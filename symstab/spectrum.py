@@ -479,17 +479,119 @@ def _escape_from(net, base, origin, target):
 # --- properness of the sharpness on M (result A3) -----------------------------------------
 
 @dataclass(frozen=True)
+class BoundedSharpnessCurve:
+    """An exact curve ``theta(tau)`` in M with ``||theta|| -> oo`` (``tau -> 0+``) and a constant spectrum.
+
+    It disproves "the sharpness is proper on M" for its architecture: the
+    characteristic polynomial of the Hessian along the curve does not depend on
+    ``tau`` (checked symbolically), so ``lambda_max`` stays ``lambda_max`` while
+    the norm diverges. Construction (depth >= 3, a middle layer ``W_l`` with
+    ``d_(l-1) > rank T`` and ``d_l > rank T``): from the rank factorisation point
+    ``W_1 = [V; 0]``, ``W_m = diag(I, 0)``, ``W_H = [U, 0]``, add ``u v^T / tau`` to
+    ``W_l`` with ``u`` in the kernel of ``W_H ... W_(l+1)`` and ``v`` in the left
+    kernel of ``W_(l-1) ... W_1``; neither the product nor its Jacobian changes.
+    """
+
+    theta: tuple
+    charpoly: sympy.Expr
+    lambda_max: sympy.Expr
+    norm_squared: sympy.Expr
+    norm_limit: sympy.Expr
+    construction: str
+
+    @property
+    def proved(self) -> bool:
+        return self.norm_limit == sympy.oo and TAU not in self.charpoly.free_symbols
+
+    def to_dict(self) -> dict:
+        return {"parameter": "tau -> 0+", "theta": [sympy.sstr(v) for v in self.theta],
+                "charpoly": sympy.sstr(self.charpoly), "lambda_max": sympy.sstr(self.lambda_max),
+                "norm_squared": sympy.sstr(self.norm_squared), "construction": self.construction,
+                "proved": self.proved, "evidence": "exact (symbolic charpoly independent of tau)"}
+
+    def latex(self) -> str:
+        theta = ", ".join(sympy.latex(v) for v in self.theta)
+        return (rf"\theta(\tau) = ({theta}) \in M,\quad \lambda_{{\max}}(\nabla^2 L(\theta(\tau))) = "
+                rf"{sympy.latex(self.lambda_max)},\quad \|\theta(\tau)\|^2 = {sympy.latex(self.norm_squared)}"
+                r" \to \infty")
+
+    def __str__(self) -> str:
+        status = "proved" if self.proved else "NOT proved"
+        return (f"bounded-sharpness curve ({status}, exact): theta(tau) = "
+                f"({', '.join(sympy.sstr(v) for v in self.theta)}), tau -> 0+\n"
+                f"  {self.construction}\n"
+                f"  lambda_max = {sympy.sstr(self.lambda_max)} for every tau (the Hessian's charpoly does not "
+                f"depend on tau); ||theta||^2 = {sympy.sstr(self.norm_squared)} -> oo")
+
+
+def bounded_sharpness_curve(net) -> BoundedSharpnessCurve | None:
+    """A curve in M along which ``||theta|| -> oo`` but the sharpness is constant, or None.
+
+    Exists (and is returned) for numeric data with a non-zero rational filling
+    target ``T`` whenever the depth is at least 3 and some middle layer ``W_l``
+    (``2 <= l <= H - 1``) has ``d_(l-1) > rank T`` and ``d_l > rank T``, e.g.
+    widths ``(1, 2, 2, 1)``. See :class:`BoundedSharpnessCurve`.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> curve = bounded_sharpness_curve(LinearNetwork.whitened((1, 2, 2, 1), [[3]]))
+    >>> curve.proved, curve.lambda_max, curve.norm_squared
+    (True, 19, (11*tau**2 + 1)/tau**2)
+    """
+    M = net.minima()
+    widths, H = net.widths, net.depth
+    if net.is_family or H < 3 or not M.filling or not M.points_exact:
+        return None
+    target = sympy.Matrix(M.target)
+    rho = target.rank()
+    if rho == 0:
+        return None
+    layer = next((l for l in range(2, H) if widths[l - 1] > rho and widths[l] > rho), None)
+    if layer is None:
+        return None
+    weights = [W.copy() for W in M._minimal_layers()]
+    weights[layer - 1][widths[layer] - 1, widths[layer - 1] - 1] += 1 / TAU
+    product = weights[0]
+    for W in weights[1:]:
+        product = W * product
+    if any(sympy.cancel(v) != 0 for v in product - target):
+        raise RuntimeError("internal error: the bounded-sharpness curve left M")
+    x = sympy.Symbol("x")
+    K = normal_operator(net, weights)
+    charpoly = sympy.factor(sympy.cancel(K.charpoly(x).as_expr()))
+    top = None
+    if TAU not in charpoly.free_symbols:
+        from .critical import _eigenvalues_exact
+
+        top = _eigenvalues_exact(K.subs(TAU, 1))[-1]
+    norm2 = sympy.cancel(sum(v**2 for W in weights for v in W))
+    return BoundedSharpnessCurve(
+        theta=tuple(v for W in weights for v in W), charpoly=charpoly, lambda_max=top, norm_squared=norm2,
+        norm_limit=sympy.limit(norm2, TAU, 0, "+"),
+        construction=(f"rank factorisation point of M with W_{layer}[{widths[layer]},{widths[layer - 1]}] "
+                      f"+= 1/tau (a kernel direction of the suffix times a left-kernel direction of the prefix)"))
+
+
+@dataclass(frozen=True)
 class ProperProof:
     """A lower bound ``lambda_max >= bound(||theta||^2)`` on M that tends to infinity, or why there is none.
 
     ``bound`` is a sympy expression in the symbol ``R2`` (``||theta||^2``).
     ``proved`` is True only when the bound is backed by the exact identities
     named in ``argument`` (checked symbolically by :func:`properness`).
+    ``counterexample`` is a :class:`BoundedSharpnessCurve` when properness is
+    false for the architecture (``disproved``).
     """
 
     proved: bool
     bound: sympy.Expr | None
     argument: str
+    counterexample: BoundedSharpnessCurve | None = None
+
+    @property
+    def disproved(self) -> bool:
+        return self.counterexample is not None and self.counterexample.proved
 
     def radius(self, level) -> sympy.Expr | None:
         """``sup {||theta|| : bound(||theta||^2) < level}``: points of M with ``lambda_max < level`` lie inside."""
@@ -500,11 +602,17 @@ class ProperProof:
         return sympy.sqrt(max(sols, key=lambda v: sympy.N(v))) if sols else None
 
     def to_dict(self) -> dict:
-        return {"proved": self.proved, "bound": None if self.bound is None else sympy.sstr(self.bound),
+        return {"proved": self.proved, "disproved": self.disproved,
+                "bound": None if self.bound is None else sympy.sstr(self.bound),
                 "variable": "R2 = ||theta||^2", "argument": self.argument,
-                "evidence": "exact identity + inequalities" if self.proved else None}
+                "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+                "evidence": ("exact identity + inequalities" if self.proved
+                             else "exact counterexample curve" if self.disproved else None)}
 
     def __str__(self) -> str:
+        if self.disproved:
+            return (f"the sharpness is NOT proper on M (disproved, exact): {self.argument}\n"
+                    + str(self.counterexample))
         if not self.proved:
             return f"properness not proved by symstab: {self.argument}"
         return f"lambda_max >= {sympy.sstr(self.bound)} on M (R2 = ||theta||^2): {self.argument}"
@@ -569,6 +677,12 @@ def properness(net) -> ProperProof:
         return ProperProof(True, bound, (
             "lambda = 2c s p^2 sum_l 1/w_l^2 on M; the largest |w_m| has w_m^2 >= ||theta||^2/H, the others "
             "multiply to p/w_m, so one has w_j^2 <= (p^2/w_m^2)^(1/(H-1))"))
+    curve = bounded_sharpness_curve(net)
+    if curve is not None and curve.proved:
+        return ProperProof(False, None, (
+            f"along an exact curve in M the norm diverges while lambda_max = {sympy.sstr(curve.lambda_max)} stays "
+            "fixed, so M_SS(eta) is unbounded once 2/eta exceeds it (MATH.md A3 claims properness; it fails "
+            "for depth >= 3 when a middle layer and its input are wider than rank W*)"), curve)
     return ProperProof(False, None, f"no symbolic bound implemented for widths {net.widths} (depth {H} with "
                                     "hidden widths > 1); MATH.md A3 states properness")
 

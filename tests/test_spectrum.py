@@ -123,3 +123,52 @@ def test_too_large_spectrum_is_refused_and_classify_falls_back(monkeypatch):
     c = net.classify(theta, Fraction(1, 10))  # lambda_max = 265/16 < 2/eta = 20
     assert c.verdict == "stable" and c.evidence.startswith("rigorous enclosure")
     assert net.classify(theta, Fraction(1, 2)).verdict == "unstable"
+
+
+# --- the sharpness is NOT proper on M for depth >= 3 with wide middle layers ------------------------
+
+def _float_spectrum(net, theta):
+    """Reference: eigenvalues of the full Hessian (numpy, float64, the network's own formula)."""
+    from symstab.network import hessian_from_weights
+
+    Sigma = np.array(net.Sigma.tolist(), dtype=float)
+    YXt = np.array((net.Y * net.X.T).tolist(), dtype=float)
+    weights = net.split([float(v) for v in theta], dtype=float)
+    return np.linalg.eigvalsh(hessian_from_weights(weights, Sigma, YXt, float(net.loss_scale)))
+
+
+@pytest.mark.parametrize("net", [
+    LinearNetwork.whitened((1, 2, 2, 1), [[3]]),
+    LinearNetwork((2, 2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]]),  # W* of rank 1
+    LinearNetwork.whitened((2, 3, 3, 2), [[1, 2], [3, 4]]),
+    LinearNetwork((1, 3, 2, 2, 1), [[1, 2]], [[3, 1]]),
+])
+def test_bounded_sharpness_curve_disproves_properness(net):
+    from symstab.spectrum import TAU, bounded_sharpness_curve, properness
+
+    curve = bounded_sharpness_curve(net)
+    assert curve is not None and curve.proved
+    proof = properness(net)
+    assert proof.disproved and not proof.proved and proof.radius(100) is None
+    top = float(sympy.N(curve.lambda_max, 20))
+    for t in (sympy.Rational(1, 2), sympy.Rational(1, 50), sympy.Rational(1, 3000)):
+        theta = [sympy.Rational(v.subs(TAU, t)) for v in curve.theta]
+        assert net.minima().check_on_manifold([str(v) for v in theta])
+        spectrum = _float_spectrum(net, theta)  # independent of the exact layer's normal operator
+        assert abs(spectrum[-1] - top) <= 1e-7 * top
+        assert sum(v * v for v in theta) >= 1 / t**2
+    eta = Fraction(1) / (Fraction(top).limit_denominator(1000) + 1)  # 2/eta > lambda on the curve
+    assert net.M_SS(eta).radius_bound == sympy.oo
+
+
+@pytest.mark.parametrize("net", [
+    LinearNetwork.whitened((2, 2, 2), [[1, 2], [3, 4]]),  # depth 2: proper (exact bound)
+    LinearNetwork.whitened((1, 1, 1, 1), [[2]]),  # scalar chain: proper
+    LinearNetwork.whitened((2, 2, 2, 2), [[1, 2], [3, 4]]),  # full-rank target: every layer invertible
+    LinearNetwork.whitened((1, 1, 2, 1), [[2]]),  # the middle layer's input has width 1 = rank W*
+])
+def test_no_bounded_sharpness_curve_where_the_construction_does_not_apply(net):
+    from symstab.spectrum import bounded_sharpness_curve, properness
+
+    assert bounded_sharpness_curve(net) is None
+    assert not properness(net).disproved
