@@ -605,20 +605,32 @@ def _family(net, M, kappa, common) -> CriticalStepSizes:
     if min(d0, dH) != 1:
         raise SymbolicDataError("closed forms for families are implemented for vector targets "
                                 "(d_0 = 1 or d_H = 1); substitute values for matrix targets")
-    sigma = sympy.sqrt(sympy.factor(sum(v**2 for v in T)))
-    lam = kappa * s * H * sigma ** (2 - sympy.Rational(2, H))
-    eta = sympy.simplify(2 / lam)
+    if d0 == dH == 1:  # |t|, which sympy can simplify further (e.g. to t for a positive symbol)
+        sigma = sympy.Abs(sympy.factor(sympy.cancel(T[0, 0])))
+    else:
+        sigma = sympy.sqrt(sympy.factor(sum(v**2 for v in T)))
+    lam = _simplest(kappa * s * H * sigma ** (2 - sympy.Rational(2, H)), net.symbols)
+    eta = _simplest(2 / lam, net.symbols)
     assumptions = [f"{sym} real" + (", > 0" if sym.is_positive else "") for sym in net.symbols]
+    assumptions.append(f"Sigma = ({sympy.sstr(sympy.factor(s))}) I != 0 (the data X is not zero)")
     assumptions.append("target != 0 (else eta_C = oo)")
     eta_E = eta if d0 == dH == 1 else sympy.oo
     notes = []
     if eta_E == sympy.oo:
         notes.append("eta_E = oo by MATH.md A5; the escape curve is computed for numeric data "
                      "(substitute values to see it)")
-    return CriticalStepSizes(eta_C=eta, eta_C_interval=None, eta_E=eta_E, lambda_star=sympy.simplify(lam),
+    return CriticalStepSizes(eta_C=eta, eta_C_interval=None, eta_E=eta_E, lambda_star=lam,
                              witness=None, witness_exact=False, escape_curve=None,
                              method="closed form (Sigma = s I, balanced factorisation)", evidence="exact",
                              proof=None, assumptions=tuple(assumptions), notes=tuple(notes), **common)
+
+
+def _simplest(expr, symbols=()):
+    """``expr`` or its simplification with the data symbols taken real, whichever is shorter."""
+    real = {sym: sympy.Symbol(sym.name, real=True) for sym in symbols if not sym.is_real}
+    back = {v: k for k, v in real.items()}
+    simpler = sympy.simplify(sympy.simplify(expr.xreplace(real))).xreplace(back)
+    return simpler if sympy.count_ops(simpler) < sympy.count_ops(expr) else expr
 
 
 # --- (d, k, 1) with general Sigma: an exact algebraic minimum -----------------------------

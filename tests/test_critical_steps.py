@@ -97,6 +97,18 @@ def test_family_closed_form_with_assumptions():
     assert _same(cs.eta_C, 1 / sympy.sqrt(a**2 + b**2)) and cs.eta_E == sympy.oo
 
 
+def test_family_results_come_back_simplified():
+    x1, x2 = sympy.symbols("x1 x2")  # no assumptions: simplified as real data, stated
+    cs = LinearNetwork((1, 1, 1), [[x1, x2]], [[1, 2]]).critical_step_sizes()
+    assert cs.eta_C == 1 / sympy.Abs(x1 + 2 * x2)  # s |w*| = |x1 + 2 x2|, structurally
+    assert any("Sigma = (x1**2 + x2**2) I != 0" in a for a in cs.assumptions)
+    assert any(a == "x1 real" for a in cs.assumptions)
+    cs = LinearNetwork((1, 1, 1, 1), [[x1, x2]], [[1, 2]]).critical_step_sizes()
+    real = {x1: sympy.Rational(3, 2), x2: sympy.Rational(-5, 7)}  # reference: MATH.md 1.4, scalar row
+    s_val, w_val = real[x1] ** 2 + real[x2] ** 2, (real[x1] + 2 * real[x2]) / (real[x1] ** 2 + real[x2] ** 2)
+    assert _same(cs.eta_C.subs(real), 2 / (3 * s_val * abs(w_val) ** sympy.Rational(4, 3)))
+
+
 def test_family_without_closed_form_is_refused():
     a = sympy.Symbol("a")
     with pytest.raises(SymbolicDataError):
