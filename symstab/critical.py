@@ -865,7 +865,7 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
                          "2c lambda_min(Sigma) H s_max^(2-2/H) (whitened minimum)")
     else:
         notes.append("non-filling: no rigorous lower bound of min lambda_max is implemented (upper end oo)")
-    eta_E, curve, more = (None, None, []) if not M.filling else _eta_E(net, M, None, seed)
+    eta_E, curve, more = _eta_E(net, M, None, seed)
     notes.extend(more)
     return CriticalStepSizes(
         eta_C=None, eta_C_interval=(2 / upper, hi_eta), eta_E=eta_E, lambda_star=None, witness=witness,

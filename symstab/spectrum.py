@@ -386,7 +386,9 @@ def escape_curve(net, *, seed: int = 0, max_size: int = 16):
     ``D = diag(tau^{e_1}, ...)``; this keeps the product, hence stays in M. The
     first boundary ``b`` and exponent pattern ``e`` for which the exact limits
     hold is returned (see :class:`EscapeCurve`). Needs numeric data, a non-zero
-    rational filling target and ``d_0 d_H <= max_size``. ``k`` (the number of
+    rational target and ``d_0 d_H <= max_size`` (filling: the normal operator) or
+    ``D <= max_size`` (non-filling: the full Hessian with its residual term, PSD
+    at a global minimum). ``k`` (the number of
     non-zero eigenvalues along the curve) is read off the charpoly, so singular
     points of a non-smooth M are fine: the bound needs only the curve.
 
@@ -396,7 +398,7 @@ def escape_curve(net, *, seed: int = 0, max_size: int = 16):
     seed : int
         Seed of the base point.
     max_size : int
-        Largest ``d_0 d_H`` attempted (the charpoly of the normal operator is symbolic in tau).
+        Largest ``d_0 d_H`` (filling) or ``D`` (non-filling) attempted: the charpoly is symbolic in tau.
 
     Returns
     -------
@@ -411,8 +413,9 @@ def escape_curve(net, *, seed: int = 0, max_size: int = 16):
     """
     M = net.minima()
     d0, dH, H = net.widths[0], net.widths[-1], net.depth
-    if net.is_family or H < 2 or not M.filling or not M.points_exact \
-            or d0 * dH < 2 or d0 * dH > max_size or M.rank == 0:
+    if net.is_family or H < 2 or not M.points_exact or d0 * dH < 2 or M.rank == 0:
+        return None
+    if (M.filling and d0 * dH > max_size) or (not M.filling and net.num_params > max_size):
         return None
     random_base = [sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in W])
                    for W in net.exact_weights(M.point(seed=seed))]
@@ -438,7 +441,18 @@ def _escape_candidates(widths):
             yield tuple(range(1, H)), pattern
 
 
+def _symbolic_hessian(net, weights) -> sympy.Matrix:
+    """The full Hessian (with the residual term) at symbolic weights: the non-filling case."""
+    from .minima import _rat
+    from .network import hessian_from_weights, object_array
+
+    Hs = hessian_from_weights([object_array(W.tolist()) for W in weights], object_array(net.Sigma.tolist()),
+                              object_array((net.Y * net.X.T).tolist()), _rat(net.loss_scale))
+    return sympy.Matrix(Hs.tolist()).applyfunc(sympy.cancel)
+
+
 def _escape_from(net, base, origin, target):
+    M_filling = net.minima().filling
     x = sympy.Symbol("x")
     for boundaries, pattern in _escape_candidates(net.widths):
         weights = list(base)
@@ -451,7 +465,7 @@ def _escape_from(net, base, origin, target):
             product = W * product
         if any(sympy.cancel(v) != 0 for v in product - target):
             raise RuntimeError("internal error: rescaled point left M")
-        K = normal_operator(net, weights)
+        K = normal_operator(net, weights) if M_filling else _symbolic_hessian(net, weights)
         coeffs = [sympy.cancel(c) for c in sympy.Poly(K.charpoly(x).as_expr(), x).all_coeffs()]
         # k = number of non-zero eigenvalues for all but finitely many tau (on a smooth M: the codimension)
         k = max(j for j, c in enumerate(coeffs) if c != 0)

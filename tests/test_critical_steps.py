@@ -255,6 +255,8 @@ def test_one_one_two_counterexample_exactly():
     ((2, 2, 2, 2), [[1, 2], [3, 4]]), ((1, 2, 2, 2), [[1], [2]]), ((3, 2, 3), [[1, 0, 0], [0, 2, 0], [0, 0, 0]]),
     ((2, 2, 2, 2), [[1, 2], [2, 4]]),  # rank 1 < r = 2: M is not a manifold, the curve still escapes
     ((3, 1, 4), [[1, 2, 3], [2, 4, 6], [2, 4, 6], [1, 2, 3]]),  # d_0 d_H = 12
+    ((2, 1, 2), [[3, 0], [0, 1]]), ((3, 2, 3), [[3, 0, 0], [0, 2, 0], [0, 0, 1]]),  # non-filling: full Hessian
+    ((2, 1, 1, 2), [[3, 0], [0, 1]]),
 ])
 def test_escape_curves_exist_whenever_d0_dH_at_least_2(widths, target):
     net = LinearNetwork.whitened(widths, target)
