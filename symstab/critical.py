@@ -843,28 +843,34 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     hi_eta = None
     notes = [f"eta_C's lower end: lambda_max at an exact point of M ({how}) bounds the minimum from above",
              "eta_C_numerical is the best value the search found, not a certified minimum"]
+    import flint
+
+    from .spectrum import _enclose
+
+    lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
+    sigma2 = _eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T)[-1]
+    lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
+    lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
+    old = flint.ctx.prec
+    try:
+        flint.ctx.prec = 200
+        power = flint.arb(flint.fmpq(lo_t.numerator, lo_t.denominator)) ** flint.arb(flint.fmpq(H - 1, H))
+        lower = Fraction(int(kappa.p), int(kappa.q)) * lo_s * H * _enclose(power)[0]
+    finally:
+        flint.ctx.prec = old
     if M.filling:
-        import flint
-
-        from .spectrum import _enclose
-
-        lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
-        sigma2 = _eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T)[-1]
-        lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
-        lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
-        old = flint.ctx.prec
-        try:
-            flint.ctx.prec = 200
-            power = flint.arb(flint.fmpq(lo_t.numerator, lo_t.denominator)) ** flint.arb(flint.fmpq(H - 1, H))
-            lower = Fraction(int(kappa.p), int(kappa.q)) * lo_s * H * _enclose(power)[0]
-        finally:
-            flint.ctx.prec = old
-        if lower > 0:
-            hi_eta = 2 / lower
-            notes.append("eta_C's upper end: lambda_max >= 2c lambda_min(Sigma) lambda_max(J J^T) >= "
-                         "2c lambda_min(Sigma) H s_max^(2-2/H) (whitened minimum)")
+        notes.append("eta_C's upper end: lambda_max >= 2c lambda_min(Sigma) lambda_max(J J^T) >= "
+                     "2c lambda_min(Sigma) H s_max^(2-2/H) (whitened minimum)")
     else:
-        notes.append("non-filling: no rigorous lower bound of min lambda_max is implemented (upper end oo)")
+        # tr H = tr(2c J^T (Sigma-weighted) J): the residual term has a zero diagonal (mu is linear
+        # in each entry), and lambda_max >= tr H / rank H
+        k = net.num_params - M.dimension if M.is_smooth else net.num_params
+        lower = lower / k
+        notes.append(f"eta_C's upper end (non-filling): lambda_max >= tr H / rank H >= 2c lambda_min(Sigma) "
+                     f"||J||_F^2 / {k} >= 2c lambda_min(Sigma) H s_max^(2-2/H) / {k} (the residual term is "
+                     "traceless; rank H <= " + ("D - dim M" if M.is_smooth else "D") + ")")
+    if lower > 0:
+        hi_eta = 2 / lower
     eta_E, curve, more = _eta_E(net, M, None, seed)
     notes.extend(more)
     return CriticalStepSizes(

@@ -422,3 +422,31 @@ def test_scalar_network_spectrum_along_M_matches_exact_points():
         theta = M.point(seed=seed)
         value = expr.subs({p: sympy.Rational(t.numerator, t.denominator) for p, t in zip(along.parameters, theta)})
         assert net.spectrum_at(theta).nonzero == [value] and mult == 1
+
+
+# --- non-filling: the upper end of eta_C from the trace ----------------------------------------------
+
+@given(st.lists(st.fractions(min_value=-3, max_value=3, max_denominator=5), min_size=8, max_size=8))
+@settings(max_examples=25)
+def test_residual_term_of_the_hessian_is_traceless(values):
+    """tr Hess L = tr(Gauss-Newton part) at every theta: mu is linear in each single entry."""
+    net = LinearNetwork((2, 1, 2, 2), [[1, 2, 0], [0, 1, 3]], [[1, 2, 3], [0, 1, 1]])
+    weights = net.split([sympy.Rational(v.numerator, v.denominator) for v in values])
+    Sigma = object_array(net.Sigma.tolist())
+    product = weights[2].dot(weights[1]).dot(weights[0])
+    full = hessian_from_weights(weights, Sigma, object_array((net.Y * net.X.T).tolist()), sympy.Rational(1, 2))
+    gauss_newton = hessian_from_weights(weights, Sigma, product.dot(Sigma), sympy.Rational(1, 2))  # residual 0
+    assert sum(full[i, i] for i in range(8)) == sum(gauss_newton[i, i] for i in range(8))
+    if any(v != 0 for v in values):  # the identity is not vacuous: the residual term itself is non-zero
+        residual = product.dot(Sigma) - object_array((net.Y * net.X.T).tolist())
+        if any(v != 0 for v in residual.flat) and sum(1 for v in values if v != 0) == 8:
+            assert any(full[i, j] != gauss_newton[i, j] for i in range(8) for j in range(8))
+
+
+@pytest.mark.parametrize("widths, target", [((2, 1, 2), [[3, 0], [0, 1]]), ((2, 1, 1, 2), [[3, 0], [0, 1]])])
+def test_non_filling_bounds_are_finite_and_enclose_the_search(widths, target):
+    cs = LinearNetwork.whitened(widths, target).critical_step_sizes(prove=False)
+    lo, hi = cs.eta_C_interval
+    assert cs.evidence == "bounds" and hi is not None and lo <= Fraction(cs.eta_C_numerical) * (1 + Fraction(1, 10**9))
+    assert Fraction(cs.eta_C_numerical) <= hi
+    assert cs.eta_E == sympy.oo
