@@ -6,12 +6,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
 from symstab.errors import TooLargeError
-from symstab.strategies import linear_networks, rational_points
+from symstab.strategies import linear_networks, rational_matrices, rational_points
 
 
 def sympy_hessian(net, theta):
@@ -172,3 +172,118 @@ def test_no_bounded_sharpness_curve_where_the_construction_does_not_apply(net):
 
     assert bounded_sharpness_curve(net) is None
     assert not properness(net).disproved
+
+
+# --- properness: lambda_max >= b(||theta||^2) on M ------------------------------------------------
+
+def _bound_at(proof, theta):
+    r2 = sum(sympy.Rational(str(v)) ** 2 for v in theta)
+    return proof.bound.subs(sympy.Symbol("R2", positive=True), r2)
+
+
+@st.composite
+def _narrow_filling_cases(draw):
+    """Filling nets of depth >= 3 whose middle layers each have a side of width rank T (A3 provable)."""
+    widths, rank = draw(st.sampled_from([
+        ((1, 1, 1, 2), 1), ((2, 1, 1, 2), 1), ((1, 1, 2, 1), 1), ((2, 2, 2, 2), 2), ((2, 2, 3, 2), 2),
+        ((1, 1, 1, 1, 2), 1), ((2, 1, 2, 1, 2), 1), ((3, 2, 3, 2), 2)]))
+    g = draw(rational_matrices(widths[-1], rank, max_abs=3, max_denominator=2))
+    h = draw(rational_matrices(rank, widths[0], max_abs=3, max_denominator=2))
+    T = sympy.Matrix(g) * sympy.Matrix(h)
+    assume(T.rank() == rank)
+    return widths, T.tolist()
+
+
+def _exactly_at_least(net, theta, value):
+    """Exact: lambda_max(Hess L(theta)) >= value (rational enclosures of both sides, then sympy)."""
+    from symstab.critical import enclose_algebraic
+
+    top = net.spectrum_at(theta).eigenvalues[-1]
+    lo, hi = enclose_algebraic(value, Fraction(1, 10**30))
+    if top.enclosure[0] >= hi:
+        return True
+    if top.enclosure[1] < lo:
+        return False
+    return bool(sympy.simplify(top.value - value) >= 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(_narrow_filling_cases(), st.integers(0, 40), st.sampled_from(["half", "sum"]))
+def test_properness_bound_holds_exactly_at_random_points(case, seed, loss):
+    """Exact: lambda_max at random rational points of M is >= the proved bound b(||theta||^2)."""
+    from symstab.spectrum import properness
+
+    widths, T = case
+    net = LinearNetwork.whitened(widths, T, loss=loss)
+    proof = properness(net)
+    assert proof.proved and not proof.disproved
+    theta = net.minima().point(seed=seed)
+    assert _exactly_at_least(net, theta, _bound_at(proof, theta))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=4, max_size=5), st.data())
+def test_properness_dichotomy_for_filling_targets(widths, data):
+    """Depth >= 3, filling rational target: A3 is either proved or disproved by an exact curve, never open."""
+    from symstab.spectrum import properness
+
+    widths = tuple(widths)
+    assume(sum(a * b for a, b in zip(widths, widths[1:])) <= 16)
+    r = data.draw(st.integers(1, min(widths)))
+    g = data.draw(rational_matrices(widths[-1], r, max_abs=2, max_denominator=1))
+    h = data.draw(rational_matrices(r, widths[0], max_abs=2, max_denominator=1))
+    T = sympy.Matrix(g) * sympy.Matrix(h)
+    assume(T.rank() == r)
+    net = LinearNetwork.whitened(widths, T.tolist())
+    proof = properness(net)
+    narrow = all(min(widths[l - 1], widths[l]) == r for l in range(2, len(widths) - 1))
+    assert proof.proved == narrow and proof.disproved == (not narrow), proof.argument
+
+
+def test_jacobian_frobenius_norm_is_the_sum_of_layer_products():
+    """||D mu||_F^2 = sum_l ||W_(>l)||_F^2 ||W_(<l)||_F^2, the identity the properness bound starts from."""
+    from symstab.spectrum import _jacobian_frobenius_squared
+
+    for widths in [(2, 2, 2, 2), (1, 2, 3, 1), (2, 1, 2, 1, 2)]:
+        net = LinearNetwork.whitened(widths, [[0] * widths[0] for _ in range(widths[-1])])
+        weights = [sympy.Matrix(W.tolist()) for W in net.split(list(sympy.symbols(" ".join(net.param_names))))]
+        H = len(weights)
+
+        def chain(ws, size):
+            out = sympy.eye(size)
+            for W in ws:
+                out = W * out
+            return out
+
+        claim = 0
+        for l in range(H):
+            A = chain(weights[l + 1:], weights[l].shape[0])
+            B = chain(weights[:l], widths[0])
+            claim += sum(v**2 for v in A) * sum(v**2 for v in B)
+        assert sympy.expand(_jacobian_frobenius_squared(net, weights) - claim) == 0
+
+
+@pytest.mark.parametrize("net", [
+    LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]]),  # non-filling, depth 2
+    LinearNetwork.whitened((2, 2, 2, 2), [[1, 2], [3, 4]]),  # full-rank target: every layer invertible
+    LinearNetwork.whitened((3, 2, 2, 3), [[1, 2, 0], [0, 1, 1], [1, 0, 2]]),  # non-filling, depth 3
+    LinearNetwork.whitened((3, 1, 2), [[1, 0, 2], [0, 1, 1]]),
+    LinearNetwork.whitened((2, 1, 1, 2), [[1, 2], [3, 4]]),  # non-filling, hidden widths 1
+    LinearNetwork((2, 1, 1), [[1, 0, 1], [0, 1, 2]], [[3, 1, 2]]),  # general Sigma
+    LinearNetwork((2, 1, 1, 2), [[1, 0, 1], [0, 1, 2]], [[3, 1, 2], [1, 1, 0]]),  # non-filling, general Sigma
+])
+def test_properness_bound_new_cases_numerical_check(net):
+    """Numerical check (float64 full Hessian, independent of the proof) at points of M far and near."""
+    from symstab.spectrum import properness
+
+    proof = properness(net)
+    assert proof.proved, proof.argument
+    M = net.minima()
+    for seed in range(6):
+        theta = [sympy.Rational(str(v)) if M.points_exact else sympy.Float(str(v), 30) for v in M.point(seed=seed)]
+        top = _float_spectrum(net, theta)[-1]
+        bound = float(sympy.N(_bound_at(proof, [float(v) for v in theta]), 20))
+        assert top >= bound * (1 - 1e-9), (seed, top, bound)
+        assert bound > 0
+    # the bound grows without limit in ||theta||^2
+    assert sympy.limit(proof.bound, sympy.Symbol("R2", positive=True), sympy.oo) == sympy.oo
