@@ -6,6 +6,7 @@ import json
 import pathlib
 
 from .errors import InvalidInputError
+from .files import writable_file
 
 
 MAX_DPS = 1000
@@ -38,11 +39,7 @@ def _cmd_analyze(args) -> int:
     _check_dps(args)
     net = network_from_args(args)
     if args.latex is not None:
-        target = pathlib.Path(args.latex)
-        if target.is_dir():
-            raise InvalidInputError(f"--latex: {str(target)!r} is a directory; give a file name such as report.tex")
-        if target.parent and not target.parent.exists():
-            raise InvalidInputError(f"--latex: directory {str(target.parent)!r} does not exist")
+        writable_file(args.latex, "--latex")
     report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps)
     if args.latex is not None:
         try:

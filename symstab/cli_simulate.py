@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from .errors import InvalidInputError
+from .files import figure_suffixes, writable_file
 
 __all__ = ["register", "run"]
 
@@ -95,6 +96,10 @@ def run(args) -> int:
     from .cli import _progress_bar, network_from_args
 
     net = network_from_args(args)
+    if args.plot:  # checked before the sweep, not after an hour of it
+        writable_file(args.plot, "--plot", figure_suffixes())
+    if args.checkpoint:
+        writable_file(args.checkpoint, "--checkpoint")
     progress = None if args.quiet else _progress_bar("simulate")
     sweep = simulate.convergence_sweep(
         net, _floats(args.eta_ratios, "--eta-ratios"), n_inits=args.inits, steps=args.steps, seed=args.seed,

@@ -48,6 +48,7 @@ import sympy
 from flint import fmpq, fmpq_mat, fmpq_poly
 
 from .errors import InvalidInputError, ShapeError, SymbolicDataError
+from .files import save_figure
 from .parsing import parse_number
 
 __all__ = [
@@ -1433,7 +1434,7 @@ def plot_stability_map(n: int = 12, eta="3/2", batches=None, sigmas=None, runs: 
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=120)
+        save_figure(fig, path)
     return fig
 
 
@@ -1487,7 +1488,7 @@ class OptimalityGap:
         ax.grid(alpha=0.3)
         fig.tight_layout()
         if path is not None:
-            fig.savefig(path, dpi=120)
+            save_figure(fig, path)
         return fig
 
 

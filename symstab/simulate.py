@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidInputError, ShapeError
+from .files import figure_suffixes, save_figure, writable_file
 from .network import hessian_from_weights
 
 __all__ = [
@@ -929,6 +930,8 @@ def plot_trajectory(net, eta, theta0=None, steps: int = 2000, path=None, seed: i
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if path is not None:
+        writable_file(path, "plot", figure_suffixes())
     tr = sharpness_trajectory(net, eta, theta0, steps=steps, every=every, seed=seed, init_scale=init_scale)
     fig = Figure(figsize=(7, 4.2))
     FigureCanvasAgg(fig)
@@ -948,7 +951,7 @@ def plot_trajectory(net, eta, theta0=None, steps: int = 2000, path=None, seed: i
                  fontsize=9)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=120)
+        save_figure(fig, path)
     return fig
 
 
@@ -1147,7 +1150,7 @@ class SweepResult:
                       f"{self.n_inits} inits x {self.steps} steps (numerical)", fontsize=9)
         fig.tight_layout()
         if path is not None:
-            fig.savefig(path, dpi=120)
+            save_figure(fig, path)
         return fig
 
 
@@ -1261,7 +1264,7 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
     problem = _problem(net)
     scale = _init_scale(problem, init_scale)
     config = _config(problem, ratios, n_inits, steps, seed, scale, eta_c, opts)
-    path = Path(checkpoint) if checkpoint is not None else None
+    path = writable_file(checkpoint, "checkpoint") if checkpoint is not None else None
     done = _read_checkpoint(path, config) if path is not None else {}
     if path is not None and not path.exists():
         with path.open("w") as fh:

@@ -88,3 +88,32 @@ def test_negative_leading_entries_are_values_not_flags(capsys):
 def test_more_bad_input(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--checkpoint", "/nonexistent/dir/f.jsonl"], "--checkpoint: directory '/nonexistent/dir' does not exist"),
+    (["--checkpoint", "."], "is a directory"),
+    (["--plot", "/nonexistent/dir/out.png"], "--plot: directory '/nonexistent/dir' does not exist"),
+    (["--plot", "out.xyz"], "extension '.xyz'"),
+])
+def test_simulate_output_paths_are_checked_before_the_sweep(capsys, extra, message):
+    code, out, err = run(capsys, "simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4",
+                         "--eta-ratios", "0.9", "--inits", "4", "--steps", "10", "--workers", "1", "--quiet", *extra)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+def test_api_output_paths_raise_symstab_errors(tmp_path):
+    from symstab import LinearNetwork, simulate
+    from symstab.errors import InvalidInputError
+
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        simulate.convergence_sweep(net, [0.9], n_inits=4, steps=10, eta_C="1/5", workers=1,
+                                   checkpoint=tmp_path / "no" / "f.jsonl")
+    sweep = simulate.convergence_sweep(net, [0.9], n_inits=4, steps=10, eta_C="1/5", workers=1)
+    with pytest.raises(InvalidInputError, match="is a directory"):
+        sweep.plot(tmp_path)
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        simulate.plot_trajectory(net, 0.18, steps=5, path=tmp_path / "no" / "t.png")
+    sweep.plot(tmp_path / "ok.svg")
+    assert (tmp_path / "ok.svg").read_text().lstrip().startswith("<?xml")
