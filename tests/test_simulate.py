@@ -343,3 +343,17 @@ def test_cli_table_and_errors(capsys):
     assert "steps" in capsys.readouterr().err
     assert main(CLI + ["--eta-ratios", "0.9,abc"]) == 2
     assert main(CLI + ["--init-scale", "-1"]) == 2
+
+
+def test_readme_figure_script_runs(tmp_path):
+    """docs/make_figures.py (the README's figures) stays runnable; the cheapest figure is redrawn."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.FIGURES) == {p.stem for p in script.parent.glob("*.png")}
+    module.main(["--only", "simulate_trajectory", "--out", str(tmp_path)])
+    assert (tmp_path / "simulate_trajectory.png").read_bytes()[:4] == b"\x89PNG"
