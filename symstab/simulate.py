@@ -1005,15 +1005,15 @@ def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple:
     return (lo, hi)
 
 
-def _cell_inits(problem: _Problem, seed: int, cell: int, n_inits: int, init_scale) -> np.ndarray:
-    """The starts of one cell: ``SeedSequence(seed, spawn_key=(cell,))``, independent of chunking."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(cell,)))
+def _cell_inits(problem: _Problem, seed: int, n_inits: int, init_scale) -> np.ndarray:
+    """The starts of every cell (common random numbers): ``SeedSequence(seed)``, independent of chunking."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
     return _init_scale(problem, init_scale) * rng.standard_normal((n_inits, problem.num_params))
 
 
 def _task(problem: _Problem, spec: dict) -> dict:
     """One task (a slice of one cell's starts); runs in a worker.  Returns plain lists."""
-    theta0 = _cell_inits(problem, spec["seed"], spec["cell"], spec["n_inits"], spec["init_scale"])
+    theta0 = _cell_inits(problem, spec["seed"], spec["n_inits"], spec["init_scale"])
     lo, hi = spec["slice"]
     runs = _run(problem, spec["eta"], None, theta0[lo:hi], spec["steps"], spec["options"])
     return {
@@ -1154,14 +1154,13 @@ class SweepResult:
         return fig
 
 
-def _config(problem, eta_ratios, n_inits, steps, seed, scale, eta_C, opts) -> dict:
-    return {"problem": problem.fingerprint(), "eta_ratios": [float(r) for r in eta_ratios], "n_inits": n_inits,
-            "steps": steps, "seed": seed, "init_scale": scale, "eta_C": eta_C,
+def _config(problem, n_inits, steps, seed, scale, eta_C, opts) -> dict:
+    return {"problem": problem.fingerprint(), "n_inits": n_inits, "steps": steps, "seed": seed, "init_scale": scale, "eta_C": eta_C,
             "options": {k: opts[k] for k in sorted(opts)}}
 
 
 def _read_checkpoint(path: Path, config: dict) -> dict:
-    """Finished cells ``{cell: row}`` from a JSON-lines checkpoint written with the same settings.
+    """Finished cells ``{eta_ratio: row}`` from a JSON-lines checkpoint written with the same settings.
 
     A line cut short by an interruption is dropped (that cell is recomputed) and
     the file is rewritten without it, so that appended lines stay well formed.
@@ -1187,7 +1186,7 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
                     f"{path}: checkpoint was written for different settings; use another file or delete it")
             seen_config = True
         elif record.get("kind") == "cell" and seen_config:
-            done[int(record["row"]["cell"])] = record["row"]
+            done[float(record["row"]["eta_ratio"])] = record["row"]
         else:
             raise InvalidInputError(f"{path}: not a symstab checkpoint")
         kept.append(line)
@@ -1201,10 +1200,11 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
                       workers=None, chunk_size=None, progress=None, **options) -> SweepResult:
     """The phase-transition experiment of A6: GD from ``n_inits`` random starts at each ``eta = ratio * eta_C``.
 
-    Each ratio is a *cell*; its starts are drawn from
-    ``numpy.random.SeedSequence(seed, spawn_key=(cell,))``, so the table depends
-    only on the settings, never on the executor, the chunking or on resuming.
-    A cell may be split into tasks of ``chunk_size`` starts.
+    Each ratio is a *cell*. Every cell starts from the same ``n_inits`` points,
+    drawn from ``numpy.random.SeedSequence(seed)`` (common random numbers: the
+    transition compares the same initialisations at each eta), so a row depends
+    only on the settings and its ratio, never on the other ratios, the executor,
+    the chunking or on resuming. A cell may be split into tasks of ``chunk_size`` starts.
 
     Parameters
     ----------
@@ -1220,7 +1220,8 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
         (``workers=1`` runs in this process, no pool).
     checkpoint : path, optional
         JSON-lines file: one line per finished cell.  An existing file written with
-        the same settings is resumed (finished cells are not recomputed).
+        the same settings is resumed: finished cells are not recomputed, matched by
+        their ratio, so a sweep can also be extended with more ratios.
     eta_C : number, optional
         Overrides ``net.critical_step_sizes().eta_C_float``.
     chunk_size : int, optional
@@ -1263,13 +1264,13 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
     opts = _options(options)
     problem = _problem(net)
     scale = _init_scale(problem, init_scale)
-    config = _config(problem, ratios, n_inits, steps, seed, scale, eta_c, opts)
+    config = _config(problem, n_inits, steps, seed, scale, eta_c, opts)
     path = writable_file(checkpoint, "checkpoint") if checkpoint is not None else None
     done = _read_checkpoint(path, config) if path is not None else {}
     if path is not None and not path.exists():
         with path.open("w") as fh:
             fh.write(json.dumps({"kind": "config", "config": config}) + "\n")
-    rows = {c: r for c, r in done.items() if c < len(ratios)}
+    rows = {c: dict(done[r], cell=c) for c, r in enumerate(ratios) if r in done}
     specs = []
     # eta = ratio * eta_C rounded once (0.9 * 1/5 -> 0.18, not 0.18000000000000002)
     etas = [float(Fraction(repr(r)) * eta_c_q) if eta_c_q is not None else r * eta_c for r in ratios]

@@ -357,3 +357,21 @@ def test_readme_figure_script_runs(tmp_path):
     assert set(module.FIGURES) == {p.stem for p in script.parent.glob("*.png")}
     module.main(["--only", "simulate_trajectory", "--out", str(tmp_path)])
     assert (tmp_path / "simulate_trajectory.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rows_do_not_depend_on_the_other_ratios_and_a_checkpoint_extends(net112, tmp_path, monkeypatch):
+    """Common random numbers: a ratio's row is the same in any list; a checkpointed sweep can be extended."""
+    args = dict(SWEEP, eta_ratios=[0.9, 1.1])
+    short = simulate.convergence_sweep(net112, workers=1, **args).to_dict()["rows"]
+    longer = simulate.convergence_sweep(net112, workers=1, **dict(args, eta_ratios=[0.8, 1.1, 0.9])).to_dict()["rows"]
+    strip = [{k: v for k, v in r.items() if k != "cell"} for r in (short + longer)]
+    assert strip[0] == strip[4] and strip[1] == strip[3]
+
+    path = tmp_path / "grow.jsonl"
+    simulate.convergence_sweep(net112, workers=1, checkpoint=path, **args)
+    calls = []
+    real_task = simulate._task
+    monkeypatch.setattr(simulate, "_task", lambda problem, spec: calls.append(spec["eta"]) or real_task(problem, spec))
+    grown = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **dict(args, eta_ratios=[0.8, 1.1, 0.9]))
+    assert len(calls) == 1 and calls[0] == pytest.approx(0.8 * 0.2)  # only the new ratio runs
+    assert grown.to_dict()["rows"] == longer
