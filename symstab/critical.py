@@ -354,7 +354,7 @@ class CriticalStepSizes:
         lines.append(f"  eta_E = {'unknown' if self.eta_E is None else sympy.sstr(self.eta_E)}")
         lines.append(f"  method: {self.method} [{self.evidence}]")
         if self.witness is not None:
-            kind = "exact" if self.witness_exact else "numerical"
+            kind = "exact" if self.witness_exact else "enclosed" if self.evidence == "bounds" else "numerical"
             lines.append(f"  witness ({kind}): [{', '.join(_short(v) for v in self.witness)}]")
         if self.escape_curve is not None:
             lines.append("  " + str(self.escape_curve).replace("\n", "\n  "))
@@ -822,24 +822,42 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     net.require_numeric("critical step sizes")
     H = net.depth
     value, theta_f = _search_on_M(net, M, kappa, seed, search_points)
-    if not M.points_exact:
+    algebraic = None
+    if not M.points_exact and M.target_field == "algebraic":
+        algebraic = _algebraic_point_near(net, M, theta_f, 10**6)
+    if not M.points_exact and algebraic is None:
         witness = tuple(sympy.Float(float(v), 17) for v in theta_f)
         return CriticalStepSizes(
             eta_C=None, eta_C_interval=None, eta_E=None, lambda_star=None, witness=witness, witness_exact=False,
             escape_curve=None, eta_C_numerical=2 / value,
-            method="numerical only: projected random search over M in float64 (the target is irrational, "
-                   "so there is no exact point of M to bound the minimum rigorously)",
+            method="numerical only: projected random search over M in float64 (the target is not known "
+                   "exactly here, so there is no exact point of M to bound the minimum rigorously)",
             evidence="numerical", proof=None,
             notes=tuple(M.notes) + ("eta_C_numerical is the best value found by a local search, "
                                     "not a certified minimum",), **common)
-    exact = _exact_point_near(net, M, theta_f, 10**6)
-    how = "near the best point of a numerical search over M, made exact by solving one layer"
-    if exact is None:  # no layer can be solved exactly: move an exact point of M along the rescaling orbit
-        exact = _orbit_search(net, M, kappa, seed, search_points)
-        how = "from a numerical search along the rescaling orbits of exact points of M, rounded to rationals"
-    witness = tuple(exact)
-    M.check_on_manifold(witness)
-    upper = _exact_lambda_max_upper(net, witness, M.filling)
+    witness_exact = True
+    if algebraic is not None:
+        exact, balls = algebraic
+        upper = _lambda_max_upper_from_balls(net, balls)
+        how = ("near the best point of a numerical search over M; layers rounded to rationals except a "
+               "rational-times-exact factorisation of the irrational target at the bottleneck, so the point is "
+               "algebraic and exactly on M; lambda_max there bounded in ball arithmetic (arb Hessian, Weyl)")
+        if exact is not None:
+            witness = tuple(exact)
+        else:
+            witness, witness_exact = tuple(sympy.Float(x.mid().str(32, radius=False), 30) for x in balls), False
+            radius = max(float(x.rad()) for x in balls)
+            how += (f"; the witness is that algebraic point, shown as 30-digit midpoints of enclosures of "
+                    f"radius <= {radius:.1e}")
+    else:
+        exact = _exact_point_near(net, M, theta_f, 10**6)
+        how = "near the best point of a numerical search over M, made exact by solving one layer"
+        if exact is None:  # no layer can be solved exactly: move an exact point of M along the rescaling orbit
+            exact = _orbit_search(net, M, kappa, seed, search_points)
+            how = "from a numerical search along the rescaling orbits of exact points of M, rounded to rationals"
+        witness = tuple(exact)
+        M.check_on_manifold(witness)
+        upper = _exact_lambda_max_upper(net, witness, M.filling)
     hi_eta = None
     notes = [f"eta_C's lower end: lambda_max at an exact point of M ({how}) bounds the minimum from above",
              "eta_C_numerical is the best value the search found, not a certified minimum"]
@@ -848,9 +866,13 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     from .spectrum import _enclose
 
     lam_min_sigma = _eigenvalues_exact(net.Sigma)[0]
-    sigma2 = _eigenvalues_exact(sympy.Matrix(M.target) * sympy.Matrix(M.target).T)[-1]
     lo_s = enclose_algebraic(lam_min_sigma, Fraction(1, 10**30))[0]
-    lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
+    target = sympy.Matrix(M.target)
+    if M.points_exact:
+        sigma2 = _eigenvalues_exact(target * target.T)[-1]
+        lo_t = enclose_algebraic(sigma2, Fraction(1, 10**30))[0]
+    else:  # s_max^2 >= ||target||_F^2 / rank (equality for rank 1)
+        lo_t = enclose_algebraic(sympy.expand((target * target.T).trace()), Fraction(1, 10**30))[0] / M.rank
     old = flint.ctx.prec
     try:
         flint.ctx.prec = 200
@@ -875,7 +897,7 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     notes.extend(more)
     return CriticalStepSizes(
         eta_C=None, eta_C_interval=(2 / upper, hi_eta), eta_E=eta_E, lambda_star=None, witness=witness,
-        witness_exact=True, escape_curve=curve,
+        witness_exact=witness_exact, escape_curve=curve,
         method="bounds: lambda_max at an exact point of M found by a numerical search (upper bound of the "
                "minimum), Sigma-weighted whitened bound (lower bound)",
         evidence="bounds", proof=None, eta_C_numerical=2 / min(value, float(upper)), notes=tuple(notes), **common)
@@ -938,21 +960,20 @@ def _search_on_M(net, M, kappa, seed, starts, iters=400):
     return best
 
 
-def _exact_point_near(net, M, theta, denominator):
-    """A rational point of M near ``theta``: round all layers but one, then solve that one exactly.
+def _solved_point(net, theta, denominator, T):
+    """Round all layers of ``theta`` but one to rationals, then solve that one so the product is ``T`` exactly.
 
     The solved layer gets the smallest exact correction ``(T - W P) P^+`` (or its
-    mirror for the first layer), so the point stays close to ``theta``. None when
+    mirror for the first layer), so the point stays close to ``theta``. ``T`` may
+    hold algebraic numbers or symbols: the solved layer is affine in ``T`` with
+    rational coefficients. Returns the weights (sympy matrices) or None when
     neither end layer can be solved (a bottleneck narrower than ``d_0`` and ``d_H``).
     """
-    if not M.points_exact:
-        return None
     values = [Fraction(str(v) if isinstance(v, str) else repr(float(sympy.N(v, 20)) if isinstance(v, sympy.Basic)
                                                               else float(v))).limit_denominator(denominator)
               for v in theta]
     weights = [sympy.Matrix([[sympy.Rational(x.numerator, x.denominator) for x in row] for row in W])
                for W in net.split(values)]
-    T = sympy.Matrix(M.target)
     for solve_last in (True, False):
         trial = list(weights)
         try:
@@ -972,12 +993,157 @@ def _exact_point_near(net, M, theta, denominator):
                 trial[0] = trial[0] + Q.T * (Q * Q.T).inv() * (T - Q * trial[0])
         except (ValueError, ZeroDivisionError, sympy.matrices.exceptions.NonInvertibleMatrixError):
             continue
+        trial = [W.applyfunc(sympy.expand) for W in trial]
         product = trial[0]
         for W in trial[1:]:
             product = W * product
-        if product == T:
-            return [Fraction(int(v.p), int(v.q)) for W in trial for v in W]
+        if all(sympy.expand(e) == 0 for e in product - T):
+            return trial
     return None
+
+
+def _exact_point_near(net, M, theta, denominator):
+    """A rational point of M near ``theta`` (:func:`_solved_point` with the rational target), or None."""
+    if not M.points_exact:
+        return None
+    trial = _solved_point(net, theta, denominator, sympy.Matrix(M.target))
+    if trial is None:
+        return None
+    return [Fraction(int(v.p), int(v.q)) for W in trial for v in W]
+
+
+def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
+    """An exact point of M near ``theta`` for an irrational (algebraic) target, with rigorous arb enclosures.
+
+    With ``r = rank T`` at a bottleneck interface ``b`` (``d_b = r``): ``U`` is
+    ``r`` independent columns of ``T`` and ``V = (U^T U)^-1 U^T T``, so ``T = U V``
+    exactly. ``G`` is a rational ``r x r`` matrix near the float point's
+    ``W_b..W_1 V^+``; the layers below ``b`` are made to multiply to ``G V`` and
+    those above to ``U G^-1`` by rounding all of them but one (first / last) to
+    rationals and solving that one (the corrections of :func:`_solved_point`).
+    Every step is an exact identity, so the point lies on M; its coordinates are
+    returned as arb balls computed from rational enclosures of ``T``
+    (:func:`enclose_algebraic`) and, when ``T`` has radicals only, exactly
+    (sympy; ``None`` for ``CRootOf`` targets). Returns ``(exact, balls)`` or None.
+    """
+    import flint
+    import numpy as np
+
+    T = sympy.Matrix(M.target)
+    r, widths, H = M.rank, net.widths, net.depth
+    inner = [l for l in range(1, H) if widths[l] == r]
+    if not inner or r is None or r == 0:
+        return None
+    b = inner[0]
+    Tf = np.array([[float(sympy.N(v, 30)) for v in T.row(i)] for i in range(T.rows)])
+    cols = []
+    for j in range(T.cols):  # r independent columns of T (greedy, float; checked exactly below)
+        if np.linalg.matrix_rank(Tf[:, cols + [j]], tol=1e-9) == len(cols) + 1:
+            cols.append(j)
+        if len(cols) == r:
+            break
+    if len(cols) < r:
+        return None
+    values = [Fraction(repr(float(v))).limit_denominator(denominator) for v in theta]
+    rational = [sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in W])
+                for W in net.split(values)]
+    floats = [np.array(W, dtype=float) for W in net.split([float(v) for v in theta], dtype=float)]
+    left_f = floats[0]
+    for W in floats[1:b]:
+        left_f = W @ left_f
+    Uf = Tf[:, cols]
+    Vf = np.linalg.solve(Uf.T @ Uf, Uf.T @ Tf)
+    Gf = left_f @ np.linalg.pinv(Vf)
+    G = sympy.Matrix(r, r, lambda i, j: sympy.Rational(Fraction(repr(float(Gf[i, j]))).limit_denominator(denominator)))
+    if G.det() == 0:
+        return None
+    Ginv = G.inv()
+    Q = sympy.eye(widths[1])  # W_b .. W_2 (rational), r x d_1
+    for W in rational[1:b]:
+        Q = W * Q
+    C = sympy.eye(widths[b])  # W_(H-1) .. W_(b+1) (rational), d_(H-1) x r
+    for W in rational[b:H - 1]:
+        C = W * C
+    if Q.rank() < Q.rows or C.rank() < C.cols:
+        return None
+    left_solve = Q.T * (Q * Q.T).inv()  # W_1 = W1 + Qs (L - Q W1)
+    right_solve = (C.T * C).inv() * C.T  # W_H = WH + (R - WH C) Cs
+
+    eps = Fraction(1, 2 ** (prec - 16))
+    # the formulas in ball arithmetic (this also checks that U^T U is invertible)
+    old = flint.ctx.prec
+    try:
+        flint.ctx.prec = prec
+
+        def q2a(v):
+            v = sympy.Rational(v)
+            return flint.arb(flint.fmpq(int(v.p), int(v.q)))
+
+        def amat(M_):
+            return flint.arb_mat(M_.rows, M_.cols, [q2a(v) for v in M_])
+
+        boxes = [enclose_algebraic(v, eps) for v in T]
+        Ta = flint.arb_mat(T.rows, T.cols, [q2a(lo).union(q2a(hi)) for lo, hi in boxes])
+        Ua = flint.arb_mat(T.rows, r, [Ta[i, j] for i in range(T.rows) for j in cols])
+        Va = (Ua.transpose() * Ua).inv() * Ua.transpose() * Ta
+        La, Ra = amat(G) * Va, Ua * amat(Ginv)
+        layers_a = [amat(W) for W in rational]
+        layers_a[0] = layers_a[0] + amat(left_solve) * (La - amat(Q) * layers_a[0]) if b > 1 else La
+        layers_a[H - 1] = (layers_a[H - 1] + (Ra - layers_a[H - 1] * amat(C)) * amat(right_solve)
+                           if b < H - 1 else Ra)
+        balls = [W[i, j] for W in layers_a for i in range(W.nrows()) for j in range(W.ncols())]
+    except ZeroDivisionError:
+        return None
+    finally:
+        flint.ctx.prec = old
+    exact = None
+    if not T.has(sympy.CRootOf):  # radicals: the exact coordinates stay small (CRootOf ones do not)
+        U = T[:, cols]
+        V = (U.T * U).inv() * U.T * T
+        L, R = G * V, U * Ginv
+        layers = list(rational)
+        layers[0] = rational[0] + left_solve * (L - Q * rational[0]) if b > 1 else L
+        layers[H - 1] = rational[H - 1] + (R - rational[H - 1] * C) * right_solve if b < H - 1 else R
+        exact = [sympy.radsimp(sympy.expand(v)) for W in layers for v in W]
+    return exact, balls
+
+
+def _lambda_max_upper_from_balls(net, balls, prec: int = 256) -> Fraction:
+    """A rigorous upper bound of ``lambda_max(Hess L)`` at a point known by arb enclosures of its entries.
+
+    The Hessian is evaluated in ball arithmetic (:func:`hessian_from_weights` on
+    object arrays of ``flint.arb``); with ``A`` in ``A_mid +- R``,
+    ``lambda_max(A) <= lambda_max(A_mid) + ||R||_F`` (Weyl), and
+    ``lambda_max(A_mid)`` is enclosed exactly (rational charpoly, root isolation).
+    """
+    import flint
+    import numpy as np
+
+    from .network import hessian_from_weights
+    from .spectrum import _enclose, _exact, _real_roots
+
+    old = flint.ctx.prec
+    try:
+        flint.ctx.prec = prec
+
+        def arb_matrix(M):
+            return np.array([[flint.arb(flint.fmpq(int(sympy.Rational(v).p), int(sympy.Rational(v).q)))
+                              for v in M.row(i)] for i in range(M.rows)], dtype=object)
+
+        weights = [np.array(W, dtype=object) for W in net.split(balls, dtype=object)]
+        Hess = hessian_from_weights(weights, arb_matrix(net.Sigma), arb_matrix(net.Y * net.X.T),
+                                    flint.arb(flint.fmpq(net.loss_scale.numerator, net.loss_scale.denominator)))
+        D = Hess.shape[0]
+        mids = [[_exact(Hess[i, j].mid()) for j in range(D)] for i in range(D)]
+        rad2 = sum(_exact(Hess[i, j].rad()) ** 2 for i in range(D) for j in range(D))
+        mid = flint.fmpq_mat(D, D, [flint.fmpq(v.numerator, v.denominator)
+                                    for i in range(D) for v in [(mids[i][j] + mids[j][i]) / 2 for j in range(D)]])
+        asym = max(abs(mids[i][j] - mids[j][i]) / 2 for i in range(D) for j in range(D))
+        top = max(box[1] for f, _ in mid.charpoly().factor()[1] if f.degree() > 0 for box in _real_roots(f, 64))
+        spread = _enclose(flint.arb(flint.fmpq(rad2.numerator, rad2.denominator)).sqrt())[1]
+    finally:
+        flint.ctx.prec = old
+    return top + spread + D * asym
 
 
 def _orbit_search(net, M, kappa, seed, starts):

@@ -224,13 +224,50 @@ def test_bounds_search_finds_the_minimum_on_a_deep_wide_case():
     assert net.minima().check_on_manifold(list(cs.witness))
 
 
-def test_non_filling_irrational_target_gets_a_labelled_numerical_estimate():
+def _float_lambda_max(net, theta):
+    import numpy as np
+
+    from symstab.network import hessian_from_weights
+
+    weights = net.split([float(v) for v in theta], dtype=float)
+    Hess = hessian_from_weights(weights, np.array(net.Sigma.tolist(), dtype=float),
+                                np.array((net.Y * net.X.T).tolist(), dtype=float), float(net.loss_scale))
+    return np.linalg.eigvalsh(Hess)[-1]
+
+
+def test_non_filling_irrational_target_gets_rigorous_bounds_at_an_exact_algebraic_point():
+    import numpy as np
+
     net = LinearNetwork.whitened((2, 1, 2), [[1, 1], [1, 2]])  # best rank-1 part has s = (3 + sqrt 5)/2
+    # independent reference: M = {W_1 = t v^T, W_2 = s u / t}, a 1-D scan of the float Hessian
+    w, vecs = np.linalg.eigh(np.array([[1.0, 1.0], [1.0, 2.0]]))
+    s, u = w[-1], vecs[:, -1]
+    ts = np.linspace(0.3, 3.0, 20001)
+    ref = 2 / min(_float_lambda_max(net, list(t * u) + list(s * u / t)) for t in ts)
+    assert abs(ref - 2 / (3 + 5 ** 0.5)) < 1e-7
     cs = net.critical_step_sizes()
-    assert cs.evidence == "numerical" and cs.eta_C is None and cs.eta_C_interval is None
-    assert abs(cs.eta_C_numerical - 2 / (3 + 5 ** 0.5)) < 1e-6
-    assert "not certified" in cs.latex() and "not certified" in str(cs)
-    assert cs.to_dict()["witness_exact"] is False
+    lo, hi = cs.eta_C_interval
+    assert cs.evidence == "bounds" and cs.eta_C is None and cs.witness_exact
+    assert lo <= 2 / (3 + 5 ** 0.5) < hi and lo >= ref * (1 - 1e-7)
+    W1, W2 = (sympy.Matrix(W.tolist()) for W in net.split(list(cs.witness)))
+    assert (W2 * W1 - sympy.Matrix(net.minima().target)).applyfunc(sympy.simplify) == sympy.zeros(2, 2)
+    assert abs(_float_lambda_max(net, cs.witness) - 2 / float(lo)) < 1e-9 * 2 / float(lo)
+
+
+def test_non_filling_crootof_target_gets_an_enclosed_witness():
+    import mpmath
+
+    net = LinearNetwork.whitened((3, 2, 3), [[1, 2, 0], [0, 1, 1], [1, 0, 3]])  # cubic singular values
+    cs = net.critical_step_sizes(prove=False)
+    lo, hi = cs.eta_C_interval
+    assert cs.evidence == "bounds" and not cs.witness_exact and "witness (enclosed)" in str(cs)
+    assert lo < hi and abs(_float_lambda_max(net, cs.witness) - 2 / float(lo)) < 1e-9 * 2 / float(lo)
+    with mpmath.workdps(40):
+        W1, W2 = (mpmath.matrix([[mpmath.mpf(str(v)) for v in row] for row in W])
+                  for W in net.split(list(cs.witness)))
+        target = mpmath.matrix([[mpmath.mpf(str(sympy.N(v, 40))) for v in row]
+                                for row in sympy.Matrix(net.minima().target).tolist()])
+        assert mpmath.mnorm(W2 * W1 - target, 1) < mpmath.mpf(10) ** -25
 
 
 # --- (1,1,2): the counterexample of MATH.md section 3 --------------------------------------------
