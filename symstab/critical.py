@@ -1234,6 +1234,11 @@ class StableSet:
       -- by Descartes' rule (S is real-rooted), more than ``n - k`` sign changes
       in the coefficients of ``det(x I - S(theta))`` (:attr:`conditions`).
 
+    Non-filling (``filling`` False): the Hessian on M has a residual term, so
+    ``S(theta) = l I - Hess L(theta)`` (``D`` square); ``M_SS`` is again ``S > 0``
+    and ``M_WS`` asks for more than ``D - rank Hess L`` positive eigenvalues of ``S``
+    (the kernel of ``Hess L`` holds the tangent space of M).
+
     Membership of an exact point (:meth:`contains`) is decided exactly.
     """
 
@@ -1242,19 +1247,30 @@ class StableSet:
     conditions: tuple
     radius_bound: object
     net: object = field(repr=False, compare=False)
+    filling: bool = True
 
     def contains(self, theta) -> bool:
         """Exact membership of a rational point (checked to lie on M)."""
         import flint
 
+        M = self.net.minima()
+        if not M.points_exact:
+            raise InvalidInputError("membership is decided at rational points of M; this target is irrational, "
+                                    "so M has none (use classify with an exact point of your own)")
         point = [to_exact(t, where="theta") for t in theta]
-        self.net.minima().check_on_manifold(point)
+        M.check_on_manifold(point)
         S = _inertia_matrix(self.net, [sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in W])
                                        for W in self.net.exact_weights(point)], self.eta)
         if self.kind == "M_SS":
             return all(S[:k, :k].det() > 0 for k in range(1, S.rows + 1))
-        cp = flint.fmpq_mat(S.rows, S.cols, [flint.fmpq(int(v.p), int(v.q)) for v in S]).charpoly()
-        return _sign_changes(cp.coeffs()) > S.rows - _rank_J(self.net, point)
+        Sq = flint.fmpq_mat(S.rows, S.cols, [flint.fmpq(int(v.p), int(v.q)) for v in S])
+        if self.filling:
+            kernel = S.rows - _rank_J(self.net, point)
+        else:  # rank Hess L = rank(l I - S)
+            ell = flint.fmpq(2 * self.eta.denominator, self.eta.numerator)
+            kernel = S.rows - (ell * flint.fmpq_mat(S.rows, S.rows, [int(i == j) for i in range(S.rows)
+                                                                      for j in range(S.rows)]) - Sq).rank()
+        return _sign_changes(Sq.charpoly().coeffs()) > kernel
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "eta": str(self.eta), "conditions": [sympy.sstr(c) for c in self.conditions],
@@ -1263,18 +1279,23 @@ class StableSet:
 
     @property
     def description(self) -> str:
+        S = ("S(theta) = (2/eta)(I (x) Sigma^-1) - 2c J J^T" if self.filling
+             else "S(theta) = (2/eta) I - Hess L(theta) (non-filling: residual term included)")
         if self.kind == "M_SS":
-            return ("{theta in M : leading principal minors of S(theta) = (2/eta)(I (x) Sigma^-1) - 2c J J^T "
-                    "all > 0}")
-        return ("{theta in M : the coefficients of det(x I - S(theta)) have more than d_0 d_H - rank J "
-                "sign changes}")
+            return f"{{theta in M : leading principal minors of {S} all > 0}}"
+        n = "d_0 d_H - rank J" if self.filling else "D - rank Hess L"
+        return f"{{theta in M : the coefficients of det(x I - S(theta)) have more than {n} sign changes; {S}}}"
 
     def latex(self) -> str:
         name = r"M_{SS}" if self.kind == "M_SS" else r"M_{WS}"
         ell = sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator)
+        if self.filling:
+            rank, S = r"n - \operatorname{rank} J", rf"{sympy.latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top"
+        else:
+            rank, S = r"D - \operatorname{rank} \nabla^2 L", rf"{sympy.latex(ell)}\,I - \nabla^2 L(\theta)"
         head = (rf"{name}(\eta) = \{{\theta \in M : "
-                + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else r"\operatorname{var}(\chi_S) > n - \operatorname{rank} J")
-                + rf"\}},\quad S = {sympy.latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top")
+                + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else rf"\operatorname{{var}}(\chi_S) > {rank}")
+                + rf"\}},\quad S = {S}")
         if self.radius_bound == sympy.oo:
             head += r",\quad \text{unbounded}"
         elif self.radius_bound is not None:
@@ -1299,9 +1320,11 @@ class StableSet:
 
 
 def _inertia_matrix(net, weights, eta: Fraction) -> sympy.Matrix:
-    from .spectrum import normal_operator
+    from .spectrum import _symbolic_hessian, normal_operator
 
     ell = sympy.Rational(2 * eta.denominator, eta.numerator)
+    if not net.minima().filling:
+        return (ell * sympy.eye(net.num_params) - _symbolic_hessian(net, weights)).applyfunc(sympy.expand)
     dH = net.widths[-1]
     return (ell * sympy.kronecker_product(sympy.eye(dH), net.Sigma.inv())
             - normal_operator(net, weights, symmetric=True)).applyfunc(sympy.expand)
@@ -1319,7 +1342,7 @@ def _rank_J(net, point) -> int:
 
 
 def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symbolic_params: int = 8) -> StableSet:
-    """``M_SS(eta)`` or ``M_WS(eta)`` as a semi-algebraic set (result A4); filling case, numeric data.
+    """``M_SS(eta)`` or ``M_WS(eta)`` as a semi-algebraic set (result A4); numeric data.
 
     Parameters
     ----------
@@ -1356,11 +1379,8 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
     net.require_numeric("M_SS / M_WS")
     M = net.minima()
-    if not M.filling:
-        raise InvalidInputError("M_SS / M_WS are implemented for the filling case (the Hessian on M is "
-                                "2c J^T G J there)")
     conditions = ()
-    n = net.widths[0] * net.widths[-1]
+    n = net.widths[0] * net.widths[-1] if M.filling else net.num_params
     if n <= symbolic_limit and net.num_params <= symbolic_params:
         names = sympy.symbols(" ".join(net.param_names))
         names = names if isinstance(names, tuple) else (names,)
@@ -1377,4 +1397,4 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         radius = proof.radius(level)
         if proof.disproved and enclose_algebraic(proof.counterexample.lambda_max, Fraction(1, 10**30))[1] < level:
             radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
-    return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net)
+    return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net, filling=M.filling)

@@ -170,7 +170,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
             c_data.append(cl.to_dict())
             c_tex.append(r"$\eta = " + sympy.latex(sympy.Rational(eta.numerator, eta.denominator)) + "$: $"
                          + _breakable(cl.latex()) + "$")
-        if cs.eta_C is not None and cs.eta_C != sympy.oo:
+        if cs.eta_C != sympy.oo:  # eta_C = oo (W* = 0, depth 1) leaves no finite example step
             mss = net.M_SS(etas[0])
             c_lines.extend(str(mss).splitlines())
             c_data.append({"M_SS": mss.to_dict()})

@@ -379,6 +379,27 @@ def test_stable_sets_agree_with_classify():
         net.M_WS("-1")
 
 
+@given(st.sampled_from([((2, 1, 2), [[3, 0], [0, 1]]), ((3, 1, 2), [[2, 0, 0], [0, 1, 0]]),
+                         ((2, 1, 1, 2), [[3, 0], [0, 1]]), ((2, 1, 2), [[0, 2], [1, 0]])]),
+       st.integers(0, 30), st.fractions(min_value=Fraction(1, 40), max_value=Fraction(1, 2), max_denominator=60))
+@settings(max_examples=20, deadline=None)
+def test_non_filling_stable_sets_agree_with_direct_spectra(case, seed, eta):
+    """Non-filling (residual term): exact membership of M_SS / M_WS against the exact spectrum and classify."""
+    widths, target = case
+    net = LinearNetwork.whitened(widths, target)
+    M = net.minima()
+    assert not M.filling and M.points_exact
+    theta = M.point(seed=seed)
+    ss, ws = net.M_SS(eta, symbolic_limit=0), net.M_WS(eta, symbolic_limit=0)
+    eigs = net.spectrum_at(theta).eigenvalues  # non-zero, ascending, exact
+    below = [e for e in eigs if bool(e.value < 2 / sympy.Rational(eta.numerator, eta.denominator))]
+    assert ss.contains(theta) == (len(below) == len(eigs))
+    assert ss.contains(theta) == (net.classify(theta, eta).verdict == "stable")
+    assert ws.contains(theta) == (len(below) > 0)
+    if ss.contains(theta) and ss.radius_bound is not None:
+        assert sum(v * v for v in theta) < sympy.Rational(sympy.N(ss.radius_bound**2, 30))
+
+
 def test_bounds_method_on_general_sigma_two_by_two():
     net = LinearNetwork((2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]])
     cs = net.critical_step_sizes()
