@@ -17,7 +17,7 @@ import mpmath
 import sympy
 
 from .errors import InvalidInputError, TooLargeError
-from .parsing import format_interval, to_exact
+from .parsing import check_seed, format_interval, to_exact
 from .parsing import outward_decimal as _decimal
 
 
@@ -514,6 +514,7 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
     """
     if dps < 20:
         raise InvalidInputError(f"dps must be at least 20, got {dps}")
+    seed = check_seed(seed)
     M = net.minima(dps=dps)
     kappa = _kappa(net)
     H, dH = net.depth, net.widths[-1]
@@ -1248,6 +1249,7 @@ class StableSet:
     radius_bound: object
     net: object = field(repr=False, compare=False)
     filling: bool = True
+    curve: object = field(default=None, repr=False, compare=False)
 
     def contains(self, theta) -> bool:
         """Exact membership of a rational point (checked to lie on M)."""
@@ -1312,7 +1314,8 @@ class StableSet:
             text = sympy.sstr(c)
             lines.append(f"  condition {i}: {text if len(text) < 300 else text[:297] + '...'}")
         if self.radius_bound == sympy.oo:
-            lines.append("  UNBOUNDED (exact): a curve in M with ||theta|| -> oo and constant lambda_max < 2/eta "
+            top = "" if self.curve is None else f" = {format(float(sympy.N(self.curve.lambda_max, 20)), '.12g')}"
+            lines.append(f"  UNBOUNDED (exact): a curve in M with ||theta|| -> oo and constant lambda_max{top} < 2/eta "
                          "lies in it (see spectrum.bounded_sharpness_curve)")
         elif self.radius_bound is not None:
             lines.append(f"  bounded: ||theta|| < {sympy.sstr(self.radius_bound)} on M_SS (from the properness bound)")
@@ -1390,11 +1393,36 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         else:
             x = sympy.Symbol("x")
             conditions = tuple(sympy.Poly(S.charpoly(x).as_expr(), x).all_coeffs())
-    radius = None
+    radius = curve = None
     if kind == "M_SS":
         level = 2 / sympy.Rational(step.numerator, step.denominator)
         proof = properness(net)
         radius = proof.radius(level)
-        if proof.disproved and enclose_algebraic(proof.counterexample.lambda_max, Fraction(1, 10**30))[1] < level:
+        curve = _unbounded_curve_below(net, M, proof, level) if proof.disproved else None
+        if curve is not None:
             radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
-    return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net, filling=M.filling)
+    return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net, filling=M.filling,
+                     curve=curve)
+
+
+def _unbounded_curve_below(net, M, proof, level):
+    """A bounded-sharpness curve with ``lambda_max < level`` (it lies in ``M_SS``), or None.
+
+    The default curve (from the rank factorisation) is tried first, then one
+    from an exact point of M next to the ``eta_C`` witness, whose constant
+    ``lambda_max`` is within rounding of ``min_M lambda_max``.
+    """
+    from .spectrum import bounded_sharpness_curve
+
+    def below(curve):
+        return (curve is not None and curve.proved
+                and enclose_algebraic(curve.lambda_max, Fraction(1, 10**30))[1] < level)
+
+    if below(proof.counterexample):
+        return proof.counterexample
+    cs = critical_step_sizes(net, prove=False)
+    if cs.witness is None or not cs.witness_exact:
+        return None
+    base = _exact_point_near(net, M, cs.witness, 10**8)
+    curve = bounded_sharpness_curve(net, base) if base is not None else None
+    return curve if below(curve) else None

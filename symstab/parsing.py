@@ -223,3 +223,41 @@ def format_interval(lo, hi, significant: int = 12) -> str:
     exponent = math.floor(math.log10(size)) if size else 0
     places = max(0, significant - 1 - exponent)
     return f"[{outward_decimal(lo, True, places)}, {outward_decimal(hi, False, places)}]"
+
+
+def check_seed(seed) -> int:
+    """``seed`` as a Python int once it is a non-negative integer (numpy's generators refuse negatives).
+
+    Examples
+    --------
+    >>> check_seed(3)
+    3
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    symstab.errors.InvalidInputError: seed must be a non-negative integer, got -1
+    """
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def simplest_between(lo, hi) -> Fraction:
+    """The rational with the smallest denominator in ``[lo, hi]`` (``0 <= lo <= hi``, exact), by continued fractions.
+
+    Examples
+    --------
+    >>> simplest_between(Fraction(1, 2000) * Fraction(4, 5), Fraction(1, 2000) * Fraction(9, 10))
+    Fraction(1, 2223)
+    >>> simplest_between(Fraction(3, 10), Fraction(2, 5))
+    Fraction(1, 3)
+    """
+    lo, hi = Fraction(lo), Fraction(hi)
+    if not 0 <= lo <= hi:
+        raise InvalidInputError(f"need 0 <= lo <= hi, got {lo}, {hi}")
+    n = math.floor(lo)
+    if n == lo:
+        return Fraction(n)
+    if n + 1 <= hi:
+        return Fraction(n + 1)
+    return n + 1 / simplest_between(1 / (hi - n), 1 / (lo - n))

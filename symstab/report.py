@@ -88,6 +88,9 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     ('1/5', 'oo')
     """
     from .critical import _exact_point_near, _frac
+    from .parsing import check_seed, simplest_between
+
+    seed = check_seed(seed)
     from .spectrum import properness, spectrum_along
 
     net.require_numeric("symstab analyze")
@@ -150,9 +153,10 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     c_lines, c_data, c_tex = [], [], []
     if point is not None and cs.eta_C_interval is not None:
         lo, hi = cs.eta_C_interval
-        etas = [(lo * Fraction(9, 10)).limit_denominator(1000)]
+        # the simplest rationals 10-20% below / above the enclosure (limit_denominator(1000) gave 0 for eta_C < 5e-4)
+        etas = [simplest_between(lo * Fraction(4, 5), lo * Fraction(9, 10))]
         if hi is not None:
-            etas.append((hi * Fraction(11, 10)).limit_denominator(1000))
+            etas.append(simplest_between(hi * Fraction(11, 10), hi * Fraction(6, 5)))
         near = _exact_point_near(net, M, cs.witness, 10**3) if cs.witness is not None else None
         if near is not None:
             cl = net.classify(near, etas[0])

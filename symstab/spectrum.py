@@ -538,13 +538,22 @@ class BoundedSharpnessCurve:
                 f"depend on tau); ||theta||^2 = {sympy.sstr(self.norm_squared)} -> oo")
 
 
-def bounded_sharpness_curve(net) -> BoundedSharpnessCurve | None:
+def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
     """A curve in M along which ``||theta|| -> oo`` but the sharpness is constant, or None.
 
     Exists (and is returned) for numeric data with a non-zero rational filling
     target ``T`` whenever the depth is at least 3 and some middle layer ``W_l``
     (``2 <= l <= H - 1``) has ``d_(l-1) > rank T`` and ``d_l > rank T``, e.g.
     widths ``(1, 2, 2, 1)``. See :class:`BoundedSharpnessCurve`.
+
+    The curve starts at ``base`` (an exact rational point of M; default the rank
+    factorisation of the target) and adds ``u v^T / tau`` to ``W_l`` with
+    ``A_l u = 0`` and ``v^T B_l = 0`` (``A_l = W_H..W_(l+1)``,
+    ``B_l = W_(l-1)..W_1``, kernels computed exactly at ``base``), so neither the
+    product nor the Jacobian of the product map moves: ``lambda_max`` along the
+    curve is its value at ``base``. Starting near the minimiser of
+    ``lambda_max`` therefore shows ``M_SS(eta)`` unbounded for almost every
+    ``eta < eta_C``.
 
     Examples
     --------
@@ -561,11 +570,24 @@ def bounded_sharpness_curve(net) -> BoundedSharpnessCurve | None:
     rho = target.rank()
     if rho == 0:
         return None
-    layer = next((l for l in range(2, H) if widths[l - 1] > rho and widths[l] > rho), None)
+    if not any(widths[l - 1] > rho and widths[l] > rho for l in range(2, H)):
+        return None
+    if base is None:
+        weights = [W.copy() for W in M._minimal_layers()]
+        where = "rank factorisation point of M"
+    else:
+        point = [sympy.Rational(str(v)) for v in base]
+        M.check_on_manifold([str(v) for v in point])
+        weights = [sympy.Matrix(W.tolist()) for W in net.split(point)]
+        where = "the given point of M"
+    layer = next((l for l in range(2, H) if widths[l - 1] > rho and widths[l] > rho
+                  and _chain(weights[l:], widths[l]).nullspace() and _chain(weights[:l - 1], widths[0]).T.nullspace()),
+                 None)
     if layer is None:
         return None
-    weights = [W.copy() for W in M._minimal_layers()]
-    weights[layer - 1][widths[layer] - 1, widths[layer - 1] - 1] += 1 / TAU
+    u = _chain(weights[layer:], widths[layer]).nullspace()[0]
+    v = _chain(weights[:layer - 1], widths[0]).T.nullspace()[0]
+    weights[layer - 1] = weights[layer - 1] + u * v.T / TAU
     product = weights[0]
     for W in weights[1:]:
         product = W * product
@@ -583,8 +605,16 @@ def bounded_sharpness_curve(net) -> BoundedSharpnessCurve | None:
     return BoundedSharpnessCurve(
         theta=tuple(v for W in weights for v in W), charpoly=charpoly, lambda_max=top, norm_squared=norm2,
         norm_limit=sympy.limit(norm2, TAU, 0, "+"),
-        construction=(f"rank factorisation point of M with W_{layer}[{widths[layer]},{widths[layer - 1]}] "
-                      f"+= 1/tau (a kernel direction of the suffix times a left-kernel direction of the prefix)"))
+        construction=(f"{where} with W_{layer} += u v^T / tau, A_{layer} u = 0 and v^T B_{layer} = 0 (a kernel "
+                      "direction of the suffix times a left-kernel direction of the prefix)"))
+
+
+def _chain(weights, size) -> sympy.Matrix:
+    """``W_k .. W_1`` for the given layers (identity of ``size`` when empty)."""
+    out = sympy.eye(size)
+    for W in weights:
+        out = W * out
+    return out
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from symstab.cli import main
 from symstab.critical import enclose_algebraic
 from symstab.errors import InvalidInputError, SymbolicDataError
 from symstab.network import hessian_from_weights, object_array
-from symstab.spectrum import escape_curve, properness, spectrum_along
+from symstab.spectrum import TAU, escape_curve, properness, spectrum_along
 from symstab.strategies import rational_matrices
 
 
@@ -469,6 +469,39 @@ def test_cli_analyze_report_json_and_latex(tmp_path, capsys):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_analyze_with_a_tiny_eta_C_and_a_negative_seed(capsys):
+    """eta_C = 1/2000: the example steps are the simplest rationals 10-20% below / above it (not 0 or 1/1000)."""
+    assert main(["analyze", "--widths", "1,1,1", "--whitened", "--target", "2000", "--json", "--no-z3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    steps = [Fraction(c["eta"]) for c in data["classification"] if "eta" in c]
+    assert steps and all(0 < e < Fraction(1, 2000) or e > Fraction(1, 2000) for e in steps)
+    near = [c for c in data["classification"] if "point" in c]
+    assert near and near[0]["verdict"] == "stable" and Fraction(near[0]["eta"]) < Fraction(1, 2000)
+    for command in ("analyze", "critical"):
+        assert main([command, "--widths", "2,1,2", "--whitened", "--target", "3,0;0,1", "--seed", "-1"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "seed must be a non-negative integer" in err
+
+
+def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
+    """(1,2,2,1): a bounded-sharpness curve through a point next to the eta_C witness has lambda_max within
+    1e-12 of the minimum, so M_SS(eta) is unbounded for eta slightly below eta_C, not only below 2/19."""
+    from symstab.spectrum import bounded_sharpness_curve
+
+    net = LinearNetwork.whitened((1, 2, 2, 1), [[3]])
+    cs = net.critical_step_sizes(prove=False)
+    assert cs.eta_C == 2 / (9 * sympy.cbrt(3))
+    eta = Fraction(cs.eta_C_interval[0]) * (1 - Fraction(1, 10**9))
+    ss = net.M_SS(eta)
+    assert ss.radius_bound == sympy.oo and ss.curve is not None and "UNBOUNDED" in str(ss)
+    assert ss.curve.lambda_max < 2 / sympy.Rational(eta.numerator, eta.denominator)
+    assert bounded_sharpness_curve(net).lambda_max == 19  # the default curve alone would not show it
+    for t in (sympy.Rational(1, 10), sympy.Rational(1, 10**4)):  # float64 check along the curve
+        theta = [sympy.Rational(v.subs(TAU, t)) for v in ss.curve.theta]
+        assert net.minima().check_on_manifold(theta)
+        assert abs(_float_lambda_max(net, theta) - float(ss.curve.lambda_max)) < 1e-7 * float(ss.curve.lambda_max)
 
 
 def test_scalar_network_spectrum_along_M_matches_exact_points():
