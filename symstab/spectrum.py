@@ -504,6 +504,10 @@ class BoundedSharpnessCurve:
     ``W_1 = [V; 0]``, ``W_m = diag(I, 0)``, ``W_H = [U, 0]``, add ``u v^T / tau`` to
     ``W_l`` with ``u`` in the kernel of ``W_H ... W_(l+1)`` and ``v`` in the left
     kernel of ``W_(l-1) ... W_1``; neither the product nor its Jacobian changes.
+    Non-filling targets: the residual term is affine in ``1/tau`` with a
+    traceless ``1/tau`` part, and the Hessian stays PSD on M, so that part
+    vanishes; either way the code checks exactly that the Hessian (the normal
+    operator when filling, the full Hessian otherwise) does not depend on ``tau``.
     """
 
     theta: tuple
@@ -541,8 +545,8 @@ class BoundedSharpnessCurve:
 def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
     """A curve in M along which ``||theta|| -> oo`` but the sharpness is constant, or None.
 
-    Exists (and is returned) for numeric data with a non-zero rational filling
-    target ``T`` whenever the depth is at least 3 and some middle layer ``W_l``
+    Exists (and is returned) for numeric data with a non-zero rational target
+    ``T`` (filling or not) whenever the depth is at least 3 and some middle layer ``W_l``
     (``2 <= l <= H - 1``) has ``d_(l-1) > rank T`` and ``d_l > rank T``, e.g.
     widths ``(1, 2, 2, 1)``. See :class:`BoundedSharpnessCurve`.
 
@@ -564,7 +568,7 @@ def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
     """
     M = net.minima()
     widths, H = net.widths, net.depth
-    if net.is_family or H < 3 or not M.filling or not M.points_exact:
+    if net.is_family or H < 3 or not M.points_exact:
         return None
     target = sympy.Matrix(M.target)
     rho = target.rank()
@@ -594,13 +598,19 @@ def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
     if any(sympy.cancel(v) != 0 for v in product - target):
         raise RuntimeError("internal error: the bounded-sharpness curve left M")
     x = sympy.Symbol("x")
-    K = normal_operator(net, weights)
-    charpoly = sympy.factor(sympy.cancel(K.charpoly(x).as_expr()))
+    K = (normal_operator(net, weights) if M.filling else _symbolic_hessian(net, weights)).applyfunc(sympy.cancel)
     top = None
-    if TAU not in charpoly.free_symbols:
+    if any(TAU in e.free_symbols for e in K):  # not expected; the charpoly decides
+        charpoly = sympy.factor(sympy.cancel(K.charpoly(x).as_expr()))
+    else:  # a constant matrix: exact charpoly over Q (python-flint)
+        import flint
+
         from .critical import _eigenvalues_exact
 
-        top = _eigenvalues_exact(K.subs(TAU, 1))[-1]
+        Kq = flint.fmpq_mat(K.rows, K.cols, [flint.fmpq(int(sympy.Rational(e).p), int(sympy.Rational(e).q)) for e in K])
+        charpoly = sympy.factor(sum(sympy.Rational(int(c.p), int(c.q)) * x**i
+                                    for i, c in enumerate(Kq.charpoly().coeffs())))
+        top = _eigenvalues_exact(K)[-1]
     norm2 = sympy.cancel(sum(v**2 for W in weights for v in W))
     return BoundedSharpnessCurve(
         theta=tuple(v for W in weights for v in W), charpoly=charpoly, lambda_max=top, norm_squared=norm2,
@@ -790,7 +800,7 @@ def properness(net) -> ProperProof:
         return ProperProof(False, None, "product 0 on M: M is not a manifold and contains the origin")
     return ProperProof(False, None, (
         f"not proved: a middle layer of {net.widths} has input and output wider than rank mu = {r}, and the "
-        "bounded-sharpness construction needs a filling target (the residual term of the Hessian moves with it)"))
+        "bounded-sharpness construction needs a rational product on M (an exact rational base point)"))
 
 
 # --- symbolic spectra along M ---------------------------------------------------------------

@@ -240,6 +240,24 @@ def test_properness_dichotomy_for_filling_targets(widths, data):
     assert proof.proved == narrow and proof.disproved == (not narrow), proof.argument
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=4, max_size=5), st.data())
+def test_properness_dichotomy_for_non_filling_diagonal_targets(widths, data):
+    """Diagonal targets with distinct entries (a rational best rank-r part, filling or not): proved or disproved."""
+    from symstab.spectrum import properness
+
+    widths = tuple(widths)
+    assume(sum(a * b for a, b in zip(widths, widths[1:])) <= 16)
+    k = min(widths[0], widths[-1])
+    entries = data.draw(st.lists(st.integers(1, 9), min_size=k, max_size=k, unique=True))
+    T = [[entries[i] if i == j and i < k else 0 for j in range(widths[0])] for i in range(widths[-1])]
+    net = LinearNetwork.whitened(widths, T)
+    r = min(k, min(widths[1:-1]))
+    proof = properness(net)
+    narrow = all(min(widths[l - 1], widths[l]) == r for l in range(2, len(widths) - 1))
+    assert proof.proved == narrow and proof.disproved == (not narrow), proof.argument
+
+
 def test_jacobian_frobenius_norm_is_the_sum_of_layer_products():
     """||D mu||_F^2 = sum_l ||W_(>l)||_F^2 ||W_(<l)||_F^2, the identity the properness bound starts from."""
     from symstab.spectrum import _jacobian_frobenius_squared
