@@ -1298,7 +1298,9 @@ class StableSet:
         head = (rf"{name}(\eta) = \{{\theta \in M : "
                 + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else rf"\operatorname{{var}}(\chi_S) > {rank}")
                 + rf"\}},\quad S = {S}")
-        if self.radius_bound == sympy.oo:
+        if self.radius_bound == 0:
+            head += r",\quad \text{empty}"
+        elif self.radius_bound == sympy.oo:
             head += r",\quad \text{unbounded}"
         elif self.radius_bound is not None:
             head += rf",\quad \|\theta\| < {sympy.latex(self.radius_bound)}"
@@ -1313,7 +1315,10 @@ class StableSet:
         for i, c in enumerate(self.conditions, 1):
             text = sympy.sstr(c)
             lines.append(f"  condition {i}: {text if len(text) < 300 else text[:297] + '...'}")
-        if self.radius_bound == sympy.oo:
+        if self.radius_bound == 0:
+            lines.append("  EMPTY (rigorous): eta exceeds the upper end of the eta_C enclosure, so lambda_max > 2/eta "
+                         "on all of M")
+        elif self.radius_bound == sympy.oo:
             top = "" if self.curve is None else f" = {format(float(sympy.N(self.curve.lambda_max, 20)), '.12g')}"
             lines.append(f"  UNBOUNDED (exact): a curve in M with ||theta|| -> oo and constant lambda_max{top} < 2/eta "
                          "lies in it (see spectrum.bounded_sharpness_curve)")
@@ -1344,7 +1349,8 @@ def _rank_J(net, point) -> int:
     return _rank(product_jacobian(net, point))
 
 
-def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symbolic_params: int = 8) -> StableSet:
+def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symbolic_params: int = 8,
+               decide_empty: bool = True) -> StableSet:
     """``M_SS(eta)`` or ``M_WS(eta)`` as a semi-algebraic set (result A4); numeric data.
 
     Parameters
@@ -1358,6 +1364,9 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         Largest parameter count ``D`` for which they are expanded (beyond it the
         expansions take minutes and run to pages; the set is described by the
         matrix ``S(theta)`` and exact membership still works).
+    decide_empty : bool
+        Compute ``eta_C``'s enclosure to report ``M_SS`` empty (``radius_bound = 0``)
+        when ``eta`` exceeds it (up to a few seconds without a closed form).
 
     Returns
     -------
@@ -1401,6 +1410,11 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         curve = _unbounded_curve_below(net, M, proof, level) if proof.disproved else None
         if curve is not None:
             radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
+        elif decide_empty:
+            cs = critical_step_sizes(net, prove=False)
+            top = None if cs.eta_C_interval is None else cs.eta_C_interval[1]
+            if top is not None and top != sympy.oo and step > top:  # lambda_max >= 2/top > 2/eta on all of M
+                radius = sympy.Integer(0)
     return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net, filling=M.filling,
                      curve=curve)
 

@@ -175,7 +175,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
             c_tex.append(r"$\eta = " + sympy.latex(sympy.Rational(eta.numerator, eta.denominator)) + "$: $"
                          + _breakable(cl.latex()) + "$")
         if cs.eta_C != sympy.oo:  # eta_C = oo (W* = 0, depth 1) leaves no finite example step
-            mss = net.M_SS(etas[0])
+            mss = net.M_SS(etas[0], decide_empty=False)  # etas[0] < eta_C: never empty
             c_lines.extend(str(mss).splitlines())
             c_data.append({"M_SS": mss.to_dict()})
             c_tex.append("$" + mss.latex() + "$")

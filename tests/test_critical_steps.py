@@ -373,6 +373,8 @@ def test_stable_sets_agree_with_classify():
         assert ws.contains(theta) == (lam_min.enclosure[1] < 2 / eta)
         if stable:
             assert sum(v * v for v in theta) < radius2
+    empty = net.M_SS(Fraction(1, 4))  # eta > eta_C = 1/5
+    assert empty.radius_bound == 0 and not any(empty.contains(M.point(seed=k)) for k in range(8))
     with pytest.raises(InvalidInputError):
         net.M_SS(0)
     with pytest.raises(InvalidInputError):
@@ -390,7 +392,7 @@ def test_non_filling_stable_sets_agree_with_direct_spectra(case, seed, eta):
     M = net.minima()
     assert not M.filling and M.points_exact
     theta = M.point(seed=seed)
-    ss, ws = net.M_SS(eta, symbolic_limit=0), net.M_WS(eta, symbolic_limit=0)
+    ss, ws = net.M_SS(eta, symbolic_limit=0, decide_empty=False), net.M_WS(eta, symbolic_limit=0)
     eigs = net.spectrum_at(theta).eigenvalues  # non-zero, ascending, exact
     below = [e for e in eigs if bool(e.value < 2 / sympy.Rational(eta.numerator, eta.denominator))]
     assert ss.contains(theta) == (len(below) == len(eigs))
@@ -498,6 +500,8 @@ def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
     assert ss.radius_bound == sympy.oo and ss.curve is not None and "UNBOUNDED" in str(ss)
     assert ss.curve.lambda_max < 2 / sympy.Rational(eta.numerator, eta.denominator)
     assert bounded_sharpness_curve(net).lambda_max == 19  # the default curve alone would not show it
+    above = net.M_SS(Fraction(cs.eta_C_interval[1]) * (1 + Fraction(1, 10**9)))
+    assert above.radius_bound == 0 and "EMPTY" in str(above)  # eta > eta_C: no point of M is stable
     for t in (sympy.Rational(1, 10), sympy.Rational(1, 10**4)):  # float64 check along the curve
         theta = [sympy.Rational(v.subs(TAU, t)) for v in ss.curve.theta]
         assert net.minima().check_on_manifold(theta)
