@@ -13,8 +13,8 @@ MAX_DPS = 1000
 
 
 def _check_dps(args) -> None:
-    if not 10 <= args.dps <= MAX_DPS:
-        raise InvalidInputError(f"--dps must be between 10 and {MAX_DPS}, got {args.dps}")
+    if not 20 <= args.dps <= MAX_DPS:
+        raise InvalidInputError(f"--dps must be between 20 and {MAX_DPS}, got {args.dps}")
 
 
 def _cmd_critical(args) -> int:
@@ -57,7 +57,7 @@ def _cmd_analyze(args) -> int:
 
 def _common(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for points of M (default 0)")
-    parser.add_argument("--dps", type=int, default=50, help=f"digits for numerical witnesses, 10..{MAX_DPS} (default 50)")
+    parser.add_argument("--dps", type=int, default=50, help=f"digits for numerical witnesses, 20..{MAX_DPS} (default 50)")
     parser.add_argument("--no-z3", action="store_true", help="skip the z3 proof on tiny cases")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 

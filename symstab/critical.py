@@ -10,6 +10,7 @@ it separates from ``2/eta``, and equality is decided by the minimal polynomial.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -275,7 +276,7 @@ class CriticalStepSizes:
             return None if self.eta_C == sympy.oo else float(sympy.N(self.eta_C, 20))
         if self.eta_C_interval is not None and self.eta_C_interval[1] is not None:
             lo, hi = self.eta_C_interval
-            if hi - lo <= Fraction(1, 10**12) * max(abs(hi), 1):
+            if hi - lo <= Fraction(1, 10**12) * abs(hi):  # relative: eta_C may be 1e-13 or 1e13
                 return float((lo + hi) / 2)
         return None
 
@@ -823,9 +824,12 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     net.require_numeric("critical step sizes")
     H = net.depth
     value, theta_f = _search_on_M(net, M, kappa, seed, search_points)
+    # round to ~6 significant digits of the layers' size ||T||^(1/H), whatever the scale of the data
+    size = max(abs(float(v)) for v in theta_f) if len(theta_f) else 1.0
+    denominator = 10**6 * max(1, math.ceil(1 / size)) if size > 0 else 10**6
     algebraic = None
     if not M.points_exact and M.target_field == "algebraic":
-        algebraic = _algebraic_point_near(net, M, theta_f, 10**6)
+        algebraic = _algebraic_point_near(net, M, theta_f, denominator)
     if not M.points_exact and algebraic is None:
         witness = tuple(sympy.Float(float(v), 17) for v in theta_f)
         return CriticalStepSizes(
@@ -851,7 +855,7 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
             how += (f"; the witness is that algebraic point, shown as 30-digit midpoints of enclosures of "
                     f"radius <= {radius:.1e}")
     else:
-        exact = _exact_point_near(net, M, theta_f, 10**6)
+        exact = _exact_point_near(net, M, theta_f, denominator)
         how = "near the best point of a numerical search over M, made exact by solving one layer"
         if exact is None:  # no layer can be solved exactly: move an exact point of M along the rescaling orbit
             exact = _orbit_search(net, M, kappa, seed, search_points)
@@ -917,7 +921,9 @@ def _search_on_M(net, M, kappa, seed, starts, iters=400):
 
     rng = np.random.default_rng(seed)
     T = np.array([[float(sympy.N(v, 20)) for v in row] for row in sympy.Matrix(M.target).tolist()])
-    tol = 1e-11 * max(1.0, float(np.linalg.norm(T)))
+    norm_T = float(np.linalg.norm(T))
+    tol = 1e-11 * norm_T if norm_T > 0 else 1e-11  # relative: targets may be 1e-12 or 1e12
+    scale = norm_T ** (1 / net.depth) if norm_T > 0 else 1.0  # layers of a point of M have this size
     chol = np.linalg.cholesky(np.array(net.Sigma.tolist(), dtype=float))
     D, kap = net.num_params, float(kappa)
 
@@ -941,14 +947,14 @@ def _search_on_M(net, M, kappa, seed, starts, iters=400):
         if k % 2 == 0:
             initial.append(np.array([float(v) for v in M.point(seed=seed * 1000 + k)]))
         else:
-            guess = project(rng.standard_normal(D) * np.sqrt(np.linalg.norm(T) + 0.5))
+            guess = project(rng.standard_normal(D) * scale)
             if guess is not None:
                 initial.append(guess)
     best = (np.inf, None)
     for theta in initial:
         value, step = value_at(theta), 0.3
         for _ in range(iters):
-            trial = project(theta + step * rng.standard_normal(D) * (1 + np.abs(theta)), 20)
+            trial = project(theta + step * rng.standard_normal(D) * (scale + np.abs(theta)), 20)
             trial_value = value_at(trial) if trial is not None else np.inf
             if trial_value < value:
                 theta, value, step = trial, trial_value, step * 1.3
@@ -1039,7 +1045,7 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
     Tf = np.array([[float(sympy.N(v, 30)) for v in T.row(i)] for i in range(T.rows)])
     cols = []
     for j in range(T.cols):  # r independent columns of T (greedy, float; checked exactly below)
-        if np.linalg.matrix_rank(Tf[:, cols + [j]], tol=1e-9) == len(cols) + 1:
+        if np.linalg.matrix_rank(Tf[:, cols + [j]], tol=1e-9 * np.linalg.norm(Tf)) == len(cols) + 1:
             cols.append(j)
         if len(cols) == r:
             break
@@ -1435,8 +1441,8 @@ def _unbounded_curve_below(net, M, proof, level):
     if below(proof.counterexample):
         return proof.counterexample
     cs = critical_step_sizes(net, prove=False)
-    if cs.witness is None or not cs.witness_exact:
+    if cs.witness is None:
         return None
-    base = _exact_point_near(net, M, cs.witness, 10**8)
+    base = _exact_point_near(net, M, cs.witness, 10**8)  # exact or numerical witness: rounded, one layer solved
     curve = bounded_sharpness_curve(net, base) if base is not None else None
     return curve if below(curve) else None

@@ -571,9 +571,7 @@ def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
     if net.is_family or H < 3 or not M.points_exact:
         return None
     target = sympy.Matrix(M.target)
-    rho = target.rank()
-    if rho == 0:
-        return None
+    rho = target.rank()  # 0 allowed: then the curve has Hess L = 0 throughout (depth >= 3)
     if not any(widths[l - 1] > rho and widths[l] > rho for l in range(2, H)):
         return None
     if base is None:

@@ -487,6 +487,20 @@ def test_analyze_with_a_tiny_eta_C_and_a_negative_seed(capsys):
         assert err.count("\n") == 1 and "seed must be a non-negative integer" in err
 
 
+@pytest.mark.parametrize("exponent", [-12, 11])
+def test_bounds_are_scale_invariant(exponent):
+    """lambda_max scales like s at depth 2: the interval for s W* is the interval for W* divided by s, at any scale.
+    (Absolute tolerances once lost the interval below 1e-10 and printed a midpoint as eta_C above 1e12.)"""
+    s = Fraction(10) ** exponent
+    net = LinearNetwork.whitened((2, 1, 2), [[s, 2 * s], [3 * s, 4 * s]])
+    cs = net.critical_step_sizes(prove=False)
+    lo, hi = cs.eta_C_interval
+    ref = 0.18298309531312892 / float(s)  # 1 / s_max(W*) for the unit-scale target (whitened closed form, observed)
+    assert cs.evidence == "bounds" and abs(float(lo) / ref - 1) < 1e-9 and float(hi) > 2.9 * ref
+    assert cs.eta_C_float is None  # a wide interval has no midpoint "value"
+    assert abs(cs.eta_C_numerical / ref - 1) < 1e-9
+
+
 def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
     """(1,2,2,1): a bounded-sharpness curve through a point next to the eta_C witness has lambda_max within
     1e-12 of the minimum, so M_SS(eta) is unbounded for eta slightly below eta_C, not only below 2/19."""

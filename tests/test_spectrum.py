@@ -142,6 +142,8 @@ def _float_spectrum(net, theta):
     LinearNetwork((2, 2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]]),  # W* of rank 1
     LinearNetwork.whitened((2, 3, 3, 2), [[1, 2], [3, 4]]),
     LinearNetwork((1, 3, 2, 2, 1), [[1, 2]], [[3, 1]]),
+    LinearNetwork.whitened((3, 1, 2, 2, 3), [[3, 0, 0], [0, 2, 0], [0, 0, 1]]),  # non-filling (residual term)
+    LinearNetwork.whitened((2, 2, 2, 2), [[0, 0], [0, 0]]),  # W* = 0: Hess L = 0 along the curve
 ])
 def test_bounded_sharpness_curve_disproves_properness(net):
     from symstab.spectrum import TAU, bounded_sharpness_curve, properness
