@@ -807,11 +807,10 @@ def _exact_lambda_max_upper(net, theta, filling: bool) -> Fraction:
     K = normal_operator(net, weights)
     import flint
 
-    from .spectrum import _real_roots
+    from .minima import _fmpq
+    from .spectrum import _top_eigenvalue_upper
 
-    cp = flint.fmpq_mat(K.rows, K.cols, [flint.fmpq(int(v.p), int(v.q)) for v in K]).charpoly()
-    top = max(box[1] for f, _ in cp.factor()[1] if f.degree() > 0 for box in _real_roots(f, 64))
-    return top
+    return _top_eigenvalue_upper(flint.fmpq_mat(K.rows, K.cols, [_fmpq(v) for v in K]))
 
 
 def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_timeout) -> CriticalStepSizes:
@@ -891,7 +890,9 @@ def _bounds(net, M, kappa, eps, dps, seed, search_points, common, prove, z3_time
     else:
         # tr H = tr(2c J^T (Sigma-weighted) J): the residual term has a zero diagonal (mu is linear
         # in each entry), and lambda_max >= tr H / rank H
-        k = net.num_params - M.dimension if M.is_smooth else net.num_params
+        from .spectrum import _hessian_rank_bound
+
+        k = _hessian_rank_bound(net, M)
         lower = lower / k
         notes.append(f"eta_C's upper end (non-filling): lambda_max >= tr H / rank H >= 2c lambda_min(Sigma) "
                      f"||J||_F^2 / {k} >= 2c lambda_min(Sigma) H s_max^(2-2/H) / {k} (the residual term is "
@@ -976,6 +977,8 @@ def _solved_point(net, theta, denominator, T):
     rational coefficients. Returns the weights (sympy matrices) or None when
     neither end layer can be solved (a bottleneck narrower than ``d_0`` and ``d_H``).
     """
+    from .spectrum import _chain
+
     values = [Fraction(str(v) if isinstance(v, str) else repr(float(sympy.N(v, 20)) if isinstance(v, sympy.Basic)
                                                               else float(v))).limit_denominator(denominator)
               for v in theta]
@@ -985,26 +988,19 @@ def _solved_point(net, theta, denominator, T):
         trial = list(weights)
         try:
             if solve_last:
-                P = sympy.eye(net.widths[0])
-                for W in trial[:-1]:
-                    P = W * P
+                P = _chain(trial[:-1], net.widths[0])  # W_(H-1) .. W_1
                 if P.rank() < P.cols:
                     continue
                 trial[-1] = trial[-1] + (T - trial[-1] * P) * (P.T * P).inv() * P.T
             else:
-                Q = sympy.eye(net.widths[-1])
-                for W in reversed(trial[1:]):
-                    Q = Q * W
+                Q = _chain(trial[1:], net.widths[1])  # W_H .. W_2
                 if Q.rank() < Q.rows:
                     continue
                 trial[0] = trial[0] + Q.T * (Q * Q.T).inv() * (T - Q * trial[0])
         except (ValueError, ZeroDivisionError, sympy.matrices.exceptions.NonInvertibleMatrixError):
             continue
         trial = [W.applyfunc(sympy.expand) for W in trial]
-        product = trial[0]
-        for W in trial[1:]:
-            product = W * product
-        if all(sympy.expand(e) == 0 for e in product - T):
+        if all(sympy.expand(e) == 0 for e in _chain(trial, net.widths[0]) - T):
             return trial
     return None
 
@@ -1036,6 +1032,9 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
     import flint
     import numpy as np
 
+    from .minima import _fmpq
+    from .spectrum import _chain
+
     T = sympy.Matrix(M.target)
     r, widths, H = M.rank, net.widths, net.depth
     inner = [l for l in range(1, H) if widths[l] == r]
@@ -1065,12 +1064,8 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
     if G.det() == 0:
         return None
     Ginv = G.inv()
-    Q = sympy.eye(widths[1])  # W_b .. W_2 (rational), r x d_1
-    for W in rational[1:b]:
-        Q = W * Q
-    C = sympy.eye(widths[b])  # W_(H-1) .. W_(b+1) (rational), d_(H-1) x r
-    for W in rational[b:H - 1]:
-        C = W * C
+    Q = _chain(rational[1:b], widths[1])  # W_b .. W_2 (rational), r x d_1
+    C = _chain(rational[b:H - 1], widths[b])  # W_(H-1) .. W_(b+1) (rational), d_(H-1) x r
     if Q.rank() < Q.rows or C.rank() < C.cols:
         return None
     left_solve = Q.T * (Q * Q.T).inv()  # W_1 = W1 + Qs (L - Q W1)
@@ -1083,8 +1078,7 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
         flint.ctx.prec = prec
 
         def q2a(v):
-            v = sympy.Rational(v)
-            return flint.arb(flint.fmpq(int(v.p), int(v.q)))
+            return flint.arb(_fmpq(v))
 
         def amat(M_):
             return flint.arb_mat(M_.rows, M_.cols, [q2a(v) for v in M_])
@@ -1126,27 +1120,27 @@ def _lambda_max_upper_from_balls(net, balls, prec: int = 256) -> Fraction:
     import flint
     import numpy as np
 
+    from .minima import _fmpq
     from .network import hessian_from_weights
-    from .spectrum import _enclose, _exact, _real_roots
+    from .spectrum import _enclose, _exact, _top_eigenvalue_upper
 
     old = flint.ctx.prec
     try:
         flint.ctx.prec = prec
 
         def arb_matrix(M):
-            return np.array([[flint.arb(flint.fmpq(int(sympy.Rational(v).p), int(sympy.Rational(v).q)))
-                              for v in M.row(i)] for i in range(M.rows)], dtype=object)
+            return np.array([[flint.arb(_fmpq(v)) for v in M.row(i)] for i in range(M.rows)], dtype=object)
 
         weights = [np.array(W, dtype=object) for W in net.split(balls, dtype=object)]
         Hess = hessian_from_weights(weights, arb_matrix(net.Sigma), arb_matrix(net.Y * net.X.T),
-                                    flint.arb(flint.fmpq(net.loss_scale.numerator, net.loss_scale.denominator)))
+                                    flint.arb(_fmpq(net.loss_scale)))
         D = Hess.shape[0]
         mids = [[_exact(Hess[i, j].mid()) for j in range(D)] for i in range(D)]
         rad2 = sum(_exact(Hess[i, j].rad()) ** 2 for i in range(D) for j in range(D))
         mid = flint.fmpq_mat(D, D, [flint.fmpq(v.numerator, v.denominator)
                                     for i in range(D) for v in [(mids[i][j] + mids[j][i]) / 2 for j in range(D)]])
         asym = max(abs(mids[i][j] - mids[j][i]) / 2 for i in range(D) for j in range(D))
-        top = max(box[1] for f, _ in mid.charpoly().factor()[1] if f.degree() > 0 for box in _real_roots(f, 64))
+        top = _top_eigenvalue_upper(mid)
         spread = _enclose(flint.arb(flint.fmpq(rad2.numerator, rad2.denominator)).sqrt())[1]
     finally:
         flint.ctx.prec = old

@@ -36,6 +36,15 @@ def _enclose(ball) -> tuple:
     return mid - rad, mid + rad
 
 
+def _top_eigenvalue_upper(matrix) -> Fraction:
+    """A rigorous rational upper bound of the largest eigenvalue of a symmetric ``flint.fmpq_mat``.
+
+    The characteristic polynomial is factored over Q and each factor's real roots
+    are isolated (:func:`_real_roots`); the top box's upper end is returned.
+    """
+    return max(box[1] for f, _ in matrix.charpoly().factor()[1] if f.degree() > 0 for box in _real_roots(f, 64))
+
+
 def _real_roots(factor, prec: int) -> list:
     """Enclosures of the (all real) roots of an irreducible ``fmpq_poly``, ascending, disjoint."""
     ints = flint.fmpz_poly([int(c * factor.denom()) for c in factor.coeffs()])
@@ -605,7 +614,9 @@ def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
 
         from .critical import _eigenvalues_exact
 
-        Kq = flint.fmpq_mat(K.rows, K.cols, [flint.fmpq(int(sympy.Rational(e).p), int(sympy.Rational(e).q)) for e in K])
+        from .minima import _fmpq
+
+        Kq = flint.fmpq_mat(K.rows, K.cols, [_fmpq(e) for e in K])
         charpoly = sympy.factor(sum(sympy.Rational(int(c.p), int(c.q)) * x**i
                                     for i, c in enumerate(Kq.charpoly().coeffs())))
         top = _eigenvalues_exact(K)[-1]
