@@ -1071,6 +1071,16 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
     left_solve = Q.T * (Q * Q.T).inv()  # W_1 = W1 + Qs (L - Q W1)
     right_solve = (C.T * C).inv() * C.T  # W_H = WH + (R - WH C) Cs
 
+    def layers_for(Tm, U, conv):
+        """The layers for target ``Tm`` (columns ``U``), in ``Tm``'s matrix type (sympy or arb_mat);
+        ``conv`` maps the rational sympy matrices to that type."""
+        V = (U.transpose() * U).inv() * U.transpose() * Tm
+        L, R = conv(G) * V, U * conv(Ginv)
+        layers = [conv(W) for W in rational]
+        layers[0] = layers[0] + conv(left_solve) * (L - conv(Q) * layers[0]) if b > 1 else L
+        layers[H - 1] = layers[H - 1] + (R - layers[H - 1] * conv(C)) * conv(right_solve) if b < H - 1 else R
+        return layers
+
     eps = Fraction(1, 2 ** (prec - 16))
     # the formulas in ball arithmetic (this also checks that U^T U is invertible)
     old = flint.ctx.prec
@@ -1086,12 +1096,7 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
         boxes = [enclose_algebraic(v, eps) for v in T]
         Ta = flint.arb_mat(T.rows, T.cols, [q2a(lo).union(q2a(hi)) for lo, hi in boxes])
         Ua = flint.arb_mat(T.rows, r, [Ta[i, j] for i in range(T.rows) for j in cols])
-        Va = (Ua.transpose() * Ua).inv() * Ua.transpose() * Ta
-        La, Ra = amat(G) * Va, Ua * amat(Ginv)
-        layers_a = [amat(W) for W in rational]
-        layers_a[0] = layers_a[0] + amat(left_solve) * (La - amat(Q) * layers_a[0]) if b > 1 else La
-        layers_a[H - 1] = (layers_a[H - 1] + (Ra - layers_a[H - 1] * amat(C)) * amat(right_solve)
-                           if b < H - 1 else Ra)
+        layers_a = layers_for(Ta, Ua, amat)
         balls = [W[i, j] for W in layers_a for i in range(W.nrows()) for j in range(W.ncols())]
     except ZeroDivisionError:
         return None
@@ -1099,13 +1104,7 @@ def _algebraic_point_near(net, M, theta, denominator, prec: int = 256):
         flint.ctx.prec = old
     exact = None
     if not T.has(sympy.CRootOf):  # radicals: the exact coordinates stay small (CRootOf ones do not)
-        U = T[:, cols]
-        V = (U.T * U).inv() * U.T * T
-        L, R = G * V, U * Ginv
-        layers = list(rational)
-        layers[0] = rational[0] + left_solve * (L - Q * rational[0]) if b > 1 else L
-        layers[H - 1] = rational[H - 1] + (R - rational[H - 1] * C) * right_solve if b < H - 1 else R
-        exact = [sympy.radsimp(sympy.expand(v)) for W in layers for v in W]
+        exact = [sympy.radsimp(sympy.expand(v)) for W in layers_for(T, T[:, cols], lambda m: m) for v in W]
     return exact, balls
 
 
@@ -1407,11 +1406,18 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
         level = 2 / sympy.Rational(step.numerator, step.denominator)
         proof = properness(net)
         radius = proof.radius(level)
-        curve = _unbounded_curve_below(net, M, proof, level) if proof.disproved else None
+        steps = []  # critical_step_sizes, computed at most once and only when needed
+
+        def eta_c():
+            if not steps:
+                steps.append(critical_step_sizes(net, prove=False))
+            return steps[0]
+
+        curve = _unbounded_curve_below(net, M, proof, level, eta_c) if proof.disproved else None
         if curve is not None:
             radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
         elif decide_empty:
-            cs = critical_step_sizes(net, prove=False)
+            cs = eta_c()
             top = None if cs.eta_C_interval is None else cs.eta_C_interval[1]
             if top is not None and top != sympy.oo and step > top:  # lambda_max >= 2/top > 2/eta on all of M
                 radius = sympy.Integer(0)
@@ -1419,12 +1425,13 @@ def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symboli
                      curve=curve)
 
 
-def _unbounded_curve_below(net, M, proof, level):
+def _unbounded_curve_below(net, M, proof, level, eta_c):
     """A bounded-sharpness curve with ``lambda_max < level`` (it lies in ``M_SS``), or None.
 
     The default curve (from the rank factorisation) is tried first, then one
     from an exact point of M next to the ``eta_C`` witness, whose constant
-    ``lambda_max`` is within rounding of ``min_M lambda_max``.
+    ``lambda_max`` is within rounding of ``min_M lambda_max``; ``eta_c()`` returns
+    the (cached) :class:`CriticalStepSizes`.
     """
     from .spectrum import bounded_sharpness_curve
 
@@ -1434,7 +1441,7 @@ def _unbounded_curve_below(net, M, proof, level):
 
     if below(proof.counterexample):
         return proof.counterexample
-    cs = critical_step_sizes(net, prove=False)
+    cs = eta_c()
     if cs.witness is None:
         return None
     base = _exact_point_near(net, M, cs.witness, 10**8)  # exact or numerical witness: rounded, one layer solved

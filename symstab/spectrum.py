@@ -591,13 +591,14 @@ def bounded_sharpness_curve(net, base=None) -> BoundedSharpnessCurve | None:
         M.check_on_manifold([str(v) for v in point])
         weights = [sympy.Matrix(W.tolist()) for W in net.split(point)]
         where = "the given point of M"
-    layer = next((l for l in range(2, H) if widths[l - 1] > rho and widths[l] > rho
-                  and _chain(weights[l:], widths[l]).nullspace() and _chain(weights[:l - 1], widths[0]).T.nullspace()),
-                 None)
-    if layer is None:
+    for layer in (l for l in range(2, H) if widths[l - 1] > rho and widths[l] > rho):
+        right = _chain(weights[layer:], widths[layer]).nullspace()  # A_l u = 0
+        left = _chain(weights[:layer - 1], widths[0]).T.nullspace()  # v^T B_l = 0
+        if right and left:
+            u, v = right[0], left[0]
+            break
+    else:
         return None
-    u = _chain(weights[layer:], widths[layer]).nullspace()[0]
-    v = _chain(weights[:layer - 1], widths[0]).T.nullspace()[0]
     weights[layer - 1] = weights[layer - 1] + u * v.T / TAU
     product = weights[0]
     for W in weights[1:]:
@@ -684,10 +685,7 @@ class ProperProof:
 def _jacobian_frobenius_squared(net, weights) -> sympy.Expr:
     """``||D mu||_F^2`` at symbolic ``weights``: the sum of squares of every entry's partial derivatives."""
     names = [v for W in weights for v in W]
-    product = weights[-1]
-    for W in reversed(weights[:-1]):
-        product = product * W
-    return sympy.expand(sum(sympy.diff(e, v) ** 2 for e in product for v in names))
+    return sympy.expand(sum(sympy.diff(e, v) ** 2 for e in _chain(weights, net.widths[0]) for v in names))
 
 
 def _hessian_rank_bound(net, M) -> int:
