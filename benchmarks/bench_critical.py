@@ -14,7 +14,9 @@ import mpmath
 import sympy
 
 from symstab import LinearNetwork
-from symstab.network import hessian_from_weights, object_array
+from symstab.critical.search import exact_lambda_max_upper, orbit_search
+from symstab.exact.matrices import object_array
+from symstab.network import hessian_from_weights
 
 
 def timed(fn):
@@ -86,16 +88,12 @@ def main():
         rows.append((f"eta_C closed form {widths}", "-", None, t))
 
     # rigorous eta_C bounds: how tight is the lower end? (quality ratio, not time)
-    from symstab.critical import _exact_lambda_max_upper, _orbit_search
-
     for widths, X, Y in [((2, 3, 3, 2), [[1, 2, 0], [0, 1, 3]], [[1, 2, 3], [0, 1, 1]]),
                          ((2, 2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]])]:
         net = LinearNetwork(widths, X, Y)
         M = net.minima()
         cs, t_new = timed(lambda: net.critical_step_sizes(prove=False))
-        from symstab.critical import _kappa
-
-        old, t_old = timed(lambda: _exact_lambda_max_upper(net, _orbit_search(net, M, _kappa(net), 0, 6), True))
+        old, t_old = timed(lambda: exact_lambda_max_upper(net, orbit_search(net, M, net.kappa, 0, 6), True))
         lo_new, lo_old = float(cs.eta_C_interval[0]), 2 / float(old)
         rows.append((f"eta_C lower end {widths}: {lo_new:.6g} (orbit-only {lo_old:.6g})",
                      "orbit-only search (previous method)", t_old, t_new))

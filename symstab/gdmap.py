@@ -1,4 +1,4 @@
-"""The GD map's Jacobian: det(I - eta H), det(2I - eta H), charpoly(H), and result A1.
+"""Result A1: the GD map, its Jacobian determinant det(I - eta H), det(2I - eta H), charpoly(H), and non-singularity.
 
 All three determinants come from one computation: the characteristic-polynomial
 coefficients ``c_k(theta)`` of the Hessian (``det(lam I - H) = sum_k c_k lam^(D-k)``),
@@ -23,8 +23,12 @@ from fractions import Fraction
 import flint
 import sympy
 
-from .errors import TooLargeError
-from .poly import ExactPolynomial, berkowitz
+from .errors import InvalidInputError, TooLargeError
+from .exact.algebraic import univariate
+from .exact.matrices import object_array, product_chain
+from .exact.numbers import to_exact
+from .exact.poly import ExactPolynomial, berkowitz
+from .network import gradient_from_weights, hessian_from_weights
 
 # Calibration of the size guard (this repository's benchmarks/bench_det.py, 2 cores):
 # Berkowitz cost grows roughly with D^4 times the size of the entries' products.
@@ -113,7 +117,7 @@ def _single_layer_coefficients(net) -> tuple:
     """Depth 1: ``H = 2c kron(I_{d_1}, Sigma)`` is constant, so charpoly(H) = charpoly(2c Sigma)^{d_1}."""
     ctx = net.ring.ctx
     zero, one = ctx.constant(0), ctx.constant(1)
-    Sigma, _, _, _ = net._poly_data
+    Sigma, _, _, _ = net.poly_data
     c2 = 2 * net.loss_scale_fmpq
     block = berkowitz([[zero + c2 * s for s in row] for row in Sigma], zero, one)
     coeffs = [one]
@@ -157,12 +161,10 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     Only Berkowitz on K and the walks ``g^T K^t g`` are needed; the tests check the
     result against Berkowitz on H.
     """
-    from .network import gradient_from_weights, hessian_from_weights, object_array, product_chain
-
     ctx = net.ring.ctx
     zero, one = ctx.constant(0), ctx.constant(1)
-    weights = net._poly_weights
-    Sigma, YXt, _, _ = net._poly_data
+    weights = net.poly_weights
+    Sigma, YXt, _, _ = net.poly_data
     # With Sigma = 0, Y X^T = -1 and c = 1/2 the loss formulas give grad mu and Hess mu.
     unit = (object_array([[zero]]), object_array([[-one]]), flint.fmpq(1, 2))
     K = [[zero + k for k in row] for row in hessian_from_weights(weights, *unit)]
@@ -266,9 +268,6 @@ def gd_step(net, theta, eta) -> list:
     >>> gd_step(LinearNetwork.whitened((1, 1, 1), [[2]]), [1, 1], "1/2")
     [Fraction(3, 2), Fraction(3, 2)]
     """
-    from .errors import InvalidInputError
-    from .parsing import to_exact
-
     step = to_exact(eta, where="eta")
     if not isinstance(step, Fraction):
         raise InvalidInputError("eta must be an exact number")
@@ -398,11 +397,6 @@ class NonsingularityCertificate:
         return self.conclusion
 
 
-def _univariate(poly, symbol) -> sympy.Poly:
-    """A python-flint ``fmpq_poly`` as a sympy ``Poly`` in ``symbol``."""
-    return sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(poly.coeffs())], symbol)
-
-
 def _strip_zero_roots(poly):
     """Divide an fmpq_poly by the largest power of lam dividing it."""
     coeffs = poly.coeffs()
@@ -448,10 +442,6 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
     >>> nonsingularity_certificate(LinearNetwork.whitened((1, 1), [[3]])).exceptional_etas
     [1]
     """
-    from .parsing import to_exact
-
-    from .errors import InvalidInputError
-
     net.require_numeric("the non-singularity certificate")
     if not isinstance(max_points, int) or max_points < 1:
         raise InvalidInputError(f"max_points must be a positive integer, got {max_points!r}")
@@ -477,12 +467,12 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
             break
     lam = sympy.Symbol("lam")
     eta = sympy.Symbol("eta")
-    g_expr = _univariate(g, lam).monic().as_expr()
+    g_expr = univariate(g, lam).monic().as_expr()
     candidates = []
     if g.degree() > 0:
         content, factors = g.factor()
         for f, _ in factors:
-            f_sym = _univariate(f, lam)
+            f_sym = univariate(f, lam)
             roots = [r for r in f_sym.real_roots() if r.is_positive]
             if not roots:
                 continue

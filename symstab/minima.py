@@ -1,4 +1,4 @@
-"""The set M of global minima of a linear network (result A2, MATH.md 1.2).
+"""Result A2: the set M of global minima of a linear network (docs/theory.md, A2).
 
 For data ``X``, ``Y`` with ``Sigma = X X^T`` invertible, the loss is
 ``c ||mu X - Y||^2 = c tr((mu - W*) Sigma (mu - W*)^T) + const`` with
@@ -34,8 +34,11 @@ import mpmath
 import sympy
 
 from .errors import InvalidInputError, ShapeError
-from .network import gradient_from_weights, object_array, product_chain
-from .parsing import to_exact
+from .exact.algebraic import descending_eigenvalues, root_value, tail_sum
+from .exact.matrices import (fmpq_matrix, object_array, product_chain, random_invertible, rank_factorisation,
+                             top_projector)
+from .exact.numbers import as_fraction, as_rational, to_exact
+from .network import gradient_from_weights
 
 __all__ = [
     "Minima",
@@ -44,22 +47,6 @@ __all__ = [
     "minima",
     "product_jacobian",
 ]
-
-_x = sympy.Symbol("x")
-_y = sympy.Symbol("y")
-
-
-# --- small exact helpers ---------------------------------------------------------
-
-def _rat(v) -> sympy.Rational:
-    v = Fraction(v)
-    return sympy.Rational(v.numerator, v.denominator)
-
-
-def _fmpq(v) -> "flint.fmpq":
-    v = Fraction(v)
-    return flint.fmpq(v.numerator, v.denominator)
-
 
 def product_jacobian(net, theta) -> "flint.fmpq_mat":
     """The exact Jacobian ``D mu(theta)`` (``d_H d_0 x D``) at a rational point.
@@ -96,27 +83,6 @@ def product_jacobian(net, theta) -> "flint.fmpq_mat":
     return flint.fmpq_mat(rows)
 
 
-def _rank(m: "flint.fmpq_mat") -> int:
-    return int(m.rank())
-
-
-def _random_invertible(n: int, rng: random.Random) -> sympy.Matrix:
-    """A random integer matrix with entries in [-2, 2] and non-zero determinant."""
-    while True:
-        G = sympy.Matrix(n, n, lambda i, j: rng.randint(-2, 2) + (3 if i == j else 0))
-        if G.det() != 0:
-            return G
-
-
-def _rank_factorisation(T: sympy.Matrix):
-    """``T = U V`` with ``U = T[:, pivots]`` and ``V`` the non-zero rows of rref(T)."""
-    R, pivots = T.rref()
-    k = len(pivots)
-    U = T.extract(list(range(T.rows)), list(pivots)) if k else sympy.zeros(T.rows, 0)
-    V = R[:k, :]
-    return U, V
-
-
 def _layers_from_factors(widths, U, V, rng, one=1):
     """Weights ``W_1 = G_1 [V; R_1]``, ``W_l = G_l [[I, 0], [R_l, S_l]] G_{l-1}^{-1}``,
     ``W_H = [U, 0] G_{H-1}^{-1}`` whose product is ``U V`` (``k = U.cols``).
@@ -128,7 +94,7 @@ def _layers_from_factors(widths, U, V, rng, one=1):
     k = U.shape[1]
     if H == 1:
         return [U * V]
-    Gs = [_random_invertible(widths[l], rng) for l in range(1, H)]
+    Gs = [random_invertible(widths[l], rng) for l in range(1, H)]
     weights = []
     for l in range(1, H + 1):
         rows, cols = widths[l], widths[l - 1]
@@ -154,107 +120,6 @@ def _layers_from_factors(widths, U, V, rng, one=1):
             W = Gs[l - 1] * core * Gs[l - 2].inv()
         weights.append(W)
     return weights
-
-
-# --- the eigenstructure of K = W* Sigma W*^T ----------------------------------------
-
-def _descending_eigenvalues(K: sympy.Matrix):
-    """Exact eigenvalues of the symmetric rational ``K``, descending, with multiplicity.
-
-    Each eigenvalue is a key ``(f, i)``: the ``i``-th real root (ascending) of the
-    monic irreducible factor ``f`` of ``det(x I - K)``. The order comes from
-    exact real-root isolation of the square-free part (disjoint rational
-    intervals), so equal eigenvalues have equal keys and distinct ones are
-    ordered rigorously.
-    """
-    _, factors = sympy.factor_list(K.charpoly(_x).as_expr(), _x)
-    polys = [(sympy.Poly(f, _x, domain="QQ").monic(), e) for f, e in factors]
-    # joint isolation: every interval belongs to exactly one irreducible factor (distinct
-    # irreducibles share no root), and the intervals are ordered and pairwise disjoint
-    seen = [0] * len(polys)
-    out = []
-    for _, owners in sorted(sympy.intervals([f for f, _ in polys]), key=lambda item: item[0]):
-        for k in owners:
-            f, e = polys[k]
-            out.extend([(f, seen[k] if f.degree() > 1 else 0)] * e)
-            seen[k] += 1
-    if len(out) != K.rows:
-        raise RuntimeError("internal error: W* Sigma W*^T has non-real eigenvalues")
-    return list(reversed(out))
-
-
-def _factor_of(key) -> sympy.Poly:
-    return key[0]
-
-
-def _root_value(key, radicals: bool = True):
-    """The exact eigenvalue: a Rational, radicals for degree 2, else a ``CRootOf``."""
-    f, index = key
-    return sympy.rootof(f.as_expr(), index, radicals=radicals and f.degree() <= 2)
-
-
-def _orthogonal_projector_on_kernel(M: sympy.Matrix) -> sympy.Matrix:
-    basis = M.nullspace()
-    if not basis:
-        return sympy.zeros(M.rows, M.rows)
-    B = sympy.Matrix.hstack(*basis)
-    return B * (B.T * B).inv() * B.T
-
-
-def _top_projector(K: sympy.Matrix, eigenvalues, r: int):
-    """The orthogonal projector onto the top-``r`` eigenspace of ``K``.
-
-    Returns ``(P, rational)``. Whole rational factors of the characteristic
-    polynomial are handled by a kernel over Q; a factor only partly among the
-    top ``r`` eigenvalues contributes spectral projectors with algebraic entries.
-    """
-    top = eigenvalues[:r]
-    distinct_top = list(dict.fromkeys(top))
-    all_distinct = list(dict.fromkeys(eigenvalues))
-    factors = {}
-    for lam in all_distinct:
-        f = _factor_of(lam)
-        factors.setdefault(f, []).append(lam)
-    n = K.rows
-    full = sympy.Poly(1, _x, domain="QQ")
-    partial = []
-    for f, roots in factors.items():
-        inside = [lam for lam in roots if lam in distinct_top]
-        if inside and len(inside) == len(roots):
-            full = full * f
-        elif inside:
-            partial.extend((f, lam) for lam in inside)
-    P = sympy.zeros(n, n)
-    if full.degree() > 0:
-        P = _orthogonal_projector_on_kernel(_poly_at_matrix(full, K))
-    if not partial:
-        return P, True
-    m = sympy.Poly(1, _x, domain="QQ")
-    for f in factors:
-        m = m * f
-    # q(x, y) = (m(x) - m(y)) / (x - y), a polynomial in x with coefficients in Q[y]
-    q = sympy.Poly(sympy.cancel((m.as_expr() - m.as_expr().subs(_x, _y)) / (_x - _y)), _x)
-    powers = [sympy.eye(n)]
-    for _ in range(q.degree()):
-        powers.append(powers[-1] * K)
-    for f, lam in partial:
-        fy = sympy.Poly(f.as_expr().subs(_x, _y), _y, domain="QQ")
-        dm = sympy.Poly(m.diff(_x).as_expr().subs(_x, _y), _y, domain="QQ")
-        inv = sympy.invert(dm, fy)
-        Q = sympy.zeros(n, n)
-        for (deg,), coeff in q.terms():
-            Q += powers[deg] * coeff
-        value = _root_value(lam)
-        Py = Q.applyfunc(lambda e: sympy.Poly(e * inv.as_expr(), _y).rem(fy).as_expr().subs(_y, value))
-        P += Py
-    return P.applyfunc(sympy.expand), False
-
-
-def _poly_at_matrix(f: sympy.Poly, K: sympy.Matrix) -> sympy.Matrix:
-    out = sympy.zeros(K.rows, K.rows)
-    for c in f.all_coeffs():
-        out = out * K + c * sympy.eye(K.rows)
-    return out
 
 
 # --- results -------------------------------------------------------------------------
@@ -414,7 +279,7 @@ class Minima:
         self.net.require_numeric("a point on M")
         rng = random.Random(seed)
         if self.points_exact:
-            U, V = _rank_factorisation(sympy.Matrix(self.target))
+            U, V = rank_factorisation(sympy.Matrix(self.target))
             weights = _layers_from_factors(self.widths, U, V, rng)
             theta = [Fraction(int(v.p), int(v.q)) for W in weights for v in W]
             self._verify_exact(theta)
@@ -432,7 +297,7 @@ class Minima:
     def _numeric_point(self, rng) -> list:
         net, r = self.net, self.bottleneck
         with mpmath.workdps(self.dps + 10):
-            W_star = mpmath.matrix([[mpmath.mpf(_rat(v).p) / _rat(v).q for v in row]
+            W_star = mpmath.matrix([[mpmath.mpf(as_rational(v).p) / as_rational(v).q for v in row]
                                     for row in sympy.Matrix(self.W_star).tolist()])
             Sigma = mpmath.matrix([[mpmath.mpf(v.p) / v.q for v in row] for row in net.Sigma.tolist()])
             K = W_star * Sigma * W_star.T
@@ -474,12 +339,16 @@ class Minima:
         self.net.require_numeric("a singular point of M")
         if self.is_smooth:
             return None
-        theta = [Fraction(int(v.p), int(v.q)) for W in self._minimal_layers() for v in W]
+        theta = [Fraction(int(v.p), int(v.q)) for W in self.minimal_layers() for v in W]
         self._verify_exact(theta)
         return theta
 
-    def _minimal_layers(self):
-        U, V = _rank_factorisation(sympy.Matrix(self.target))
+    def minimal_layers(self) -> list:
+        """The rank-factorisation point of M as sympy matrices: ``W_1 = [V; 0]``, ``W_l = diag(I_k, 0)``, ``W_H = [U, 0]``.
+
+        Every hidden layer has rank ``k = rank(target)``; for ``k < r`` this is a singular point of M.
+        """
+        U, V = rank_factorisation(sympy.Matrix(self.target))
         k = U.cols
         H = len(self.widths) - 1
         weights = []
@@ -514,8 +383,8 @@ class Minima:
             return None
         rng = random.Random(seed)
         widths, H = self.widths, len(self.widths) - 1
-        base = self._minimal_layers()
-        k = _rank_factorisation(sympy.Matrix(self.target))[0].cols
+        base = self.minimal_layers()
+        k = rank_factorisation(sympy.Matrix(self.target))[0].cols
         sizes = [widths[l] * widths[l - 1] for l in range(1, H + 1)]
         offsets = [sum(sizes[:l]) for l in range(H + 1)]
         D = offsets[-1]
@@ -547,7 +416,7 @@ class Minima:
                         else:
                             v.extend([0] * W.rows * W.cols)
                     directions.append(v)
-        span = _rank(flint.fmpq_mat([[_fmpq(_rat(c)) for c in v] for v in directions]))
+        span = int(fmpq_matrix(directions).rank())
         witness_layers = []
         for l, W in enumerate(base):
             W = W.copy()
@@ -558,9 +427,9 @@ class Minima:
             witness_layers.append(W)
         witness = [Fraction(int(v.p), int(v.q)) for W in witness_layers for v in W]
         self._verify_exact(witness)
-        kernel = D - _rank(product_jacobian(self.net, witness))
+        kernel = D - int(product_jacobian(self.net, witness).rank())
         return SingularityCertificate(
-            point=tuple(point), rank_at_point=_rank(product_jacobian(self.net, point)),
+            point=tuple(point), rank_at_point=int(product_jacobian(self.net, point).rank()),
             smooth_rank=self.smooth_rank, tangent_span=span, witness=tuple(witness),
             kernel_at_witness=kernel)
 
@@ -609,7 +478,7 @@ class Minima:
         True
         """
         self.check_on_manifold(theta)
-        value = _rank(product_jacobian(self.net, theta))
+        value = int(product_jacobian(self.net, theta).rank())
         expected = self.smooth_rank if self.is_smooth else None
         if len(self.widths) == 2:
             expected = self.num_params
@@ -628,7 +497,7 @@ class Minima:
         (1, 1, True)
         """
         self.check_on_manifold(theta)
-        kernel = self.num_params - _rank(self.net.hessian_at(theta))
+        kernel = self.num_params - int(self.net.hessian_at(theta).rank())
         return RankCheck("Morse-Bott", tuple(Fraction(to_exact(t)) for t in theta), kernel,
                          self.dimension, None if self.dimension is None else kernel == self.dimension)
 
@@ -740,7 +609,7 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
     d0, dH = widths[0], widths[-1]
     r = min(widths)
     D = net.num_params
-    c = _rat(net.loss_scale)
+    c = as_rational(net.loss_scale)
     family = bool(net.symbols)
     notes = []
     W_star = (net.Y * net.X.T * net.Sigma.inv())
@@ -761,22 +630,22 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
         rank_T = rank_W
         if not family:
             K = W_star * net.Sigma * W_star.T
-            eigenvalues = tuple(_descending_eigenvalues(K))
+            eigenvalues = tuple(descending_eigenvalues(K))
     elif family:
         target, min_loss, rank_T = None, None, r
         notes.append("non-filling family: the best rank-r approximation depends on the ordering "
                      "of the singular values; substitute values first")
     else:
         K = W_star * net.Sigma * W_star.T
-        eigenvalues = tuple(_descending_eigenvalues(K))
+        eigenvalues = tuple(descending_eigenvalues(K))
         if eigenvalues[r - 1] == eigenvalues[r]:
             raise InvalidInputError(
                 f"the minimiser product is not unique: tied singular values s_{r} = s_{r + 1} = "
-                f"{sympy.sstr(sympy.sqrt(_root_value(eigenvalues[r])))} of W* Sigma^(1/2) "
+                f"{sympy.sstr(sympy.sqrt(root_value(eigenvalues[r])))} of W* Sigma^(1/2) "
                 f"(bottleneck r = {r}, rank W* = {rank_W}); every best rank-{r} approximation is a minimum")
-        degree = max(_factor_of(lam).degree() for lam in eigenvalues)
+        degree = max(lam[0].degree() for lam in eigenvalues)
         if degree <= max_algebraic_degree:
-            P, rational = _top_projector(K, list(eigenvalues), r)
+            P, rational = top_projector(K, list(eigenvalues), r)
             target = (P * W_star).applyfunc(sympy.expand)
             target_field = "rational" if rational else "algebraic"
         else:
@@ -794,7 +663,7 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
         rank_T = r
         # ||W* X - Y||^2 = ||Y||^2 - tr K; the bottom eigenvalues add the approximation error
         base = sum((v**2 for v in net.Y), sympy.Integer(0)) - K.trace()
-        min_loss = c * (base + _bottom_sum(list(eigenvalues), r))
+        min_loss = c * (base + tail_sum(list(eigenvalues), r))
     if H == 1:
         is_smooth, dimension = True, 0
         notes.append("depth 1: M is the single point W_1 = target")
@@ -810,26 +679,5 @@ def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
         target=None if target is None else sympy.ImmutableMatrix(target),
         target_exact=target_exact, target_field=target_field, rank=rank_T,
         min_loss=min_loss, dimension=dimension, is_smooth=is_smooth,
-        squared_singular_values=tuple(_root_value(k) for k in eigenvalues), notes=tuple(notes), dps=dps, net=net,
+        squared_singular_values=tuple(root_value(k) for k in eigenvalues), notes=tuple(notes), dps=dps, net=net,
     )
-
-
-def _bottom_sum(eigenvalues, r):
-    """``sum_{i > r} lambda_i`` exactly: whole factors by their trace, the rest root by root."""
-    top, bottom = eigenvalues[:r], eigenvalues[r:]
-    total = sympy.Integer(0)
-    done = set()
-    for lam in bottom:
-        if lam in done:
-            continue
-        f = _factor_of(lam)
-        roots = [mu for mu in dict.fromkeys(eigenvalues) if _factor_of(mu) == f]
-        mult = bottom.count(lam)
-        if all(mu not in top for mu in roots):
-            coeffs = f.all_coeffs()
-            total += mult * (-coeffs[1] / coeffs[0])
-            done.update(roots)
-        else:
-            total += mult * _root_value(lam)
-            done.add(lam)
-    return sympy.expand(total)

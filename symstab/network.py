@@ -1,24 +1,34 @@
-"""Linear networks, their data and loss conventions: the one place they live.
+"""The network layer: linear networks, their data and loss conventions, and the loss formulas.
 
 A :class:`LinearNetwork` holds widths ``(d_0, ..., d_H)``, exact data ``X``
 (``d_0 x n``) and ``Y`` (``d_H x n``) and the loss normalisation
-(MATH.md 1.1). The loss, gradient and Hessian are written once, as formulas on
+(docs/theory.md, section 1). The loss, gradient and Hessian are written once, as formulas on
 numpy arrays of *any* scalar type: flint polynomials (the exact polynomial
-engine), flint rationals (exact evaluation at a point) or float64 (numerics).
+engine), flint rationals (exact evaluation at a point), arb balls or float64 (numerics).
+
+This module sits on the exact primitives (:mod:`symstab.exact`) and under every
+result module. Its one upward reference is deliberate: the convenience methods
+of :class:`LinearNetwork` in the section "results, by delegation"
+(``net.minima()``, ``net.critical_step_sizes()``, ...) are one-line delegations
+to the result modules, imported inside the method. Nothing else in the package
+imports upwards, and the result modules call each other directly, never through
+these methods.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from functools import cached_property
+from numbers import Integral
 
 import flint
 import numpy as np
 import sympy
 
 from .errors import InvalidInputError, ShapeError, SingularDataError, SymbolicDataError
-from .parsing import to_exact, to_exact_matrix
-from .poly import Ring
+from .exact.matrices import object_array, product_chain, segment
+from .exact.numbers import as_fmpq, as_rational, to_exact, to_exact_matrix
+from .exact.poly import Ring
 
 LOSSES = {
     "half": "1/2 ||mu X - Y||_F^2",
@@ -36,49 +46,6 @@ _RESERVED = {"eta", "lam"}
 
 
 # --- the formulas, generic over the scalar type --------------------------------
-
-def product_chain(weights):
-    """Prefix and suffix products of ``weights = [W_1, ..., W_H]``.
-
-    Returns ``(B, A)`` with ``B[l] = W_{l-1} ... W_1`` (``B[0] = I``) and
-    ``A[l] = W_H ... W_{l+1}`` (``A[H-1] = I``), so ``mu = A[l] @ W_l @ B[l]``
-    for every layer ``l`` (0-based).
-    """
-    H = len(weights)
-    d0 = weights[0].shape[1]
-    dH = weights[-1].shape[0]
-    B = [_identity(d0, weights[0])]
-    for W in weights[:-1]:
-        B.append(W @ B[-1])
-    A = [None] * H
-    A[H - 1] = _identity(dH, weights[0])
-    for l in range(H - 2, -1, -1):
-        A[l] = A[l + 1] @ weights[l + 1]
-    return B, A
-
-
-def object_array(rows) -> np.ndarray:
-    """A 2-D object array from nested rows, element by element.
-
-    ``np.array`` would iterate into python-flint polynomials (they are
-    sequences of terms), so entries are placed one at a time.
-    """
-    rows = [list(r) for r in rows]
-    out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
-    for i, r in enumerate(rows):
-        for j, v in enumerate(r):
-            out[i, j] = v
-    return out
-
-
-def _identity(n, like):
-    """The n x n identity in the dtype of ``like`` (object arrays get Python ints)."""
-    one = 1 if like.dtype == object else like.dtype.type(1)
-    eye = np.zeros((n, n), dtype=like.dtype)
-    for i in range(n):
-        eye[i, i] = one
-    return eye
-
 
 def loss_from_weights(weights, X, Y, scale):
     """``scale * ||W_H ... W_1 X - Y||_F^2``."""
@@ -112,7 +79,7 @@ def hessian_from_weights(weights, Sigma, YXt, scale):
         for m in range(l, H):
             block = np.kron(A[l].T @ A[m], B[l] @ Sigma @ B[m].T)
             if m > l:
-                C = _segment(weights, l + 1, m)
+                C = segment(weights, l + 1, m)
                 K = B[l] @ P.T @ A[m]
                 outer = np.multiply.outer(C.T, K)  # [a, e, b, c]
                 block = block + outer.transpose(0, 2, 3, 1).reshape(block.shape)
@@ -123,15 +90,6 @@ def hessian_from_weights(weights, Sigma, YXt, scale):
     return Hess
 
 
-def _segment(weights, start, stop):
-    """``W_{stop-1} ... W_{start}`` in 0-based layer indices (identity when empty)."""
-    d = weights[start - 1].shape[0]
-    out = _identity(d, weights[0])
-    for k in range(start, stop):
-        out = weights[k] @ out
-    return out
-
-
 # --- the network ----------------------------------------------------------------
 
 MAX_PARAMS = 100_000
@@ -140,8 +98,6 @@ MAX_DATA_ENTRIES = 1_000_000
 
 def validate_widths(widths) -> tuple:
     """Widths as a tuple of Python ints >= 1, at least two of them; strict (no bools, floats, strings)."""
-    from numbers import Integral
-
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
         raise InvalidInputError(f"widths must be a sequence of integers, got {widths!r}")
     widths = tuple(widths)
@@ -283,7 +239,12 @@ class LinearNetwork:
     @cached_property
     def loss_scale_fmpq(self):
         """:attr:`loss_scale` as a python-flint ``fmpq``."""
-        return flint.fmpq(self.loss_scale.numerator, self.loss_scale.denominator)
+        return as_fmpq(self.loss_scale)
+
+    @cached_property
+    def kappa(self) -> sympy.Rational:
+        """``2c`` as a sympy Rational: at a global minimum (filling case) ``Hess L = 2c J^T (Sigma-weighted) J``."""
+        return 2 * as_rational(self.loss_scale)
 
     @property
     def loss_description(self) -> str:
@@ -360,7 +321,8 @@ class LinearNetwork:
         return Sigma, YXt
 
     @cached_property
-    def _poly_data(self):
+    def poly_data(self):
+        """``(Sigma, Y X^T, X, Y)`` as object arrays of flint polynomials in :attr:`ring`."""
         ring = self.ring
 
         def convert(v):
@@ -375,32 +337,33 @@ class LinearNetwork:
         return Sigma, YXt, X, Y
 
     @cached_property
-    def _poly_weights(self):
+    def poly_weights(self) -> list:
+        """The weight arrays ``[W_1, ..., W_H]`` whose entries are the ring's parameter generators."""
         gens = self.ring.gens[: self.num_params]
         return self.split(gens)
 
     @cached_property
     def loss_poly(self):
         """The loss as a flint ``fmpq_mpoly`` in :attr:`ring`."""
-        _, _, X, Y = self._poly_data
+        _, _, X, Y = self.poly_data
         scale = self.loss_scale_fmpq
-        return loss_from_weights(self._poly_weights, X, Y, scale)
+        return loss_from_weights(self.poly_weights, X, Y, scale)
 
     @cached_property
     def gradient_polys(self) -> tuple:
         """The gradient as flint polynomials, in parameter order."""
-        Sigma, YXt, _, _ = self._poly_data
+        Sigma, YXt, _, _ = self.poly_data
         scale = self.loss_scale_fmpq
-        blocks = gradient_from_weights(self._poly_weights, Sigma, YXt, scale)
+        blocks = gradient_from_weights(self.poly_weights, Sigma, YXt, scale)
         zero = self.ring.ctx.constant(0)
         return tuple(zero + g for b in blocks for g in b.flat)
 
     @cached_property
     def hessian_polys(self) -> tuple:
         """The Hessian as a tuple of rows of flint polynomials."""
-        Sigma, YXt, _, _ = self._poly_data
+        Sigma, YXt, _, _ = self.poly_data
         scale = self.loss_scale_fmpq
-        Hess = hessian_from_weights(self._poly_weights, Sigma, YXt, scale)
+        Hess = hessian_from_weights(self.poly_weights, Sigma, YXt, scale)
         zero = self.ring.ctx.constant(0)
         return tuple(tuple(zero + h for h in row) for row in Hess)
 
@@ -422,6 +385,24 @@ class LinearNetwork:
         """The Hessian as a sympy Matrix of expanded polynomials."""
         return sympy.Matrix([[self.ring.to_sympy(h) for h in row] for row in self.hessian_polys])
 
+    def hessian_at_weights(self, weights) -> sympy.Matrix:
+        """The full Hessian (residual term included) at sympy weight matrices ``[W_1, ..., W_H]``.
+
+        The entries may be symbols or exact numbers; the result's entries are cancelled
+        rational functions. Used where a curve or a symbolic point of M is studied.
+
+        Examples
+        --------
+        >>> net = LinearNetwork.whitened((1, 1, 1), [[2]])
+        >>> net.hessian_at_weights([sympy.Matrix([[1]]), sympy.Matrix([[3]])])
+        Matrix([
+        [9, 4],
+        [4, 1]])
+        """
+        Hs = hessian_from_weights([object_array(W.tolist()) for W in weights], object_array(self.Sigma.tolist()),
+                                  object_array((self.Y * self.X.T).tolist()), as_rational(self.loss_scale))
+        return sympy.Matrix(Hs.tolist()).applyfunc(sympy.cancel)
+
     @property
     def parameter_symbols(self) -> tuple:
         return self.ring.symbols[: self.num_params]
@@ -429,7 +410,8 @@ class LinearNetwork:
     # -- exact evaluation at a point -----------------------------------------------
 
     @cached_property
-    def _fmpq_data(self):
+    def fmpq_data(self):
+        """``(Sigma, Y X^T)`` as object arrays of python-flint ``fmpq`` (numeric data only)."""
         self.require_numeric("exact evaluation at a point")
 
         def convert(v):
@@ -472,19 +454,28 @@ class LinearNetwork:
         [9, 4]
         [4, 1]
         """
-        Sigma, YXt = self._fmpq_data
+        Sigma, YXt = self.fmpq_data
         c = self.loss_scale_fmpq
         Hess = hessian_from_weights(self.exact_weights(theta), Sigma, YXt, c)
         return flint.fmpq_mat(Hess.tolist())
 
     def gradient_at(self, theta) -> list:
         """The exact gradient at a rational point, as a list of Fractions."""
-        Sigma, YXt = self._fmpq_data
+        Sigma, YXt = self.fmpq_data
         c = self.loss_scale_fmpq
         blocks = gradient_from_weights(self.exact_weights(theta), Sigma, YXt, c)
         return [Fraction(int(g.p), int(g.q)) for b in blocks for g in b.flat]
 
-    # -- the GD map (see gdmap.py) -------------------------------------------------
+    def loss_at(self, theta) -> Fraction:
+        """The exact loss at a rational point."""
+        Sigma, YXt = self.fmpq_data
+        X = object_array([[as_fmpq(v) for v in r] for r in self.X.tolist()])
+        Y = object_array([[as_fmpq(v) for v in r] for r in self.Y.tolist()])
+        c = self.loss_scale_fmpq
+        value = loss_from_weights(self.exact_weights(theta), X, Y, c)
+        return Fraction(int(value.p), int(value.q))
+
+    # -- results, by delegation (the one upward reference; one line each) ------------
 
     def gd_jacobian_det(self, *, force: bool = False, progress=None):
         """``det(I - eta H)`` as an :class:`~symstab.poly.ExactPolynomial` (MATH.md A1)."""
@@ -516,15 +507,6 @@ class LinearNetwork:
 
         return gd_step(self, theta, eta)
 
-    def loss_at(self, theta) -> Fraction:
-        """The exact loss at a rational point."""
-        Sigma, YXt = self._fmpq_data
-        X = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.X.tolist()])
-        Y = object_array([[flint.fmpq(int(v.p), int(v.q)) for v in r] for r in self.Y.tolist()])
-        c = self.loss_scale_fmpq
-        value = loss_from_weights(self.exact_weights(theta), X, Y, c)
-        return Fraction(int(value.p), int(value.q))
-
     def spectrum_at(self, theta, **kwargs):
         """The exact Hessian spectrum at a rational point; see :func:`symstab.spectrum.spectrum_at`."""
         from .spectrum import spectrum_at
@@ -532,8 +514,8 @@ class LinearNetwork:
         return spectrum_at(self, theta, **kwargs)
 
     def classify(self, theta, eta):
-        """Stable / unstable / marginal verdict for a minimum (A4); see :func:`symstab.critical.classify`."""
-        from .critical import classify
+        """Stable / unstable / marginal verdict for a minimum (A4); see :func:`symstab.stability.classify`."""
+        from .stability import classify
 
         return classify(self, theta, eta)
 
@@ -550,14 +532,14 @@ class LinearNetwork:
         return critical_step_sizes(self, **kwargs)
 
     def M_SS(self, eta, **kwargs):
-        """``M_SS(eta)``: minima with every normal direction contracting; see :func:`symstab.critical.stable_set`."""
-        from .critical import stable_set
+        """``M_SS(eta)``: minima with every normal direction contracting; see :func:`symstab.stability.stable_set`."""
+        from .stability import stable_set
 
         return stable_set(self, eta, "M_SS", **kwargs)
 
     def M_WS(self, eta, **kwargs):
         """``M_WS(eta)``: minima with at least one contracting normal direction."""
-        from .critical import stable_set
+        from .stability import stable_set
 
         return stable_set(self, eta, "M_WS", **kwargs)
 

@@ -1,4 +1,4 @@
-"""One network, every result: the report behind ``symstab analyze`` (A1-A5).
+"""The analysis report (interface layer): one network, every result, behind ``symstab analyze`` (A1-A5).
 
 :func:`analyze` gathers the A1 certificate, the manifold of minima (A2), the
 exact spectrum at a point of M, the spectrum along M, properness and the escape
@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy
+
+from .critical import critical_step_sizes, exact_point_near
+from .exact.numbers import as_fraction, check_seed, simplest_between
+from .gdmap import nonsingularity_certificate
+from .minima import minima
+from .spectrum import properness, spectrum_along, spectrum_at
+from .stability import classify, stable_set
 
 __all__ = ["Report", "analyze"]
 
@@ -87,22 +94,17 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     >>> report.to_dict()["critical"]["eta_C"], report.to_dict()["critical"]["eta_E"]
     ('1/5', 'oo')
     """
-    from .critical import _exact_point_near, _frac
-    from .parsing import check_seed, simplest_between
-
     seed = check_seed(seed)
-    from .spectrum import properness, spectrum_along
-
     net.require_numeric("symstab analyze")
     sections = []
 
     # A1
-    cert = net.nonsingularity_certificate(seed=seed)
+    cert = nonsingularity_certificate(net, seed=seed)
     sections.append(("nonsingularity", "A1: the GD map is non-singular", str(cert).splitlines(),
                      cert.to_dict(), cert.latex()))
 
     # A2
-    M = net.minima(dps=dps)
+    M = minima(net, dps=dps)
     m_lines = str(M).splitlines()
     point = M.point(seed=seed) if M.points_exact else None
     m_data = M.to_dict()
@@ -121,7 +123,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     # A3
     s_lines, s_data, s_tex = [], {}, []
     if point is not None:
-        spec = net.spectrum_at(point)
+        spec = spectrum_at(net, point)
         s_lines.append("exact Hessian spectrum at the point above (eigenvalues exact, enclosures rigorous):")
         s_lines.extend("  " + line for line in str(spec).splitlines())
         s_data["at_point"] = spec.to_dict()
@@ -143,7 +145,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     sections.append(("spectrum", "A3: Hessian spectra on M", s_lines, s_data, "\n\n".join(s_tex) or "--"))
 
     # A5 (before A4: the examples use eta_C)
-    cs = net.critical_step_sizes(dps=dps, prove=prove, seed=seed)
+    cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed)
     sections.append(("critical", "A5: critical step sizes", str(cs).splitlines(), cs.to_dict(),
                      "\\[\n" + cs.latex().split("\n% method")[0].replace(r"\begin{align*}", r"\begin{aligned}")
                      .replace(r"\end{align*}", r"\end{aligned}") + "\n\\]\nMethod: " + _tex_escape(cs.method)
@@ -157,25 +159,25 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
         etas = [simplest_between(lo * Fraction(4, 5), lo * Fraction(9, 10))]
         if hi is not None:
             etas.append(simplest_between(hi * Fraction(11, 10), hi * Fraction(6, 5)))
-        near = _exact_point_near(net, M, cs.witness, 10**3) if cs.witness is not None else None
+        near = exact_point_near(net, M, cs.witness, 10**3) if cs.witness is not None else None
         if near is not None:
-            cl = net.classify(near, etas[0])
+            cl = classify(net, near, etas[0])
             c_lines.append(f"rational point of M near the witness: ({', '.join(str(v) for v in near)})")
             c_lines.append(f"  eta = {etas[0]}: {cl}")
             c_data.append({"point": [str(v) for v in near], **cl.to_dict()})
             c_tex.append(r"Near the witness, $\eta = " + sympy.latex(sympy.Rational(etas[0].numerator, etas[0].denominator))
                          + "$: $" + _breakable(cl.latex()) + "$")
-        spec_top = net.spectrum_at(point).lambda_max
+        spec_top = spectrum_at(net, point).lambda_max
         if spec_top is not None and sympy.sympify(spec_top).is_Rational and spec_top != 0:
-            etas.append(_frac(2 / sympy.sympify(spec_top)))
+            etas.append(as_fraction(2 / sympy.sympify(spec_top)))
         for eta in etas:
-            cl = net.classify(point, eta)
+            cl = classify(net, point, eta)
             c_lines.append(f"eta = {eta}: {cl}")
             c_data.append(cl.to_dict())
             c_tex.append(r"$\eta = " + sympy.latex(sympy.Rational(eta.numerator, eta.denominator)) + "$: $"
                          + _breakable(cl.latex()) + "$")
         if cs.eta_C != sympy.oo:  # eta_C = oo (W* = 0, depth 1) leaves no finite example step
-            mss = net.M_SS(etas[0], decide_empty=False)  # etas[0] < eta_C: never empty
+            mss = stable_set(net, etas[0], "M_SS", decide_empty=False)  # etas[0] < eta_C: never empty
             c_lines.extend(str(mss).splitlines())
             c_data.append({"M_SS": mss.to_dict()})
             c_tex.append("$" + mss.latex() + "$")

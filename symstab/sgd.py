@@ -49,7 +49,9 @@ from flint import fmpq, fmpq_mat, fmpq_poly
 
 from .errors import InvalidInputError, ShapeError, SymbolicDataError
 from .files import save_figure
-from .parsing import parse_number
+from .exact.matrices import object_array
+from .exact.numbers import parse_number
+from .network import gradient_from_weights, hessian_from_weights
 
 __all__ = [
     "SAMPLINGS",
@@ -519,8 +521,6 @@ def per_sample_hessians(net, theta, *, require_interpolation: bool = True) -> li
     >>> (hs[0] + hs[1]) / 2 == sympy.Matrix(net.hessian_at([1, 3, 4]).tolist())
     True
     """
-    from .network import gradient_from_weights, hessian_from_weights, object_array
-
     net.require_numeric("per-sample Hessians")
     weights = net.exact_weights(theta)
     n = net.n

@@ -62,6 +62,7 @@ import numpy as np
 
 from .errors import InvalidInputError, ShapeError
 from .files import figure_suffixes, save_figure, writable_file
+from .exact.numbers import to_exact
 from .network import hessian_from_weights
 
 __all__ = [
@@ -666,8 +667,6 @@ def _check_positive_int(name, value, minimum=1):
 
 def _parse_eta(eta):
     """``(float, Fraction or None)``; refuses non-positive, non-finite and non-numeric steps."""
-    from .parsing import to_exact
-
     if isinstance(eta, bool):
         raise InvalidInputError("eta must be a number, not a boolean")
     if isinstance(eta, (float, np.floating)):
@@ -722,8 +721,6 @@ def _initial_points(problem: _Problem, inits, seed, init_scale):
     if any(len(r) != D for r in rows) or not rows:
         raise ShapeError(f"inits must have shape (K, {D}) for D = {D} parameters")
     if all(isinstance(v, (Fraction, Integral, str)) and not isinstance(v, bool) for r in rows for v in r):
-        from .parsing import to_exact
-
         exact = [[to_exact(v, where="inits") for v in r] for r in rows]
         if any(not isinstance(v, Fraction) for r in exact for v in r):
             raise InvalidInputError("inits must be numbers")

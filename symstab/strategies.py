@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-
+import sympy
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -48,8 +48,6 @@ def linear_networks(draw, max_depth: int = 3, max_width: int = 3, max_params: in
     w = draw(widths(max_depth, max_width, max_params))
     n = draw(st.integers(w[0], max(w[0], max_samples)))
     X = draw(rational_matrices(w[0], n))
-    import sympy
-
     assume(sympy.Matrix(X).rank() == w[0])
     Y = draw(rational_matrices(w[-1], n))
     return LinearNetwork(w, X, Y, loss=draw(st.sampled_from(losses)))

@@ -17,11 +17,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
-from symstab.certify import z3_critical_proof
+from symstab.proofs.solver import z3_critical_proof
 from symstab.cli import main
-from symstab.critical import enclose_algebraic
+from symstab.exact.algebraic import enclose_algebraic
 from symstab.errors import InvalidInputError, SymbolicDataError
-from symstab.network import hessian_from_weights, object_array
+from symstab.exact.matrices import object_array
+from symstab.network import hessian_from_weights
 from symstab.spectrum import TAU, escape_curve, properness, spectrum_along
 from symstab.strategies import rational_matrices
 

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 from symstab.errors import InexactInputWarning, InvalidInputError, ParseError
-from symstab.parsing import parse_matrix, parse_number, parse_widths, to_exact
+from symstab.exact.numbers import parse_matrix, parse_number, parse_widths, to_exact
 
 
 @pytest.mark.parametrize("text,value", [

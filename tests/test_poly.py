@@ -3,7 +3,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symstab.poly import Ring, berkowitz, latex_name
+from symstab.exact.poly import Ring, berkowitz, latex_name
 
 small = st.integers(min_value=-9, max_value=9)
 

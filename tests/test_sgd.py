@@ -12,7 +12,8 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symstab import cli_sgd, sgd
+from symstab import sgd
+from symstab.cli import sgd as cli_sgd
 from symstab.cli import main as symstab_main
 from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
 from symstab.network import LinearNetwork

@@ -97,7 +97,7 @@ def test_normal_operator_path_equals_full_hessian(widths, target):
 @pytest.mark.parametrize("widths, target, theta_seed", [((1, 1, 2), [[3], [4]], 0), ((2, 2, 2), [[1, 2], [3, 4]], 2),
                                                         ((2, 3, 2), [[3, 0], [0, 1]], 1)])
 def test_sharpness_enclosure_contains_the_exact_sharpness(widths, target, theta_seed):
-    from symstab.critical import enclose_algebraic
+    from symstab.exact.algebraic import enclose_algebraic
     from symstab.spectrum import sharpness_enclosure
 
     net = LinearNetwork.whitened(widths, target)
@@ -112,7 +112,7 @@ def test_sharpness_enclosure_contains_the_exact_sharpness(widths, target, theta_
 
 
 def test_too_large_spectrum_is_refused_and_classify_falls_back(monkeypatch):
-    import symstab.spectrum as spectrum
+    import symstab.spectrum.pointwise as spectrum
 
     net = LinearNetwork.whitened((2, 1, 2), [[3, 0], [0, 1]])  # non-filling: no normal-operator path
     theta = net.minima().point(seed=0)
@@ -198,7 +198,7 @@ def _narrow_filling_cases(draw):
 
 def _exactly_at_least(net, theta, value):
     """Exact: lambda_max(Hess L(theta)) >= value (rational enclosures of both sides, then sympy)."""
-    from symstab.critical import enclose_algebraic
+    from symstab.exact.algebraic import enclose_algebraic
 
     top = net.spectrum_at(theta).eigenvalues[-1]
     lo, hi = enclose_algebraic(value, Fraction(1, 10**30))
@@ -262,7 +262,7 @@ def test_properness_dichotomy_for_non_filling_diagonal_targets(widths, data):
 
 def test_jacobian_frobenius_norm_is_the_sum_of_layer_products():
     """||D mu||_F^2 = sum_l ||W_(>l)||_F^2 ||W_(<l)||_F^2, the identity the properness bound starts from."""
-    from symstab.spectrum import _jacobian_frobenius_squared
+    from symstab.spectrum import jacobian_frobenius_squared
 
     for widths in [(2, 2, 2, 2), (1, 2, 3, 1), (2, 1, 2, 1, 2)]:
         net = LinearNetwork.whitened(widths, [[0] * widths[0] for _ in range(widths[-1])])
@@ -280,7 +280,7 @@ def test_jacobian_frobenius_norm_is_the_sum_of_layer_products():
             A = chain(weights[l + 1:], weights[l].shape[0])
             B = chain(weights[:l], widths[0])
             claim += sum(v**2 for v in A) * sum(v**2 for v in B)
-        assert sympy.expand(_jacobian_frobenius_squared(net, weights) - claim) == 0
+        assert sympy.expand(jacobian_frobenius_squared(net, weights) - claim) == 0
 
 
 @pytest.mark.parametrize("net", [

@@ -1,4 +1,4 @@
-"""The ``symstab simulate`` subcommand: a thin wrapper around :func:`symstab.simulate.convergence_sweep`.
+"""``symstab simulate``: result A6 numerically, a thin wrapper around :func:`symstab.simulate.convergence_sweep`.
 
 It builds the network from the shared flags, runs the sweep over ``eta / eta_C``
 (``eta_C`` from the exact layer, or ``--eta-C``) and prints the table or JSON
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 
-from .errors import InvalidInputError
-from .files import figure_suffixes, writable_file
+from .. import simulate
+from ..errors import InvalidInputError
+from ..files import figure_suffixes, writable_file
+from .common import add_network_arguments, network_from_args, progress_bar
 
 __all__ = ["register", "run"]
 
@@ -47,12 +49,10 @@ def register(subparsers) -> None:
     >>> a.handler is run, a.inits, a.steps, a.eta_ratios
     (True, 1000, 20000, '0.8,0.9,1.1,1.2')
     """
-    from .cli import add_network_arguments
-
     p = subparsers.add_parser(
         "simulate",
         help="A6 numerically: GD from many random starts across eta/eta_C (converged fraction, grad norm)",
-        description="Batched float64 GD sweep over eta = ratio * eta_C (MATH.md 1.3, A6). Numerical evidence.",
+        description="Batched float64 GD sweep over eta = ratio * eta_C (docs/theory.md, A6). Numerical evidence.",
     )
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
@@ -92,15 +92,12 @@ def run(args) -> int:
     {"rows": [{"eta_ratio": 0.9, "eta": 0.18, "converged_fraction": ...
     0
     """
-    from . import simulate
-    from .cli import _progress_bar, network_from_args
-
     net = network_from_args(args)
     if args.plot:  # checked before the sweep, not after an hour of it
         writable_file(args.plot, "--plot", figure_suffixes())
     if args.checkpoint:
         writable_file(args.checkpoint, "--checkpoint")
-    progress = None if args.quiet else _progress_bar("simulate")
+    progress = None if args.quiet else progress_bar("simulate")
     sweep = simulate.convergence_sweep(
         net, _floats(args.eta_ratios, "--eta-ratios"), n_inits=args.inits, steps=args.steps, seed=args.seed,
         init_scale=args.init_scale, checkpoint=args.checkpoint, eta_C=args.eta_C, workers=args.workers,

@@ -1,4 +1,4 @@
-"""The ``symstab sgd`` subcommand: a thin wrapper around :mod:`symstab.sgd`.
+"""``symstab sgd``: paper B's SGD linear stability, a thin wrapper around :mod:`symstab.sgd`.
 
 It parses, calls :func:`symstab.sgd.analyze`, and prints text or JSON.  Bad input
 raises a :class:`symstab.errors.SymstabError`; the main CLI prints it on one line
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import sgd
-from .errors import InvalidInputError, ParseError
+from .. import sgd
+from ..errors import InvalidInputError, ParseError
 
 __all__ = ["register", "run", "load_hessians"]
 
@@ -97,7 +97,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "sgd",
         help="SGD linear stability: coherence, divergence conditions, exact mean-square threshold",
-        description="Analyse linearised SGD at a minimum from per-sample Hessians (MATH.md section 2).",
+        description="Analyse linearised SGD at a minimum from per-sample Hessians (docs/theory.md, B).",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")

@@ -1,5 +1,6 @@
-"""Solver proofs: z3 on the polynomial inequalities behind eta_C (result A5).
+"""Solver verdicts (z3) on the polynomial inequalities behind eta_C (result A5).
 
+z3 emits no proof object: its ``unsat`` is a solver verdict, not a certificate.
 The statement "for eta > eta_C no point of M has ``lambda_max < 2/eta``" is, with
 ``l = 2/eta`` and the normal operator of :func:`symstab.spectrum.normal_operator`,
 the emptiness of the semi-algebraic set
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
+
+from ..exact.algebraic import enclose_algebraic, format_interval
+from ..spectrum import normal_operator
 
 __all__ = ["Z3Proof", "z3_critical_proof", "to_z3"]
 
@@ -108,10 +112,6 @@ def z3_critical_proof(net, M, lambda_star, *, timeout: float = 10.0) -> Z3Proof 
     'unsat'
     """
     import z3
-
-    from .critical import enclose_algebraic
-    from .parsing import format_interval
-    from .spectrum import normal_operator
 
     if net.is_family or not M.filling or not M.points_exact or lambda_star is None:
         return None

@@ -1,4 +1,4 @@
-"""Exact multivariate polynomials: python-flint ``fmpq_mpoly`` plus a sympy bridge.
+"""The polynomial engine (bottom layer): exact multivariate polynomials, python-flint ``fmpq_mpoly`` plus a sympy bridge.
 
 python-flint is the engine (it multiplies and divides polynomials with tens of
 thousands of terms in microseconds); sympy is used only for display, LaTeX and
@@ -16,7 +16,8 @@ from functools import cached_property
 import flint
 import sympy
 
-from .errors import InvalidInputError, SymbolicDataError
+from ..errors import InvalidInputError, SymbolicDataError
+from .numbers import to_exact
 
 _PARAM = re.compile(r"^W(\d+)_(\d+)_(\d+)$")
 
@@ -263,8 +264,6 @@ class ExactPolynomial:
         -------
         Fraction
         """
-        from .parsing import to_exact
-
         value = eta if eta is not None else lam
         if value is None:
             raise InvalidInputError(f"evaluate needs a value for {self.variable}")

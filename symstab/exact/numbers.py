@@ -1,9 +1,14 @@
-"""Strict conversion of user input to exact numbers and matrices.
+"""Exact numbers (bottom layer): strict parsing of user input, and conversions between number types.
 
 Nothing here evaluates text: numbers are matched against a fixed grammar
 (integers, ``a/b`` fractions, plain decimals) and matrices are rows separated by
 ``;`` with entries separated by ``,``. Floats are converted to the exact rational
 value of their binary representation, and the conversion is reported.
+
+The three exact rational types symstab meets -- :class:`fractions.Fraction`
+(results and user input), sympy ``Rational`` (display and algebra) and
+python-flint ``fmpq`` (the engine) -- are converted into one another by
+:func:`as_fraction`, :func:`as_rational` and :func:`as_fmpq`.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import warnings
 from fractions import Fraction
 from numbers import Integral, Rational
 
+import flint
+import numpy as np
 import sympy
 
-from .errors import InexactInputWarning, InvalidInputError, ParseError
+from ..errors import InexactInputWarning, InvalidInputError, ParseError
 
 _NUMBER = re.compile(r"^\s*([+-]?)([0-9]+)(?:/([0-9]+)|\.([0-9]*))?\s*$", re.ASCII)
 _WIDTHS = re.compile(r"^\s*[0-9]+\s*(,\s*[0-9]+\s*)*$", re.ASCII)
@@ -153,15 +160,10 @@ def to_exact(value, *, where: str = "entry"):
         )
     if isinstance(value, Rational):
         return Fraction(value.numerator, value.denominator)
-    try:  # numpy scalars and python-flint fmpq/fmpz
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return Fraction(int(value))
-        if isinstance(value, np.floating):
-            return to_exact(float(value), where=where)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, np.integer):  # numpy scalars, then python-flint fmpq/fmpz
+        return Fraction(int(value))
+    if isinstance(value, np.floating):
+        return to_exact(float(value), where=where)
     if type(value).__module__.startswith("flint"):
         return Fraction(str(value))
     raise InvalidInputError(f"{where}: {value!r} ({type(value).__name__}) is not a number")
@@ -190,39 +192,6 @@ def to_exact_matrix(rows, *, name: str) -> list[list]:
     if len({len(r) for r in rows}) != 1:
         raise InvalidInputError(f"{name} has rows of unequal length")
     return [[to_exact(v, where=f"{name}[{i},{j}]") for j, v in enumerate(r)] for i, r in enumerate(rows)]
-
-
-# --- printing exact numbers without losing rigour -----------------------------------
-
-def outward_decimal(q, floor: bool, digits: int = 40) -> str:
-    """``q`` as a decimal with ``digits`` places, rounded down (``floor``) or up.
-
-    Printed interval ends stay enclosures: ``[outward_decimal(lo, True),
-    outward_decimal(hi, False)]`` contains ``[lo, hi]``.
-
-    >>> outward_decimal(Fraction(2, 3), True, 4), outward_decimal(Fraction(2, 3), False, 4)
-    ('0.6666', '0.6667')
-    """
-    q = Fraction(q)
-    scale = 10**digits
-    n = (q.numerator * scale) // q.denominator if floor else -((-q.numerator * scale) // q.denominator)
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    whole, frac = divmod(n, scale)
-    return f"{sign}{whole}.{frac:0{digits}d}".rstrip("0").rstrip(".") if frac else f"{sign}{whole}"
-
-
-def format_interval(lo, hi, significant: int = 12) -> str:
-    """``"[lo, hi]"`` with about ``significant`` digits, rounded outwards (still an enclosure).
-
-    >>> format_interval(Fraction(1, 3), Fraction(1, 3), 5)
-    '[0.33333, 0.33334]'
-    """
-    lo, hi = Fraction(lo), Fraction(hi)
-    size = max(abs(lo), abs(hi))
-    exponent = math.floor(math.log10(size)) if size else 0
-    places = max(0, significant - 1 - exponent)
-    return f"[{outward_decimal(lo, True, places)}, {outward_decimal(hi, False, places)}]"
 
 
 def check_seed(seed) -> int:
@@ -261,3 +230,47 @@ def simplest_between(lo, hi) -> Fraction:
     if n + 1 <= hi:
         return Fraction(n + 1)
     return n + 1 / simplest_between(1 / (hi - n), 1 / (lo - n))
+
+
+# --- conversions between the exact rational types ---------------------------------
+
+def as_fraction(value) -> Fraction:
+    """An exact rational (int, Fraction, sympy Rational or python-flint fmpq/fmpz) as a Fraction.
+
+    Examples
+    --------
+    >>> as_fraction(sympy.Rational(-3, 4)), as_fraction(flint.fmpq(1, 3))
+    (Fraction(-3, 4), Fraction(1, 3))
+    """
+    if isinstance(value, flint.fmpq):
+        return Fraction(int(value.p), int(value.q))
+    if isinstance(value, flint.fmpz):
+        return Fraction(int(value))
+    if isinstance(value, sympy.Basic):
+        value = sympy.Rational(value)
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)
+
+
+def as_rational(value) -> sympy.Rational:
+    """An exact rational as a sympy ``Rational``.
+
+    Examples
+    --------
+    >>> as_rational(Fraction(2, 6))
+    1/3
+    """
+    q = as_fraction(value)
+    return sympy.Rational(q.numerator, q.denominator)
+
+
+def as_fmpq(value) -> "flint.fmpq":
+    """An exact rational as a python-flint ``fmpq``.
+
+    Examples
+    --------
+    >>> as_fmpq(sympy.Rational(5, 2))
+    5/2
+    """
+    q = as_fraction(value)
+    return flint.fmpq(q.numerator, q.denominator)

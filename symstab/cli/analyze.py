@@ -1,0 +1,43 @@
+"""``symstab analyze``: the full report for one network, A1-A5 with their evidence (text, JSON, LaTeX file)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from ..errors import InvalidInputError
+from ..files import writable_file
+from ..report import analyze
+from .common import add_analysis_arguments, add_network_arguments, check_dps, network_from_args
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    """Add the ``analyze`` subcommand."""
+    ana = sub.add_parser("analyze", help="full report for one network: A1-A5 with their evidence")
+    add_network_arguments(ana)
+    add_analysis_arguments(ana)
+    ana.add_argument("--latex", metavar="FILE", help="also write a standalone LaTeX report to FILE")
+    ana.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab analyze``; print the report, and write the LaTeX document when asked."""
+    check_dps(args)
+    net = network_from_args(args)
+    if args.latex is not None:
+        writable_file(args.latex, "--latex")
+    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps)
+    if args.latex is not None:
+        try:
+            pathlib.Path(args.latex).write_text(report.latex())
+        except OSError as exc:
+            raise InvalidInputError(f"--latex: cannot write {args.latex!r}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(report)
+        if args.latex is not None:
+            print(f"\nLaTeX report written to {args.latex} (compile with pdflatex)")
+    return 0

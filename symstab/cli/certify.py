@@ -1,0 +1,33 @@
+"""``symstab certify``: the certificate of result A1 (the GD map is non-singular outside a finite set E)."""
+
+from __future__ import annotations
+
+import json
+
+from .common import add_network_arguments, network_from_args
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    """Add the ``certify`` subcommand."""
+    cert = sub.add_parser("certify", help="result A1: the GD map is non-singular outside a finite set E")
+    add_network_arguments(cert)
+    cert.add_argument("--seed", type=int, default=0)
+    cert.add_argument("--max-points", type=int, default=6)
+    cert.add_argument("--latex", action="store_true")
+    cert.add_argument("--json", action="store_true")
+    cert.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab certify``; print the certificate as text, JSON or LaTeX."""
+    net = network_from_args(args)
+    cert = net.nonsingularity_certificate(seed=args.seed, max_points=args.max_points)
+    if args.json:
+        print(json.dumps(cert.to_dict()))
+    elif args.latex:
+        print(cert.latex())
+    else:
+        print(cert)
+    return 0

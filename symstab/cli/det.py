@@ -1,0 +1,63 @@
+"""``symstab det``: det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials (result A1)."""
+
+from __future__ import annotations
+
+import json
+
+from .common import add_network_arguments, network_from_args, progress_bar
+
+__all__ = ["register", "run"]
+
+_TEXT_TERMS = 200
+
+
+def register(sub) -> None:
+    """Add the ``det`` subcommand."""
+    det = sub.add_parser("det", help="det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials")
+    add_network_arguments(det)
+    det.add_argument("--which", default="jacobian", choices=["jacobian", "stability", "charpoly"])
+    det.add_argument("--factor", action="store_true", help="factor the polynomial over Q")
+    det.add_argument("--latex", action="store_true", help="print LaTeX only")
+    det.add_argument("--json", action="store_true", help="print a JSON object")
+    det.add_argument("--force", action="store_true", help="compute even when estimated too large")
+    det.add_argument("--quiet", action="store_true", help="no progress bar")
+    det.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab det``; print the polynomial as text, JSON or LaTeX."""
+    net = network_from_args(args)
+    which = {"jacobian": net.gd_jacobian_det, "stability": net.stability_det,
+             "charpoly": net.hessian_charpoly}[args.which]
+    poly = which(force=args.force, progress=None if args.quiet else progress_bar("Berkowitz"))
+    title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
+    factorization = poly.factor() if args.factor else None
+    if args.json:
+        out = {
+            "widths": list(net.widths),
+            "loss": net.loss,
+            "which": args.which,
+            "num_params": net.num_params,
+            "parameters": list(net.param_names),
+            "degree": poly.degree,
+            "nterms": poly.nterms,
+            "polynomial": str(poly),
+            "latex": poly.latex(),
+        }
+        if factorization is not None:
+            out["factorization"] = str(factorization)
+            out["factorization_latex"] = factorization.latex()
+        print(json.dumps(out))
+        return 0
+    if args.latex:
+        print(factorization.latex() if factorization is not None else poly.latex())
+        return 0
+    print(f"{title} for widths {net.widths} (loss {net.loss_description}, D = {net.num_params})")
+    print(f"degree {poly.degree}, {poly.nterms} terms (exact, rational coefficients)")
+    if factorization is not None:
+        print(f"factorization: {factorization}")
+    elif poly.nterms <= _TEXT_TERMS:
+        print(poly)
+    else:
+        print(f"(polynomial not shown: {poly.nterms} terms; use --json or --latex)")
+    return 0

@@ -1,0 +1,341 @@
+"""Real algebraic numbers (bottom layer): exact eigenvalues, root isolation, rigorous enclosures.
+
+Every exact eigenvalue symstab reports comes from here. A real algebraic number
+is known by an irreducible polynomial over Q and an isolating rational
+interval; it is shown in closed form (a rational, radicals up to degree 2, else
+a sympy ``CRootOf``) and enclosed rigorously:
+
+* :func:`real_root_boxes` isolates the (all real) roots of an irreducible
+  polynomial with python-flint's certified complex root finder (arb balls turned
+  into exact rational endpoints by :func:`ball_endpoints`);
+* :func:`descending_eigenvalues` orders the eigenvalues of a symmetric rational
+  matrix by exact joint real-root isolation of the factors of its
+  characteristic polynomial (sympy, Vincent-Akritas-Strzebonski);
+* :func:`enclose_algebraic` encloses any real algebraic sympy expression from its
+  minimal polynomial;
+* :func:`outward_decimal` and :func:`format_interval` print enclosures as
+  decimals rounded outwards, so that a printed interval is still an enclosure.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import flint
+import sympy
+
+from ..errors import InvalidInputError
+from .numbers import as_fraction, as_rational
+
+__all__ = [
+    "arf_to_fraction",
+    "ball_endpoints",
+    "descending_eigenvalues",
+    "eigenvalues_exact",
+    "enclose_algebraic",
+    "format_interval",
+    "outward_decimal",
+    "positive_cell_samples",
+    "real_root_boxes",
+    "root_closed_form",
+    "root_value",
+    "sign_changes",
+    "tail_sum",
+    "top_eigenvalue_upper",
+    "univariate",
+]
+
+_x = sympy.Symbol("x")
+
+
+# --- arb balls as exact rationals -----------------------------------------------------
+
+def arf_to_fraction(x) -> Fraction:
+    """The exact rational value of an arb midpoint (``arf``) or radius (``mag``): ``man * 2**exp``.
+
+    Examples
+    --------
+    >>> arf_to_fraction(flint.arb("0.75").mid())
+    Fraction(3, 4)
+    """
+    man, exp = x.man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
+
+
+def ball_endpoints(ball) -> tuple:
+    """Exact rational ``(lo, hi)`` containing the real arb ``ball``.
+
+    Examples
+    --------
+    >>> lo, hi = ball_endpoints(flint.arb(2).sqrt())
+    >>> lo**2 < 2 < hi**2, hi - lo < Fraction(1, 10**15)
+    (True, True)
+    """
+    mid, rad = arf_to_fraction(ball.mid()), arf_to_fraction(ball.rad())
+    return mid - rad, mid + rad
+
+
+# --- root isolation ---------------------------------------------------------------------
+
+def univariate(poly, symbol) -> sympy.Poly:
+    """A python-flint ``fmpq_poly`` as a sympy ``Poly`` in ``symbol``.
+
+    Examples
+    --------
+    >>> univariate(flint.fmpq_poly([1, 0, 2]), sympy.Symbol("lam"))
+    Poly(2*lam**2 + 1, lam, domain='ZZ')
+    """
+    return sympy.Poly([as_rational(c) for c in reversed(poly.coeffs())], symbol)
+
+
+def real_root_boxes(factor, prec: int = 64) -> list:
+    """Disjoint rational boxes of the (all real) roots of an irreducible ``fmpq_poly``, ascending.
+
+    flint's certified complex root isolation at ``prec`` bits, doubled until the
+    real parts separate.
+
+    Raises
+    ------
+    InvalidInputError
+        A root is not real (the polynomial is not a symmetric matrix's factor).
+
+    Examples
+    --------
+    >>> [tuple(map(float, b)) for b in real_root_boxes(flint.fmpq_poly([-2, 0, 1]), 30)]  # doctest: +ELLIPSIS
+    [(-1.414213..., -1.414213...), (1.414213..., 1.414213...)]
+    """
+    ints = flint.fmpz_poly([int(c * factor.denom()) for c in factor.coeffs()])
+    while True:
+        with flint.ctx.workprec(prec):
+            roots = ints.complex_roots()
+            boxes = []
+            for root, _ in roots:
+                if not root.imag.contains(0):
+                    raise InvalidInputError("a Hessian eigenvalue is not real: the matrix is not symmetric")
+                boxes.append(ball_endpoints(root.real))
+        boxes.sort()
+        if all(a[1] < b[0] for a, b in zip(boxes, boxes[1:])):
+            return boxes
+        prec *= 2
+
+
+def root_closed_form(factor_sympy: sympy.Poly, k: int):
+    """The k-th smallest real root of an irreducible factor: radicals up to degree 2, else ``CRootOf``.
+
+    Examples
+    --------
+    >>> root_closed_form(sympy.Poly(_x**2 - 2, _x), 1)
+    sqrt(2)
+    """
+    if factor_sympy.degree() <= 2:
+        roots = sorted(sympy.roots(factor_sympy, multiple=True), key=lambda r: float(r))
+        return roots[k] if roots[k].is_Rational else sympy.radsimp(roots[k])
+    return sympy.CRootOf(factor_sympy, k)
+
+
+def top_eigenvalue_upper(matrix) -> Fraction:
+    """A rigorous rational upper bound of the largest eigenvalue of a symmetric ``flint.fmpq_mat``.
+
+    The characteristic polynomial is factored over Q and each factor's real roots
+    are isolated (:func:`real_root_boxes`); the top box's upper end is returned.
+
+    Examples
+    --------
+    >>> top_eigenvalue_upper(flint.fmpq_mat([[2, 1], [1, 2]])) >= 3
+    True
+    """
+    return max(box[1] for f, _ in matrix.charpoly().factor()[1] if f.degree() > 0 for box in real_root_boxes(f, 64))
+
+
+def positive_cell_samples(polys, var) -> list:
+    """Rational points, one in every open cell of ``(0, oo)`` cut by the positive roots of ``polys``.
+
+    Exact: the roots are isolated by rational intervals (sympy), refined until
+    they are disjoint and away from 0; samples are the interval endpoints and
+    midpoints between them, minus any point that is itself a root.
+
+    Examples
+    --------
+    >>> t = sympy.Symbol("t")
+    >>> positive_cell_samples([sympy.Poly(t - 1, t)], t)
+    [1/2, 2]
+    """
+    polys = [p for p in polys if p.degree() > 0]
+    if not polys:
+        return [sympy.Integer(1)]
+    step = sympy.Rational(1, 10**6)
+    while True:
+        boxes = sorted(((a, b) for (a, b), _ in sympy.intervals(polys, eps=step, inf=0) if b > 0))
+        if all(a > 0 for a, _ in boxes) and all(b1 < a2 for (_, b1), (a2, _) in zip(boxes, boxes[1:])):
+            break
+        step /= 1000
+    if not boxes:
+        return [sympy.Integer(1)]
+    points = [boxes[0][0] / 2, boxes[-1][1] + 1]
+    for (a1, b1), (a2, b2) in zip(boxes, boxes[1:]):
+        points.extend([b1, (b1 + a2) / 2, a2])
+    return [p for p in points if all(q.eval(p) != 0 for q in polys)]
+
+
+def sign_changes(coeffs) -> int:
+    """Sign changes in a coefficient sequence (zeros skipped): Descartes' rule of signs.
+
+    Examples
+    --------
+    >>> sign_changes([1, 0, -3, 2])
+    2
+    """
+    signs = [c > 0 for c in coeffs if c != 0]
+    return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
+
+
+# --- exact eigenvalues of symmetric rational matrices -------------------------------------
+
+def descending_eigenvalues(K: sympy.Matrix) -> list:
+    """Exact eigenvalues of the symmetric rational ``K``, descending, with multiplicity.
+
+    Each eigenvalue is a key ``(f, i)``: the ``i``-th real root (ascending) of the
+    monic irreducible factor ``f`` of ``det(x I - K)``. The order comes from
+    exact real-root isolation of the square-free part (disjoint rational
+    intervals), so equal eigenvalues have equal keys and distinct ones are
+    ordered rigorously. :func:`root_value` turns a key into a number.
+
+    Examples
+    --------
+    >>> [root_value(k) for k in descending_eigenvalues(sympy.Matrix([[2, 1], [1, 2]]))]
+    [3, 1]
+    """
+    _, factors = sympy.factor_list(K.charpoly(_x).as_expr(), _x)
+    polys = [(sympy.Poly(f, _x, domain="QQ").monic(), e) for f, e in factors]
+    # joint isolation: every interval belongs to exactly one irreducible factor (distinct
+    # irreducibles share no root), and the intervals are ordered and pairwise disjoint
+    seen = [0] * len(polys)
+    out = []
+    for _, owners in sorted(sympy.intervals([f for f, _ in polys]), key=lambda item: item[0]):
+        for k in owners:
+            f, e = polys[k]
+            out.extend([(f, seen[k] if f.degree() > 1 else 0)] * e)
+            seen[k] += 1
+    if len(out) != K.rows:
+        raise RuntimeError("internal error: a symmetric matrix has non-real eigenvalues")
+    return list(reversed(out))
+
+
+def root_value(key, radicals: bool = True):
+    """The exact eigenvalue of a key of :func:`descending_eigenvalues`: a Rational, radicals (degree 2) or ``CRootOf``."""
+    f, index = key
+    return sympy.rootof(f.as_expr(), index, radicals=radicals and f.degree() <= 2)
+
+
+def eigenvalues_exact(matrix: sympy.Matrix) -> list:
+    """Eigenvalues of a rational symmetric matrix, exact, ascending (with repeats).
+
+    The order is decided by exact real-root isolation, not by a float evaluation.
+
+    Examples
+    --------
+    >>> eigenvalues_exact(sympy.Matrix([[1, 1], [1, 1]]))
+    [0, 2]
+    """
+    return [root_value(key) for key in reversed(descending_eigenvalues(sympy.Matrix(matrix)))]
+
+
+def enclose_algebraic(value, eps: Fraction) -> tuple:
+    """A rigorous rational enclosure ``(lo, hi)``, ``hi - lo <= eps``, of a real algebraic number.
+
+    The minimal polynomial is computed exactly (sympy); its real roots are
+    isolated by exact rational intervals (Vincent-Akritas-Strzebonski, sympy's
+    ``Poly.intervals``), and the one interval containing a 30-digit-safe
+    approximation of ``value`` is returned. Raises when the choice is ambiguous.
+
+    Parameters
+    ----------
+    value : sympy expression (a real algebraic number)
+    eps : Fraction
+
+    Returns
+    -------
+    tuple of Fraction
+
+    Examples
+    --------
+    >>> lo, hi = enclose_algebraic(sympy.sqrt(2), Fraction(1, 10**6))
+    >>> lo <= Fraction(14142135, 10**7) <= hi, hi - lo <= Fraction(1, 10**6)
+    (True, True)
+    """
+    value = sympy.sympify(value)
+    if value.is_Rational:
+        v = as_fraction(value)
+        return v, v
+    poly = sympy.minimal_polynomial(value, _x, polys=True)
+    approx = sympy.Rational(str(sympy.N(value, 60)))
+    slack = sympy.Rational(1, 10**45)
+    step = as_rational(eps)
+    hits = [(a, b) for (a, b), _ in poly.intervals(eps=step)
+            if a - slack <= approx <= b + slack]
+    if len(hits) != 1:
+        raise RuntimeError(f"could not isolate the algebraic number {value} (found {len(hits)} candidates)")
+    a, b = hits[0]
+    return as_fraction(a), as_fraction(b)
+
+
+def tail_sum(eigenvalues, r: int):
+    """``sum_{i > r} lambda_i`` of descending eigenvalue keys, exactly: whole factors by their trace, the rest root by root.
+
+    Examples
+    --------
+    >>> tail_sum(descending_eigenvalues(sympy.diag(3, 2, 1)), 1)
+    3
+    """
+    top, bottom = eigenvalues[:r], eigenvalues[r:]
+    total = sympy.Integer(0)
+    done = set()
+    for lam in bottom:
+        if lam in done:
+            continue
+        f = lam[0]
+        roots = [mu for mu in dict.fromkeys(eigenvalues) if mu[0] == f]
+        mult = bottom.count(lam)
+        if all(mu not in top for mu in roots):
+            coeffs = f.all_coeffs()
+            total += mult * (-coeffs[1] / coeffs[0])
+            done.update(roots)
+        else:
+            total += mult * root_value(lam)
+            done.add(lam)
+    return sympy.expand(total)
+
+
+# --- printing enclosures without losing rigour ----------------------------------------------
+
+def outward_decimal(q, floor: bool, digits: int = 40) -> str:
+    """``q`` as a decimal with ``digits`` places, rounded down (``floor``) or up.
+
+    Printed interval ends stay enclosures: ``[outward_decimal(lo, True),
+    outward_decimal(hi, False)]`` contains ``[lo, hi]``.
+
+    >>> outward_decimal(Fraction(2, 3), True, 4), outward_decimal(Fraction(2, 3), False, 4)
+    ('0.6666', '0.6667')
+    """
+    q = Fraction(q)
+    scale = 10**digits
+    n = (q.numerator * scale) // q.denominator if floor else -((-q.numerator * scale) // q.denominator)
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    whole, frac = divmod(n, scale)
+    return f"{sign}{whole}.{frac:0{digits}d}".rstrip("0").rstrip(".") if frac else f"{sign}{whole}"
+
+
+def format_interval(lo, hi, significant: int = 12) -> str:
+    """``"[lo, hi]"`` with about ``significant`` digits, rounded outwards (still an enclosure).
+
+    >>> format_interval(Fraction(1, 3), Fraction(1, 3), 5)
+    '[0.33333, 0.33334]'
+    """
+    lo, hi = Fraction(lo), Fraction(hi)
+    size = max(abs(lo), abs(hi))
+    exponent = math.floor(math.log10(size)) if size else 0
+    places = max(0, significant - 1 - exponent)
+    return f"[{outward_decimal(lo, True, places)}, {outward_decimal(hi, False, places)}]"

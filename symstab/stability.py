@@ -1,0 +1,362 @@
+"""Result A4: the stability of minima under GD with step eta -- ``classify``, ``M_SS(eta)`` and ``M_WS(eta)``.
+
+At a point theta of M, DG = I - eta H has eigenvalue 1 on the tangent space
+(ker H) and ``1 - eta lambda_i`` in the normal directions. The minimum is linearly
+stable when every ``|1 - eta lambda_i| < 1`` (``lambda_max < 2/eta``), unstable when
+``lambda_max > 2/eta`` and marginal at equality (docs/theory.md, A4). The comparison
+is exact: the enclosure of lambda_max from :mod:`symstab.spectrum` is refined until
+it separates from ``2/eta``, and equality is decided by the minimal polynomial.
+
+``M_SS(eta)`` and ``M_WS(eta)`` are semi-algebraic sets with exact membership.
+This module sits above :mod:`symstab.critical` (A5): whether ``M_SS(eta)`` is empty,
+bounded or unbounded is decided against the enclosure of ``eta_C``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import sympy
+
+from .critical import critical_step_sizes, exact_point_near
+from .errors import InvalidInputError, TooLargeError
+from .exact.algebraic import enclose_algebraic, format_interval, sign_changes
+from .exact.matrices import fmpq_matrix, sympy_matrix
+from .exact.numbers import as_rational, to_exact
+from .minima import minima, product_jacobian
+from .spectrum import bounded_sharpness_curve, normal_operator, properness, sharpness_enclosure, spectrum_at
+
+__all__ = ["Classification", "StableSet", "classify", "stable_set"]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Verdict for a minimum: ``"stable"``, ``"unstable"`` or ``"marginal"``, with the eigenvalues of DG."""
+
+    verdict: str
+    eta: Fraction
+    lambda_max: sympy.Expr
+    dg_eigenvalues: tuple  # exact sympy numbers 1 - eta*lambda (normal directions), then 1 (tangent)
+    tangent_multiplicity: int
+    theta: tuple = field(repr=False)
+    evidence: str = "exact"
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "eta": str(self.eta),
+            "lambda_max": sympy.sstr(self.lambda_max),
+            "two_over_eta": str(2 / self.eta),
+            "dg_eigenvalues": [sympy.sstr(v) for v in self.dg_eigenvalues],
+            "tangent_multiplicity": self.tangent_multiplicity,
+            "evidence": self.evidence,
+        }
+
+    def latex(self) -> str:
+        rel = {"stable": "<", "unstable": ">", "marginal": "="}[self.verdict]
+        return (rf"\lambda_{{\max}} = {sympy.latex(self.lambda_max)} {rel} \frac{{2}}{{\eta}} = "
+                rf"{sympy.latex(sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator))}"
+                rf"\quad(\text{{{self.verdict}}})")
+
+    def __str__(self) -> str:
+        how = "decided exactly" if self.evidence == "exact" else "decided by a rigorous enclosure"
+        dg = ", ".join(_brief(v) for v in self.dg_eigenvalues) if self.dg_eigenvalues else "not computed"
+        return (f"{self.verdict}: lambda_max = {_brief(self.lambda_max)} vs 2/eta = {2 / self.eta} "
+                f"({how}); DG eigenvalues {dg}")
+
+
+def _brief(value, limit: int = 40) -> str:
+    """An exact number in sympy form when short, else its 12-digit value marked as exact-algebraic."""
+    text = sympy.sstr(value)
+    if len(text) <= limit:
+        return text
+    return f"{sympy.N(value, 12)} (exact algebraic, shown rounded)"
+
+
+def _compare(eigenvalue, bound: Fraction) -> int:
+    """Exact sign of ``lambda - bound`` for an eigenvalue with enclosure and minimal polynomial."""
+    lo, hi = eigenvalue.enclosure
+    if lo > bound:
+        return 1
+    if hi < bound:
+        return -1
+    lam = sympy.Symbol("lam")
+    if sympy.Poly(eigenvalue.minimal_polynomial, lam).eval(sympy.Rational(bound.numerator, bound.denominator)) == 0:
+        return 0  # bound is a root of the irreducible minimal polynomial, hence (degree 1) equal
+    diff = eigenvalue.value - sympy.Rational(bound.numerator, bound.denominator)
+    return 1 if bool(diff > 0) else -1  # sympy decides the sign of a non-zero algebraic number exactly
+
+
+def classify(net, theta, eta) -> Classification:
+    """Classify the minimum ``theta`` of ``net`` for the step ``eta`` (result A4).
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    theta : sequence of exact numbers
+        A point of M (checked exactly; a point off M is refused with its residual).
+    eta : exact positive number
+
+    Returns
+    -------
+    Classification
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    >>> net.classify([1, 3, 4], "1/13").verdict      # lambda_max = 26 = 2/eta
+    'marginal'
+    >>> net.classify([1, 3, 4], "1/20").verdict
+    'stable'
+    """
+    step = to_exact(eta, where="eta")
+    if not isinstance(step, Fraction) or step <= 0:
+        raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
+    point = [to_exact(t, where="theta") for t in theta]
+    M = minima(net)
+    M.check_on_manifold(point)
+    bound = 2 / step
+    try:
+        spectrum = spectrum_at(net, point)
+    except TooLargeError:
+        lo, hi = sharpness_enclosure(net, point)
+        if lo <= bound <= hi:
+            raise InvalidInputError(
+                f"2/eta = {bound} lies in the rigorous enclosure {format_interval(lo, hi)} of lambda_max "
+                "and the exact spectrum is too large: undecided (use spectrum_at(..., force=True))") from None
+        mid = (lo + hi) / 2
+        return Classification(verdict="unstable" if lo > bound else "stable", eta=step,
+                              lambda_max=sympy.Rational(mid.numerator, mid.denominator), dg_eigenvalues=(),
+                              tangent_multiplicity=M.dimension or 0, theta=tuple(point),
+                              evidence=f"rigorous enclosure {format_interval(lo, hi, 15)} of lambda_max "
+                                       "(exact spectrum too large)")
+    positive = [e for e in spectrum.eigenvalues if e.enclosure[0] > 0]
+    if not positive:  # H = 0 at this minimum (e.g. the origin when W* = 0, depth >= 3)
+        verdict = "stable"
+        top = sympy.Integer(0)
+    else:
+        top_eig = positive[-1]
+        top = top_eig.value
+        sign = _compare(top_eig, bound)
+        verdict = {1: "unstable", 0: "marginal", -1: "stable"}[sign]
+    eta_s = as_rational(step)
+    dg = tuple(1 - eta_s * e.value for e in spectrum.eigenvalues for _ in range(e.multiplicity))
+    return Classification(verdict=verdict, eta=step, lambda_max=top,
+                          dg_eigenvalues=dg + (sympy.Integer(1),) * spectrum.zero_multiplicity,
+                          tangent_multiplicity=spectrum.zero_multiplicity, theta=tuple(point))
+
+
+# --- M_SS(eta) and M_WS(eta) as semi-algebraic sets --------------------------------------
+
+@dataclass(frozen=True)
+class StableSet:
+    """``M_SS(eta)`` (every normal direction contracts) or ``M_WS(eta)`` (at least one does).
+
+    With ``l = 2/eta``, ``N = J J^T`` and ``S(theta) = l (I (x) Sigma^-1) - 2c N(theta)``
+    (symmetric, ``d_0 d_H`` square), Sylvester's law of inertia gives
+    ``#{positive eigenvalues of S} = #{eigenvalues of K below l}`` where the
+    ``n - k`` zero eigenvalues of K (``k = rank J``) always count. Hence
+
+    * ``M_SS = {theta in M : S(theta) > 0}`` -- all leading principal minors
+      of ``S`` positive (:attr:`conditions`);
+    * ``M_WS = {theta in M : S(theta) has more than n - k positive eigenvalues}``
+      -- by Descartes' rule (S is real-rooted), more than ``n - k`` sign changes
+      in the coefficients of ``det(x I - S(theta))`` (:attr:`conditions`).
+
+    Non-filling (``filling`` False): the Hessian on M has a residual term, so
+    ``S(theta) = l I - Hess L(theta)`` (``D`` square); ``M_SS`` is again ``S > 0``
+    and ``M_WS`` asks for more than ``D - rank Hess L`` positive eigenvalues of ``S``
+    (the kernel of ``Hess L`` holds the tangent space of M).
+
+    Membership of an exact point (:meth:`contains`) is decided exactly.
+    """
+
+    kind: str
+    eta: Fraction
+    conditions: tuple
+    radius_bound: object
+    net: object = field(repr=False, compare=False)
+    filling: bool = True
+    curve: object = field(default=None, repr=False, compare=False)
+
+    def contains(self, theta) -> bool:
+        """Exact membership of a rational point (checked to lie on M)."""
+        M = minima(self.net)
+        if not M.points_exact:
+            raise InvalidInputError("membership is decided at rational points of M; this target is irrational, "
+                                    "so M has none (use classify with an exact point of your own)")
+        point = [to_exact(t, where="theta") for t in theta]
+        M.check_on_manifold(point)
+        S = _inertia_matrix(self.net, [sympy_matrix(W) for W in self.net.exact_weights(point)], self.eta)
+        if self.kind == "M_SS":
+            return all(S[:k, :k].det() > 0 for k in range(1, S.rows + 1))
+        Sq = fmpq_matrix(S)
+        if self.filling:
+            kernel = S.rows - int(product_jacobian(self.net, point).rank())
+        else:  # rank Hess L = rank(l I - S)
+            ell = flint.fmpq(2 * self.eta.denominator, self.eta.numerator)
+            kernel = S.rows - (ell * flint.fmpq_mat(S.rows, S.rows, [int(i == j) for i in range(S.rows)
+                                                                      for j in range(S.rows)]) - Sq).rank()
+        return sign_changes(Sq.charpoly().coeffs()) > kernel
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "eta": str(self.eta), "conditions": [sympy.sstr(c) for c in self.conditions],
+                "radius_bound": None if self.radius_bound is None else sympy.sstr(self.radius_bound),
+                "description": self.description}
+
+    @property
+    def description(self) -> str:
+        S = ("S(theta) = (2/eta)(I (x) Sigma^-1) - 2c J J^T" if self.filling
+             else "S(theta) = (2/eta) I - Hess L(theta) (non-filling: residual term included)")
+        if self.kind == "M_SS":
+            return f"{{theta in M : leading principal minors of {S} all > 0}}"
+        n = "d_0 d_H - rank J" if self.filling else "D - rank Hess L"
+        return f"{{theta in M : the coefficients of det(x I - S(theta)) have more than {n} sign changes; {S}}}"
+
+    def latex(self) -> str:
+        name = r"M_{SS}" if self.kind == "M_SS" else r"M_{WS}"
+        ell = sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator)
+        if self.filling:
+            rank, S = r"n - \operatorname{rank} J", rf"{sympy.latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top"
+        else:
+            rank, S = r"D - \operatorname{rank} \nabla^2 L", rf"{sympy.latex(ell)}\,I - \nabla^2 L(\theta)"
+        head = (rf"{name}(\eta) = \{{\theta \in M : "
+                + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else rf"\operatorname{{var}}(\chi_S) > {rank}")
+                + rf"\}},\quad S = {S}")
+        if self.radius_bound == 0:
+            head += r",\quad \text{empty}"
+        elif self.radius_bound == sympy.oo:
+            head += r",\quad \text{unbounded}"
+        elif self.radius_bound is not None:
+            head += rf",\quad \|\theta\| < {sympy.latex(self.radius_bound)}"
+        return head
+
+    def __str__(self) -> str:
+        lines = [f"{self.kind}(eta = {self.eta}) = {self.description}"]
+        if not self.conditions:
+            lines.append(f"  (defining polynomials not expanded for D = {self.net.num_params}, d_0 d_H = "
+                         f"{self.net.widths[0] * self.net.widths[-1]}; exact membership of rational points "
+                         "is still decided exactly by contains())")
+        for i, c in enumerate(self.conditions, 1):
+            text = sympy.sstr(c)
+            lines.append(f"  condition {i}: {text if len(text) < 300 else text[:297] + '...'}")
+        if self.radius_bound == 0:
+            lines.append("  EMPTY (rigorous): eta exceeds the upper end of the eta_C enclosure, so lambda_max > 2/eta "
+                         "on all of M")
+        elif self.radius_bound == sympy.oo:
+            top = "" if self.curve is None else f" = {format(float(sympy.N(self.curve.lambda_max, 20)), '.12g')}"
+            lines.append(f"  UNBOUNDED (exact): a curve in M with ||theta|| -> oo and constant lambda_max{top} < 2/eta "
+                         "lies in it (see spectrum.bounded_sharpness_curve)")
+        elif self.radius_bound is not None:
+            lines.append(f"  bounded: ||theta|| < {sympy.sstr(self.radius_bound)} on M_SS (from the properness bound)")
+        return "\n".join(lines)
+
+
+def _inertia_matrix(net, weights, eta: Fraction) -> sympy.Matrix:
+    ell = sympy.Rational(2 * eta.denominator, eta.numerator)
+    if not minima(net).filling:
+        return (ell * sympy.eye(net.num_params) - net.hessian_at_weights(weights)).applyfunc(sympy.expand)
+    dH = net.widths[-1]
+    return (ell * sympy.kronecker_product(sympy.eye(dH), net.Sigma.inv())
+            - normal_operator(net, weights, symmetric=True)).applyfunc(sympy.expand)
+
+
+def stable_set(net, eta, kind: str = "M_SS", *, symbolic_limit: int = 4, symbolic_params: int = 8,
+               decide_empty: bool = True) -> StableSet:
+    """``M_SS(eta)`` or ``M_WS(eta)`` as a semi-algebraic set (result A4); numeric data.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    eta : exact positive number
+    kind : ``"M_SS"`` or ``"M_WS"``
+    symbolic_limit : int
+        Largest ``d_0 d_H`` for which the defining polynomials are expanded symbolically.
+    symbolic_params : int
+        Largest parameter count ``D`` for which they are expanded (beyond it the
+        expansions take minutes and run to pages; the set is described by the
+        matrix ``S(theta)`` and exact membership still works).
+    decide_empty : bool
+        Compute ``eta_C``'s enclosure to report ``M_SS`` empty (``radius_bound = 0``)
+        when ``eta`` exceeds it (up to a few seconds without a closed form).
+
+    Returns
+    -------
+    StableSet
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    >>> ss = stable_set(net, "1/20")
+    >>> ss.contains([1, 3, 4]), ss.contains(["1/2", 6, 8])   # lambda_max = 26 and 100 + 1/4 vs 2/eta = 40
+    (True, False)
+    >>> ss.radius_bound    # lambda_max >= ||theta||^2 / 2 on M
+    4*sqrt(5)
+    """
+    if kind not in ("M_SS", "M_WS"):
+        raise InvalidInputError(f"kind must be 'M_SS' or 'M_WS', got {kind!r}")
+    step = to_exact(eta, where="eta")
+    if not isinstance(step, Fraction) or step <= 0:
+        raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
+    net.require_numeric("M_SS / M_WS")
+    M = minima(net)
+    conditions = ()
+    n = net.widths[0] * net.widths[-1] if M.filling else net.num_params
+    if n <= symbolic_limit and net.num_params <= symbolic_params:
+        names = sympy.symbols(" ".join(net.param_names))
+        names = names if isinstance(names, tuple) else (names,)
+        S = _inertia_matrix(net, [sympy.Matrix(W.tolist()) for W in net.split(list(names))], step)
+        if kind == "M_SS":
+            conditions = tuple(sympy.expand(S[:k, :k].det(method="berkowitz")) for k in range(1, n + 1))
+        else:
+            x = sympy.Symbol("x")
+            conditions = tuple(sympy.Poly(S.charpoly(x).as_expr(), x).all_coeffs())
+    radius = curve = None
+    if kind == "M_SS":
+        level = 2 / sympy.Rational(step.numerator, step.denominator)
+        proof = properness(net)
+        radius = proof.radius(level)
+        steps = []  # critical_step_sizes, computed at most once and only when needed
+
+        def eta_c():
+            if not steps:
+                steps.append(critical_step_sizes(net, prove=False))
+            return steps[0]
+
+        curve = _unbounded_curve_below(net, M, proof, level, eta_c) if proof.disproved else None
+        if curve is not None:
+            radius = sympy.oo  # the whole bounded-sharpness curve lies in M_SS(eta)
+        elif decide_empty:
+            cs = eta_c()
+            top = None if cs.eta_C_interval is None else cs.eta_C_interval[1]
+            if top is not None and top != sympy.oo and step > top:  # lambda_max >= 2/top > 2/eta on all of M
+                radius = sympy.Integer(0)
+    return StableSet(kind=kind, eta=step, conditions=conditions, radius_bound=radius, net=net, filling=M.filling,
+                     curve=curve)
+
+
+def _unbounded_curve_below(net, M, proof, level, eta_c):
+    """A bounded-sharpness curve with ``lambda_max < level`` (it lies in ``M_SS``), or None.
+
+    The default curve (from the rank factorisation) is tried first, then one
+    from an exact point of M next to the ``eta_C`` witness, whose constant
+    ``lambda_max`` is within rounding of ``min_M lambda_max``; ``eta_c()`` returns
+    the (cached) :class:`CriticalStepSizes`.
+    """
+    def below(curve):
+        return (curve is not None and curve.proved
+                and enclose_algebraic(curve.lambda_max, Fraction(1, 10**30))[1] < level)
+
+    if below(proof.counterexample):
+        return proof.counterexample
+    cs = eta_c()
+    if cs.witness is None:
+        return None
+    base = exact_point_near(net, M, cs.witness, 10**8)  # exact or numerical witness: rounded, one layer solved
+    curve = bounded_sharpness_curve(net, base) if base is not None else None
+    return curve if below(curve) else None
+
