@@ -1,8 +1,10 @@
 """symstab: exact verification of gradient-descent stability for linear networks.
 
 The exact layer (python-flint polynomials, sympy for display) derives the GD map's
-Jacobian determinant, the manifold of minima, spectra and critical step sizes; see
-``../shared/MATH.md`` for the mathematical contract.
+Jacobian determinant, the manifold of minima, spectra and critical step sizes; the
+numerical layer checks them with GD trajectories. The mathematics (results A1-A6
+and B1-B3, conventions, closed forms) is in the project's ``docs/theory.md``; the
+README's architecture section shows which module holds which result.
 """
 
 from .errors import SymstabError

@@ -9,7 +9,7 @@ polynomials. Then
 * ``det(2I - eta H) = sum_k c_k 2^(D-k) eta^k`` (DG has eigenvalue -1: eta = 2/lambda),
 * ``det(lam I - H)  = sum_k c_k lam^(D-k)``.
 
-The A1 certificate (MATH.md 1.3) needs only exact Hessians at rational points,
+The A1 certificate (docs/theory.md, A1) needs only exact Hessians at rational points,
 so it scales to architectures far beyond the full polynomial.
 """
 

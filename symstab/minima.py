@@ -37,7 +37,7 @@ from .errors import InvalidInputError, ShapeError
 from .exact.algebraic import descending_eigenvalues, root_value, tail_sum
 from .exact.matrices import (fmpq_matrix, object_array, product_chain, random_invertible, rank_factorisation,
                              top_projector)
-from .exact.numbers import as_fraction, as_rational, to_exact
+from .exact.numbers import as_rational, to_exact
 from .network import gradient_from_weights
 
 __all__ = [
@@ -52,7 +52,7 @@ def product_jacobian(net, theta) -> "flint.fmpq_mat":
     """The exact Jacobian ``D mu(theta)`` (``d_H d_0 x D``) at a rational point.
 
     Column ``(l, a, b)`` is ``d mu / d (W_l)_{ab} = A_l[:, a] B_l[b, :]``
-    (``A_l``, ``B_l`` from :func:`~symstab.network.product_chain`), flattened
+    (``A_l``, ``B_l`` from :func:`~symstab.exact.matrices.product_chain`), flattened
     row-major; columns follow the parameter order (W1 row-major, W2, ...).
 
     Parameters
@@ -572,7 +572,7 @@ class Minima:
 # --- the constructor -----------------------------------------------------------------
 
 def minima(net, *, dps: int = 50, max_algebraic_degree: int = 6) -> Minima:
-    """Describe the set of global minima of ``net`` (result A2, MATH.md 1.2).
+    """Describe the set of global minima of ``net`` (result A2, docs/theory.md).
 
     Parameters
     ----------

@@ -478,7 +478,7 @@ class LinearNetwork:
     # -- results, by delegation (the one upward reference; one line each) ------------
 
     def gd_jacobian_det(self, *, force: bool = False, progress=None):
-        """``det(I - eta H)`` as an :class:`~symstab.poly.ExactPolynomial` (MATH.md A1)."""
+        """``det(I - eta H)`` as an :class:`~symstab.exact.poly.ExactPolynomial` (result A1)."""
         from .gdmap import gd_jacobian_det
 
         return gd_jacobian_det(self, force=force, progress=progress)

@@ -1,3 +1,5 @@
+"""The command line: one-line errors, exit codes, JSON keys of every subcommand."""
+
 import json
 import subprocess
 import sys
@@ -117,3 +119,32 @@ def test_api_output_paths_raise_symstab_errors(tmp_path):
         simulate.plot_trajectory(net, 0.18, steps=5, path=tmp_path / "no" / "t.png")
     sweep.plot(tmp_path / "ok.svg")
     assert (tmp_path / "ok.svg").read_text().lstrip().startswith("<?xml")
+
+
+# --- critical and analyze ----------------------------------------------------------------------
+
+def test_cli_critical_json_keys(capsys):
+    assert main(["critical", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("eta_C", "eta_C_float", "eta_C_interval", "eta_E", "eta_E_float", "method", "witness",
+                "dimension", "filling"):
+        assert key in out
+    assert out["eta_C"] == "1/5" and out["eta_C_float"] == 0.2 and out["eta_E"] == "oo"
+    assert out["eta_E_float"] is None and out["eta_C_interval"] == ["0.2", "0.2"]
+    assert out["dimension"] == 1 and out["filling"] is True and len(out["witness"]) == 3
+
+
+def test_cli_critical_bad_input(capsys):
+    assert main(["critical", "--widths", "2,1,1", "--whitened", "--target", "3;4"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "d_H" in err
+
+
+def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsys):
+    base = ["--widths", "1,1,2", "--whitened", "--target", "3;4", "--no-z3"]
+    assert main(["analyze", *base, "--latex", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["critical", *base, "--dps", "100000"]) == 2
+    assert "--dps must be between" in capsys.readouterr().err
+    assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
+    assert "numerical, not certified" in capsys.readouterr().out

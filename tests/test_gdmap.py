@@ -86,7 +86,7 @@ def test_half_loss_on_the_hyperbola():
     ((1, 1, 1, 1, 1), [[2]], [[5]]),
 ])
 def test_depth_at_least_three_origin_fact(widths, X, Y):
-    """MATH.md A1: for H >= 3, Hess L(0) = 0, so p(0, eta) = 1."""
+    """docs/theory.md, A1: for H >= 3, Hess L(0) = 0, so p(0, eta) = 1."""
     net = LinearNetwork(widths, X, Y)
     zero = [0] * net.num_params
     assert all(net.hessian_at(zero)[i, j] == 0 for i in range(net.num_params) for j in range(net.num_params))
@@ -101,7 +101,7 @@ def test_depth_at_least_three_origin_fact(widths, X, Y):
     ((2, 1, 3), [[1, 0], [1, 1]], [[1, 2], [0, 1], [2, 2]], "mean"),
 ])
 def test_depth_two_origin_fact(widths, X, Y, loss):
-    """MATH.md A1: for H = 2, p(0, eta) = prod_i (1 - eta^2 s_i^2)^{d_1} with s_i the singular
+    """docs/theory.md, A1: for H = 2, p(0, eta) = prod_i (1 - eta^2 s_i^2)^{d_1} with s_i the singular
     values of 2c Y X^T (c the loss constant; 2c = 1 for the default loss), i.e.
     det(I - eta^2 M M^T)^{d_1}, M = 2c Y X^T, as an exact identity in eta."""
     net = LinearNetwork(widths, X, Y, loss=loss)

@@ -1,4 +1,5 @@
-"""Exact spectra at rational points, against sympy's eigenvalues of the same exact matrix."""
+"""Result A3: exact spectra at rational points (against sympy's eigenvalues of the same exact matrix),
+spectra along M, escape and bounded-sharpness curves, and the properness dichotomy."""
 
 import time
 from fractions import Fraction
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 
 from symstab import LinearNetwork
 from symstab.errors import TooLargeError
+from symstab.exact.matrices import object_array
+from symstab.network import hessian_from_weights
+from symstab.spectrum import escape_curve, spectrum_along
 from symstab.strategies import linear_networks, rational_matrices, rational_points
 
 
@@ -39,7 +43,7 @@ def test_spectrum_matches_sympy_eigenvalues(net, data):
 
 
 def test_worked_example_112_on_M():
-    """(1,1,2) whitened, w* = (3,4): on M the non-zero spectrum is {a^2, a^2 + ||w*||^2/a^2} (MATH.md 1.4)."""
+    """(1,1,2) whitened, w* = (3,4): on M the non-zero spectrum is {a^2, a^2 + ||w*||^2/a^2} (docs/theory.md, A5)."""
     net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
     a = Fraction(2)
     s = net.spectrum_at([a, Fraction(3) / a, Fraction(4) / a])
@@ -307,3 +311,56 @@ def test_properness_bound_new_cases_numerical_check(net):
         assert bound > 0
     # the bound grows without limit in ||theta||^2
     assert sympy.limit(proof.bound, sympy.Symbol("R2", positive=True), sympy.oo) == sympy.oo
+
+
+# --- escape curves, spectra along M, the traceless residual term -------------------------------
+
+@pytest.mark.parametrize("widths, target", [
+    ((2, 1, 1), [[3, 4]]), ((2, 2, 2), [[1, 2], [3, 4]]), ((1, 2, 2), [[1], [2]]), ((2, 3, 2), [[1, 2], [3, 4]]),
+    ((2, 2, 2, 2), [[1, 2], [3, 4]]), ((1, 2, 2, 2), [[1], [2]]), ((3, 2, 3), [[1, 0, 0], [0, 2, 0], [0, 0, 0]]),
+    ((2, 2, 2, 2), [[1, 2], [2, 4]]),  # rank 1 < r = 2: M is not a manifold, the curve still escapes
+    ((3, 1, 4), [[1, 2, 3], [2, 4, 6], [2, 4, 6], [1, 2, 3]]),  # d_0 d_H = 12
+    ((2, 1, 2), [[3, 0], [0, 1]]), ((3, 2, 3), [[3, 0, 0], [0, 2, 0], [0, 0, 1]]),  # non-filling: full Hessian
+    ((2, 1, 1, 2), [[3, 0], [0, 1]]),
+])
+def test_escape_curves_exist_whenever_d0_dH_at_least_2(widths, target):
+    net = LinearNetwork.whitened(widths, target)
+    curve = escape_curve(net)
+    assert curve is not None and curve.proved
+    tau = sympy.Symbol("tau", positive=True)
+    # the curve stays on M: mu(theta(tau)) = target identically, checked at a rational tau
+    theta = [Fraction(str(sympy.Rational(v.subs(tau, sympy.Rational(1, 3))))) for v in curve.theta]
+    assert net.minima().check_on_manifold(theta)
+    # and at tau = 1/1000 the smallest non-zero eigenvalue is below the exact bound
+    theta = [Fraction(str(sympy.Rational(v.subs(tau, sympy.Rational(1, 1000))))) for v in curve.theta]
+    spec = net.spectrum_at(theta)
+    bound = curve.bound.subs(tau, sympy.Rational(1, 1000))
+    assert spec.eigenvalues[0].enclosure[0] <= Fraction(str(sympy.Rational(bound)))
+
+
+def test_scalar_network_spectrum_along_M_matches_exact_points():
+    net = LinearNetwork((1, 2, 2, 1), [[1, 2]], [[3, 1]])
+    along = spectrum_along(net)
+    (expr, mult), = along.eigenvalues
+    M = net.minima()
+    for seed in range(4):
+        theta = M.point(seed=seed)
+        value = expr.subs({p: sympy.Rational(t.numerator, t.denominator) for p, t in zip(along.parameters, theta)})
+        assert net.spectrum_at(theta).nonzero == [value] and mult == 1
+
+
+@given(st.lists(st.fractions(min_value=-3, max_value=3, max_denominator=5), min_size=8, max_size=8))
+@settings(max_examples=25)
+def test_residual_term_of_the_hessian_is_traceless(values):
+    """tr Hess L = tr(Gauss-Newton part) at every theta: mu is linear in each single entry."""
+    net = LinearNetwork((2, 1, 2, 2), [[1, 2, 0], [0, 1, 3]], [[1, 2, 3], [0, 1, 1]])
+    weights = net.split([sympy.Rational(v.numerator, v.denominator) for v in values])
+    Sigma = object_array(net.Sigma.tolist())
+    product = weights[2].dot(weights[1]).dot(weights[0])
+    full = hessian_from_weights(weights, Sigma, object_array((net.Y * net.X.T).tolist()), sympy.Rational(1, 2))
+    gauss_newton = hessian_from_weights(weights, Sigma, product.dot(Sigma), sympy.Rational(1, 2))  # residual 0
+    assert sum(full[i, i] for i in range(8)) == sum(gauss_newton[i, i] for i in range(8))
+    if any(v != 0 for v in values):  # the identity is not vacuous: the residual term itself is non-zero
+        residual = product.dot(Sigma) - object_array((net.Y * net.X.T).tolist())
+        if any(v != 0 for v in residual.flat) and sum(1 for v in values if v != 0) == 8:
+            assert any(full[i, j] != gauss_newton[i, j] for i in range(8) for j in range(8))

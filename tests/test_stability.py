@@ -1,0 +1,130 @@
+"""Result A4: classify(theta, eta) and M_SS / M_WS, exact, against direct spectra."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symstab import LinearNetwork
+from symstab.errors import InvalidInputError
+from symstab.spectrum import TAU
+
+from reference import float_lambda_max
+
+
+def test_worked_example_verdicts():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    theta = [1, 3, 4]  # a = 1: non-zero spectrum {1, 26}
+    assert net.classify(theta, Fraction(1, 13)).verdict == "marginal"
+    assert net.classify(theta, Fraction(1, 20)).verdict == "stable"
+    c = net.classify(theta, Fraction(1, 10))
+    assert c.verdict == "unstable"
+    assert sorted(c.dg_eigenvalues) == sorted([sympy.Rational(9, 10), sympy.Rational(-8, 5), 1])
+    assert c.to_dict()["evidence"] == "exact" and "unstable" in c.latex()
+
+
+def test_irrational_sharpness_near_the_boundary():
+    net = LinearNetwork.whitened((2, 2, 2), [[3, 0], [0, 1]])
+    theta = net.minima().point(seed=3)
+    s = net.spectrum_at(theta)
+    lo, hi = s.eigenvalues[-1].enclosure
+    eta_below = Fraction(2) / hi - Fraction(1, 10**12)  # 2/eta > lambda_max: stable
+    eta_above = Fraction(2) / lo + Fraction(1, 10**12)
+    assert net.classify(theta, eta_below).verdict == "stable"
+    assert net.classify(theta, eta_above).verdict == "unstable"
+
+
+@pytest.mark.parametrize("eta", [0, -1, "x"])
+def test_bad_eta(eta):
+    with pytest.raises(InvalidInputError):
+        LinearNetwork.whitened((1, 1, 2), [[3], [4]]).classify([1, 3, 4], eta)
+
+
+def test_point_off_the_manifold_is_refused_with_residual():
+    with pytest.raises(InvalidInputError, match="not on M"):
+        LinearNetwork.whitened((1, 1, 2), [[3], [4]]).classify([1, 1, 1], "1/10")
+
+
+@settings(max_examples=20)
+@given(st.sampled_from([((1, 1, 2), [[3], [4]]), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 2, 1), [[2]]),
+                        ((2, 1, 1, 2), [[1, 2], [2, 4]])]),
+       st.integers(0, 50), st.fractions(min_value=Fraction(1, 1000), max_value=1, max_denominator=1000))
+def test_classify_agrees_with_direct_spectrum(case, seed, eta):
+    widths, target = case
+    net = LinearNetwork.whitened(widths, target)
+    theta = net.minima().point(seed=seed)
+    verdict = net.classify(theta, eta).verdict
+    H = net.hessian_at(theta)
+    D = net.num_params
+    lam_max = max(np.linalg.eigvalsh(np.array([[float(H[i, j]) for j in range(D)] for i in range(D)])))
+    if abs(lam_max - 2 / float(eta)) > 1e-6 * max(1.0, lam_max):
+        assert verdict == ("stable" if lam_max < 2 / float(eta) else "unstable")
+
+
+# --- M_SS(eta) and M_WS(eta) -------------------------------------------------------------------
+
+def test_stable_sets_agree_with_classify():
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    M = net.minima()
+    eta = Fraction(1, 6)
+    ss, ws = net.M_SS(eta), net.M_WS(eta)
+    radius2 = sympy.Rational(ss.radius_bound**2)
+    for seed in range(8):
+        theta = M.point(seed=seed)
+        stable = net.classify(theta, eta).verdict == "stable"
+        assert ss.contains(theta) == stable
+        lam_min = net.spectrum_at(theta).eigenvalues[0]
+        assert ws.contains(theta) == (lam_min.enclosure[1] < 2 / eta)
+        if stable:
+            assert sum(v * v for v in theta) < radius2
+    empty = net.M_SS(Fraction(1, 4))  # eta > eta_C = 1/5
+    assert empty.radius_bound == 0 and not any(empty.contains(M.point(seed=k)) for k in range(8))
+    with pytest.raises(InvalidInputError):
+        net.M_SS(0)
+    with pytest.raises(InvalidInputError):
+        net.M_WS("-1")
+
+
+@given(st.sampled_from([((2, 1, 2), [[3, 0], [0, 1]]), ((3, 1, 2), [[2, 0, 0], [0, 1, 0]]),
+                         ((2, 1, 1, 2), [[3, 0], [0, 1]]), ((2, 1, 2), [[0, 2], [1, 0]])]),
+       st.integers(0, 30), st.fractions(min_value=Fraction(1, 40), max_value=Fraction(1, 2), max_denominator=60))
+@settings(max_examples=20, deadline=None)
+def test_non_filling_stable_sets_agree_with_direct_spectra(case, seed, eta):
+    """Non-filling (residual term): exact membership of M_SS / M_WS against the exact spectrum and classify."""
+    widths, target = case
+    net = LinearNetwork.whitened(widths, target)
+    M = net.minima()
+    assert not M.filling and M.points_exact
+    theta = M.point(seed=seed)
+    ss, ws = net.M_SS(eta, symbolic_limit=0, decide_empty=False), net.M_WS(eta, symbolic_limit=0)
+    eigs = net.spectrum_at(theta).eigenvalues  # non-zero, ascending, exact
+    below = [e for e in eigs if bool(e.value < 2 / sympy.Rational(eta.numerator, eta.denominator))]
+    assert ss.contains(theta) == (len(below) == len(eigs))
+    assert ss.contains(theta) == (net.classify(theta, eta).verdict == "stable")
+    assert ws.contains(theta) == (len(below) > 0)
+    if ss.contains(theta) and ss.radius_bound is not None:
+        assert sum(v * v for v in theta) < sympy.Rational(sympy.N(ss.radius_bound**2, 30))
+
+
+def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
+    """(1,2,2,1): a bounded-sharpness curve through a point next to the eta_C witness has lambda_max within
+    1e-12 of the minimum, so M_SS(eta) is unbounded for eta slightly below eta_C, not only below 2/19."""
+    from symstab.spectrum import bounded_sharpness_curve
+
+    net = LinearNetwork.whitened((1, 2, 2, 1), [[3]])
+    cs = net.critical_step_sizes(prove=False)
+    assert cs.eta_C == 2 / (9 * sympy.cbrt(3))
+    eta = Fraction(cs.eta_C_interval[0]) * (1 - Fraction(1, 10**9))
+    ss = net.M_SS(eta)
+    assert ss.radius_bound == sympy.oo and ss.curve is not None and "UNBOUNDED" in str(ss)
+    assert ss.curve.lambda_max < 2 / sympy.Rational(eta.numerator, eta.denominator)
+    assert bounded_sharpness_curve(net).lambda_max == 19  # the default curve alone would not show it
+    above = net.M_SS(Fraction(cs.eta_C_interval[1]) * (1 + Fraction(1, 10**9)))
+    assert above.radius_bound == 0 and "EMPTY" in str(above)  # eta > eta_C: no point of M is stable
+    for t in (sympy.Rational(1, 10), sympy.Rational(1, 10**4)):  # float64 check along the curve
+        theta = [sympy.Rational(v.subs(TAU, t)) for v in ss.curve.theta]
+        assert net.minima().check_on_manifold(theta)
+        assert abs(float_lambda_max(net, theta) - float(ss.curve.lambda_max)) < 1e-7 * float(ss.curve.lambda_max)
