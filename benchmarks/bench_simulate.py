@@ -82,7 +82,7 @@ def main():
     args = parser.parse_args()
     quick = args.quick
     net = LinearNetwork.whitened((2, 2, 2), TARGET)
-    problem = simulate._problem(net)
+    problem = simulate.engine.problem_of(net)
     rng = np.random.default_rng(0)
     rows = []
 
@@ -102,7 +102,7 @@ def main():
         theta = rng.standard_normal((K, 8)) * 0.8
 
         def engine_run():
-            eng = simulate._FloatEngine(problem, ETA, theta)
+            eng = simulate.engine.FloatEngine(problem, ETA, theta)
             with np.errstate(all="ignore"):
                 eng.advance(steps_batch)
 

@@ -3,7 +3,7 @@
 The float engine is checked against the exact layer (``net.gd_step`` on rational
 points); the high-precision engine against the float one on short runs.  The
 phase-transition test takes eta_C from the exact layer and checks it against the
-closed forms of MATH.md 1.4: (1,1,2) whitened with target (3, 4):
+closed forms of docs/theory.md, A5: (1,1,2) whitened with target (3, 4):
 eta_C = 1/||w*|| = 1/5; (2,2,2) whitened with W* = [[2,1],[1,2]]: eta_C = 1/s_max(W*) = 1/3.
 """
 
@@ -116,7 +116,7 @@ EXACT_CASES = [
 @pytest.mark.parametrize("net,points,eta", EXACT_CASES)
 def test_float_step_matches_exact_gd_step(net, points, eta):
     theta0 = np.array([[float(Fraction(v)) for v in p] for p in points])
-    engine = simulate._FloatEngine(simulate._problem(net), float(Fraction(eta)), theta0)
+    engine = simulate.engine.FloatEngine(simulate.engine.problem_of(net), float(Fraction(eta)), theta0)
     grad, _, _, _ = engine.measure()
     exact_grad = net.gradient_at(points[0])
     assert grad[0] == pytest.approx(math.sqrt(sum(float(g) ** 2 for g in exact_grad)), rel=1e-13)
@@ -271,8 +271,8 @@ def test_checkpoint_resume_equals_uninterrupted(net112, tmp_path, monkeypatch):
     with path.open("a") as fh:  # a cell line cut by the interruption
         fh.write('{"kind": "cell", "row": {"cell": 1, "eta_r')
     calls = []
-    real_task = simulate._task
-    monkeypatch.setattr(simulate, "_task", lambda problem, spec: calls.append(spec["cell"]) or real_task(problem, spec))
+    real_task = simulate.sweep.run_cell
+    monkeypatch.setattr(simulate.sweep, "run_cell", lambda problem, spec: calls.append(spec["cell"]) or real_task(problem, spec))
     resumed = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **SWEEP)
     assert sorted(calls) == [1, 2]  # the finished cell is not recomputed
     assert resumed.to_dict() == full.to_dict()
@@ -370,8 +370,8 @@ def test_rows_do_not_depend_on_the_other_ratios_and_a_checkpoint_extends(net112,
     path = tmp_path / "grow.jsonl"
     simulate.convergence_sweep(net112, workers=1, checkpoint=path, **args)
     calls = []
-    real_task = simulate._task
-    monkeypatch.setattr(simulate, "_task", lambda problem, spec: calls.append(spec["eta"]) or real_task(problem, spec))
+    real_task = simulate.sweep.run_cell
+    monkeypatch.setattr(simulate.sweep, "run_cell", lambda problem, spec: calls.append(spec["eta"]) or real_task(problem, spec))
     grown = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **dict(args, eta_ratios=[0.8, 1.1, 0.9]))
     assert len(calls) == 1 and calls[0] == pytest.approx(0.8 * 0.2)  # only the new ratio runs
     assert grown.to_dict()["rows"] == longer
