@@ -1,4 +1,4 @@
-"""Tests of symstab.sgd (MATH.md section 2) against exact, obviously correct references."""
+"""Tests of symstab.sgd (docs/theory.md, B) against exact, obviously correct references."""
 
 import argparse
 import itertools
@@ -16,7 +16,9 @@ from symstab import sgd
 from symstab.cli import sgd as cli_sgd
 from symstab.cli import main as symstab_main
 from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
+from symstab.exact.matrices import fmpq_matrix
 from symstab.network import LinearNetwork
+from symstab.sgd.roots import exact_sign, largest_real_root
 
 MODELS = sgd.SAMPLINGS
 
@@ -198,7 +200,7 @@ def test_construction_coherence_and_threshold(n):
             for B in range(1, n + 1):
                 closed = sgd.construction_threshold(n, sigma, B, scale)
                 assert sgd.mean_square_threshold(hs, batch=B) == closed
-                # MATH.md: stable iff eta lambda_1 (1 + (n/B - 1)/sigma) <= 2; equality is marginal
+                # docs/theory.md, B2-B3: stable iff eta lambda_1 (1 + (n/B - 1)/sigma) <= 2; equality is marginal
                 lam1 = F(sigma) * F(scale) / n
                 for eta in (F(closed.p, closed.q) * F(99, 100), F(closed.p, closed.q),
                             F(closed.p, closed.q) * F(101, 100)):
@@ -289,7 +291,7 @@ def test_bernoulli_never_more_stable_than_without_replacement(family):
     hs, B = family
     bern = sgd.mean_square_threshold(hs, batch=B, sampling="bernoulli")
     wo = sgd.mean_square_threshold(hs, batch=B, sampling="without_replacement")
-    assert sgd._sign(wo - bern) >= 0
+    assert exact_sign(wo - bern) >= 0
 
 
 def test_analyze_exact_decisions_at_threshold(small_family):
@@ -495,7 +497,7 @@ def test_analysis_without_eta_is_consistent_with_analysis_at_eta(family):
     r = sgd.analyze(hs, batch=B)
     assert r.eta is None and r.stable is None and set(r.conditions.values()) == {None}
     for name, t in r.implied_thresholds.items():
-        assert sgd._sign(t - r.eta_star) >= 0
+        assert exact_sign(t - r.eta_star) >= 0
         assert 0 <= r.tightness[name] <= 1 + 1e-12
         if math.isfinite(float(t)):   # t is exact, or a float when sigma is (see coherence)
             q = sympy.nsimplify(sympy.N(t, 30), rational=True)
@@ -695,3 +697,20 @@ def test_optimality_gap_table_and_plot(tmp_path):
     assert "tight coh" in gap.table()
     gap.plot(tmp_path / "gap.png")
     assert (tmp_path / "gap.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- exact helpers (symstab.sgd.roots)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 3), min_size=3, max_size=3), min_size=1, max_size=3),
+       st.integers(-40, 40))
+def test_largest_root_compares_like_exact_sign(vectors, k):
+    """Algebraic.compare (Descartes on the shifted polynomial) agrees with exact_sign of the
+    closed form, at rationals on a grid and right next to the root."""
+    h = psd_from_vectors(vectors)
+    top = largest_real_root(fmpq_matrix(h).charpoly())
+    assert math.isclose(top.value, float(sympy.N(top.expr, 30)), rel_tol=1e-12, abs_tol=1e-12)
+    near = sympy.nsimplify(sympy.N(top.expr, 20), rational=True)
+    for q in (F(k, 4), F(int(near.p), int(near.q))):
+        assert top.compare(q) == exact_sign(top.expr - sympy.Rational(q.numerator, q.denominator))

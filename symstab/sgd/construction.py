@@ -1,0 +1,215 @@
+"""Result B3 of paper B: the near-optimality construction, its closed-form threshold, and the optimality gap.
+
+:func:`coherence_construction` builds paper B's per-sample Hessians with any
+coherence ``sigma`` in ``1..n``; under Bernoulli sampling its exact threshold has
+the closed form of :func:`construction_threshold`.  On these Hessians
+:func:`optimality_gap` tabulates how tight the divergence conditions of
+:func:`~symstab.sgd.analysis.analyze` are, as ``eta* / threshold`` over
+``(sigma, B)`` (:class:`OptimalityGap`, with a figure) (docs/theory.md, B3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Integral
+
+import numpy as np
+import sympy
+
+from ..errors import InvalidInputError
+from ..exact.numbers import as_rational
+from ..files import save_figure
+from .analysis import analyze
+from .hessians import exact_entry, validate_batch
+
+__all__ = ["OptimalityGap", "coherence_construction", "construction_threshold", "optimality_gap"]
+
+
+def coherence_construction(n: int, sigma: int, scale=1) -> list[list[list[Fraction]]]:
+    """Paper B's near-optimality construction: sigma copies of ``a e_1 e_1^T`` plus
+    ``n - sigma`` mutually orthogonal ``a e_k e_k^T`` (k = 2..n-sigma+1), ``a = scale``.
+
+    The dimension is ``n - sigma + 1``; the coherence is exactly ``sigma`` and, under
+    Bernoulli sampling, ``eta* = 2 / (lambda_1(H) (1 + (n/B - 1)/sigma))`` with
+    ``lambda_1(H) = sigma a / n`` (see :func:`construction_threshold`).
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    sigma : int
+        Coherence, ``1 <= sigma <= n``.
+    scale : int, Fraction or str
+        Positive rational ``a``.
+
+    Returns
+    -------
+    list of n matrices (lists of lists of Fraction)
+
+    Examples
+    --------
+    >>> hs = coherence_construction(3, 2)
+    >>> [[[int(v) for v in row] for row in h] for h in hs]
+    [[[1, 0], [0, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 1]]]
+    >>> from symstab.sgd.coherence import coherence
+    >>> coherence(hs).sigma
+    2
+    """
+    for name, v in (("n", n), ("sigma", sigma)):
+        if isinstance(v, bool) or not isinstance(v, (Integral, np.integer)):
+            raise InvalidInputError(f"{name} must be an integer, got {v!r}")
+    n, sigma = int(n), int(sigma)
+    if n < 1 or not 1 <= sigma <= n:
+        raise InvalidInputError(f"need n >= 1 and 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    a = exact_entry(scale, "scale")
+    if a is None or a <= 0:
+        raise InvalidInputError(f"scale must be a positive rational, got {scale!r}")
+    d = n - sigma + 1
+
+    def rank_one(k):
+        return [[a if (i == k and j == k) else Fraction(0) for j in range(d)] for i in range(d)]
+
+    return [rank_one(0) for _ in range(sigma)] + [rank_one(k) for k in range(1, d)]
+
+
+def construction_threshold(n: int, sigma: int, batch: int, scale=1) -> sympy.Rational:
+    """Closed-form Bernoulli threshold of :func:`coherence_construction`:
+    ``eta* = 2 / (lambda_1(H) (1 + (n/B - 1)/sigma))`` with ``lambda_1(H) = sigma a / n``.
+
+    Parameters
+    ----------
+    n, sigma, batch : int
+    scale : int, Fraction or str
+
+    Returns
+    -------
+    sympy.Rational
+
+    Examples
+    --------
+    >>> construction_threshold(12, 3, 4)
+    24/5
+    >>> from symstab.sgd.threshold import mean_square_threshold
+    >>> mean_square_threshold(coherence_construction(12, 3), batch=4)
+    24/5
+    """
+    coherence_construction(1, 1, scale)  # validates scale
+    n, sigma = int(n), int(sigma)
+    if not 1 <= sigma <= n:
+        raise InvalidInputError(f"need 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    batch = validate_batch(n, batch, "bernoulli")
+    a = exact_entry(scale, "scale")
+    lam1 = Fraction(sigma) * a / n
+    value = 2 / (lam1 * (1 + (Fraction(n, batch) - 1) / sigma))
+    return as_rational(value)
+
+
+# --------------------------------------------------------------------------- optimality gap
+
+
+@dataclass(frozen=True)
+class OptimalityGap:
+    """How tight paper B's divergence conditions are on the near-optimality construction.
+
+    One row per ``(sigma, B)``: the exact Bernoulli threshold ``eta*``, the step sizes
+    above which the sharpness and the coherence conditions claim divergence, and the
+    tightness ``eta* / threshold`` (1 = the condition is exact; smaller = looser).
+    """
+
+    n: int
+    scale: object
+    rows: tuple
+
+    def table(self) -> str:
+        head = (f"{'sigma':>5} {'B':>4} {'n/B':>7} {'eta*':>10} {'sharp thr':>10} {'coh thr':>10} "
+                f"{'tight sharp':>11} {'tight coh':>10}")
+        lines = [head]
+        for r in self.rows:
+            lines.append(
+                f"{r['sigma']:>5} {r['batch']:>4} {r['n_over_B']:>7.3f} {r['eta_star_float']:>10.4g} "
+                f"{r['sharpness_threshold_float']:>10.4g} {r['coherence_threshold_float']:>10.4g} "
+                f"{r['tightness_sharpness']:>11.3f} {r['tightness_coherence']:>10.3f}"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "scale": str(self.scale), "sampling": "bernoulli", "rows": list(self.rows)}
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def plot(self, path=None):
+        """Tightness of the coherence condition vs n/B, one line per sigma (PNG/PDF by extension)."""
+        # A bare Figure with its own Agg canvas: no pyplot, no global backend switch.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.4, 4.2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        for sigma in sorted({r["sigma"] for r in self.rows}):
+            pts = sorted((r["n_over_B"], r["tightness_coherence"]) for r in self.rows if r["sigma"] == sigma)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"sigma = {sigma}")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("n / B")
+        ax.set_ylabel("eta* / coherence-condition threshold")
+        ax.set_title(f"Tightness of the coherence condition (construction, n = {self.n}, Bernoulli)")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+
+def optimality_gap(n: int, sigmas=None, batches=None, scale=1) -> OptimalityGap:
+    """Tightness of the divergence conditions on :func:`coherence_construction`, over (sigma, B).
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    sigmas, batches : iterables of int, optional
+        Coherence values ``1 <= sigma <= n`` and batch sizes ``1 <= B < n`` (default: all
+        divisors-like grids ``{1, 2, ..., n}`` and ``{1, ..., n - 1}``).
+    scale : exact number
+        The rank-one scale ``a`` (the tightness does not depend on it).
+
+    Returns
+    -------
+    OptimalityGap
+
+    Examples
+    --------
+    >>> gap = optimality_gap(12, sigmas=[3], batches=[4])
+    >>> row = gap.rows[0]
+    >>> row["eta_star"], row["coherence_threshold"]
+    ('24/5', '6*sqrt(2)')
+    """
+    sigmas = list(sigmas) if sigmas is not None else list(range(1, n + 1))
+    batches = list(batches) if batches is not None else list(range(1, n))
+    rows = []
+    for sigma in sigmas:
+        hs = coherence_construction(n, sigma, scale)
+        for batch in batches:
+            if not 1 <= batch < n:
+                raise InvalidInputError(
+                    f"batch sizes must satisfy 1 <= B < n = {n} (the coherence condition needs B < n)")
+            result = analyze(hs, batch=batch, sampling="bernoulli")
+            thresholds = result.implied_thresholds
+            rows.append({
+                "sigma": sigma,
+                "batch": batch,
+                "n_over_B": n / batch,
+                "eta_star": sympy.sstr(result.eta_star),
+                "eta_star_float": float(result.eta_star_float),
+                "sharpness_threshold": sympy.sstr(thresholds["sharpness"]),
+                "sharpness_threshold_float": float(thresholds["sharpness"]),
+                "coherence_threshold": sympy.sstr(thresholds["coherence"]),
+                "coherence_threshold_float": float(thresholds["coherence"]),
+                "tightness_sharpness": float(result.tightness["sharpness"]),
+                "tightness_coherence": float(result.tightness["coherence"]),
+            })
+    return OptimalityGap(n=n, scale=scale, rows=tuple(rows))
