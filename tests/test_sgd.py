@@ -18,7 +18,7 @@ from symstab.cli import main as symstab_main
 from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
 from symstab.exact.matrices import fmpq_matrix
 from symstab.network import LinearNetwork
-from symstab.sgd.roots import exact_sign, largest_real_root
+from symstab.exact.algebraic import exact_sign, largest_real_root
 
 MODELS = sgd.SAMPLINGS
 
@@ -699,7 +699,7 @@ def test_optimality_gap_table_and_plot(tmp_path):
     assert (tmp_path / "gap.png").stat().st_size > 1000
 
 
-# --------------------------------------------------------------------------- exact helpers (symstab.sgd.roots)
+# --------------------------------------------------------------------------- exact helpers (symstab.exact.algebraic)
 
 
 @settings(max_examples=40, deadline=None)

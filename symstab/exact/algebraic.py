@@ -12,7 +12,9 @@ a sympy ``CRootOf``) and enclosed rigorously:
   matrix by exact joint real-root isolation of the factors of its
   characteristic polynomial (sympy, Vincent-Akritas-Strzebonski);
 * :func:`enclose_algebraic` encloses any real algebraic sympy expression from its
-  minimal polynomial;
+  minimal polynomial; :func:`exact_sign` decides its sign;
+* :func:`largest_real_root` gives the largest root of a real-rooted polynomial (a
+  characteristic polynomial) as an :class:`Algebraic` that compares exactly with rationals;
 * :func:`outward_decimal` and :func:`format_interval` print enclosures as
   decimals rounded outwards, so that a printed interval is still an enclosure.
 """
@@ -20,21 +22,25 @@ a sympy ``CRootOf``) and enclosed rigorously:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import flint
 import sympy
 
 from ..errors import InvalidInputError
-from .numbers import as_fraction, as_rational
+from .numbers import as_fmpq, as_fraction, as_rational
 
 __all__ = [
+    "Algebraic",
     "arf_to_fraction",
     "ball_endpoints",
     "descending_eigenvalues",
     "eigenvalues_exact",
     "enclose_algebraic",
+    "exact_sign",
     "format_interval",
+    "largest_real_root",
     "outward_decimal",
     "positive_cell_samples",
     "real_root_boxes",
@@ -306,6 +312,123 @@ def tail_sum(eigenvalues, r: int):
             total += mult * root_value(lam)
             done.add(lam)
     return sympy.expand(total)
+
+
+# --- the largest root of a real-rooted polynomial, and exact signs ------------------------------
+
+@dataclass(frozen=True)
+class Algebraic:
+    """The largest real root of an irreducible integer polynomial ``poly``.
+
+    ``expr`` is its closed form (a Rational, a quadratic surd or a ``CRootOf``) and
+    ``value`` a float approximation.
+    """
+
+    poly: sympy.Poly
+    expr: sympy.Expr
+    value: float
+
+    def compare(self, q: Fraction) -> int:
+        """Exact sign of ``self - q`` for a rational q.
+
+        Examples
+        --------
+        >>> root = largest_real_root(flint.fmpq_poly([-2, 0, 1]))  # sqrt(2)
+        >>> root.compare(Fraction(7, 5)), root.compare(Fraction(3, 2))
+        (1, -1)
+        """
+        q_s = as_rational(q)
+        if self.poly.degree() == 1 or self.expr.is_Rational:
+            diff = self.expr - q_s
+            return int(diff.p > 0) - int(diff.p < 0)
+        # Irreducible of degree >= 2, so q is not a root; all roots are real, so
+        # Descartes' rule of signs on f(x + q) counts the roots above q exactly.
+        f = flint.fmpq_poly([int(c) for c in reversed(self.poly.all_coeffs())])
+        shifted = f(flint.fmpq_poly([as_fmpq(q), 1]))
+        return 1 if sign_changes(shifted.coeffs()) > 0 else -1
+
+
+def largest_real_root(charpoly: "flint.fmpq_poly") -> Algebraic:
+    """Exact largest root of a polynomial whose roots are all real.
+
+    The roots being real is the caller's guarantee: characteristic polynomials of
+    symmetric matrices or of ``C^{-1} D`` (similar to a symmetric matrix).  The
+    polynomial is factored over Q and the factor carrying the largest root chosen
+    by flint's certified complex roots.
+
+    Parameters
+    ----------
+    charpoly : python-flint fmpq_poly
+
+    Returns
+    -------
+    Algebraic
+
+    Examples
+    --------
+    >>> largest_real_root(flint.fmpq_poly([6, -5, 1])).expr  # (x - 2)(x - 3)
+    3
+    >>> largest_real_root(flint.fmpq_poly([-1, 0, 2])).expr
+    sqrt(2)/2
+    >>> largest_real_root(flint.fmpq_poly([-1, 6, -9, 3])).expr
+    CRootOf(3*x**3 - 9*x**2 + 6*x - 1, 2)
+    """
+    _, factors = charpoly.factor()
+    best = None
+    for factor, _mult in factors:
+        z = factor.numer()
+        roots = [r.real.mid() for r, _m in z.complex_roots()]
+        top = max(float(r) for r in roots)
+        if best is None or top > best[1]:
+            best = (z, top)
+    z, top = best
+    # The float is the arb midpoint at flint's working precision, not an end of
+    # exact.algebraic.real_root_boxes: it is reported (lambda_1_float, eta_star_float).
+    poly = univariate(z, _x)
+    if poly.degree() == 2:
+        # The quadratic formula, not exact.algebraic.root_closed_form: that one goes
+        # through sympy.roots, which may rescale the polynomial first, and for large
+        # coefficients the surd can then come out in another (equal) printed form.
+        a, b, c = poly.all_coeffs()
+        if a < 0:
+            a, b, c = -a, -b, -c
+        expr = sympy.radsimp((-b + sympy.sqrt(b * b - 4 * a * c)) / (2 * a))
+    else:
+        # a Rational, or CRootOf(poly, degree - 1): all roots real, the last one is the largest
+        expr = root_closed_form(poly, poly.degree() - 1)
+    return Algebraic(poly, expr, float(top))
+
+
+def exact_sign(expr) -> int:
+    """Exact sign of a real algebraic sympy expression (evaluation, then zero test).
+
+    Parameters
+    ----------
+    expr : sympy expression or number
+        A real algebraic number (rationals, radicals, ``CRootOf``).
+
+    Returns
+    -------
+    int
+        -1, 0 or 1.
+
+    Examples
+    --------
+    >>> exact_sign(sympy.sqrt(2) - sympy.Rational(7, 5)), exact_sign(sympy.sqrt(8) - 2 * sympy.sqrt(2))
+    (1, 0)
+    """
+    expr = sympy.sympify(expr)
+    if expr.is_Rational:
+        return int(expr.p > 0) - int(expr.p < 0)
+    value = sympy.N(expr, 60)
+    if abs(value) > sympy.Float(10) ** -45:
+        return 1 if value > 0 else -1
+    if expr.equals(0):
+        return 0
+    value = sympy.N(expr, 300)
+    if value == 0:
+        raise InvalidInputError(f"cannot decide the sign of {expr}")
+    return 1 if value > 0 else -1
 
 
 # --- printing enclosures without losing rigour ----------------------------------------------

@@ -16,7 +16,7 @@ Split by result, data flowing one way (each module imports only those above it):
 
 * :mod:`~symstab.sgd.hessians` -- input: validated per-sample Hessians, batch and
   step sizes, :func:`per_sample_hessians` from a network;
-* :mod:`~symstab.sgd.roots` -- exact largest eigenvalues, exact signs, display;
+* :mod:`~symstab.sgd.formatting` -- how the exact numbers are printed;
 * :mod:`~symstab.sgd.coherence` -- B1: the coherence measure sigma and the non-uniformity;
 * :mod:`~symstab.sgd.threshold` -- B2: the exact mean-square threshold ``eta*``
   (exact, float64 and mpmath paths);
@@ -36,10 +36,11 @@ from .plots import plot_stability_map
 from .threshold import (DEFAULT_DPS, EXACT_RANGE_LIMIT, mean_square_threshold, second_moment_coefficients,
                         spectral_radius)
 
-# What ``from symstab.sgd import *`` has always given; OptimalityGap, optimality_gap,
-# DEFAULT_DPS and EXACT_RANGE_LIMIT are public attributes too, but not in it.
 __all__ = [
+    "DEFAULT_DPS",
+    "EXACT_RANGE_LIMIT",
     "SAMPLINGS",
+    "OptimalityGap",
     "Coherence",
     "StabilityAnalysis",
     "MonteCarloResult",
@@ -52,5 +53,6 @@ __all__ = [
     "coherence_construction",
     "construction_threshold",
     "monte_carlo",
+    "optimality_gap",
     "plot_stability_map",
 ]

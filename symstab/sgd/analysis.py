@@ -18,10 +18,11 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from ..exact.algebraic import exact_sign, largest_real_root
 from ..exact.numbers import as_rational
 from .coherence import coherence
+from .formatting import format_short, format_value
 from .hessians import exact_mean, parse_eta, validate_batch, validate_hessians
-from .roots import exact_sign, format_short, format_value, largest_real_root
 from .threshold import compute_threshold
 
 __all__ = ["StabilityAnalysis", "analyze"]

@@ -5,7 +5,7 @@ and the coherence measure ``sigma = lambda_1(S) / max_i lambda_1(H_i)``, which i
 at least 1 (docs/theory.md, B1).  Next to it, Wu, Ma & E's
 non-uniformity ``s = sqrt(lambda_max((1/n) sum_i H_i^2 - H^2))``.  Both are exact
 for rational input when feasible (sympy square roots and algebraic numbers from
-:mod:`~symstab.sgd.roots`) and floats otherwise.
+:mod:`~symstab.exact.algebraic`) and floats otherwise.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import numpy as np
 import sympy
 
 from ..errors import InvalidInputError
+from ..exact.algebraic import largest_real_root
 from ..exact.matrices import fmpq_matrix
 from ..exact.numbers import as_rational
+from .formatting import format_short, format_value
 from .hessians import Hessians, exact_mean, validate_hessians
-from .roots import format_short, format_value, largest_real_root
 
 __all__ = ["Coherence", "coherence"]
 

@@ -34,9 +34,9 @@ import sympy
 from flint import fmpq, fmpq_mat
 
 from ..errors import InvalidInputError
+from ..exact.algebraic import Algebraic, largest_real_root
 from ..exact.numbers import as_fmpq
 from .hessians import FLOAT_PSD_TOL, Hessians, exact_mean, parse_eta, validate_batch, validate_hessians
-from .roots import Algebraic, largest_real_root
 
 __all__ = [
     "DEFAULT_DPS",
