@@ -35,10 +35,10 @@ import sympy
 
 from .errors import InvalidInputError, ShapeError
 from .exact.algebraic import descending_eigenvalues, root_value, tail_sum
-from .exact.matrices import (fmpq_matrix, object_array, product_chain, random_invertible, rank_factorisation,
+from .exact.matrices import (fmpq_matrix, object_array, random_invertible, rank_factorisation,
                              top_projector)
 from .exact.numbers import as_rational, to_exact
-from .network import gradient_from_weights
+from .network import gradient_from_weights, jacobian_from_weights
 
 __all__ = [
     "Minima",
@@ -51,9 +51,9 @@ __all__ = [
 def product_jacobian(net, theta) -> "flint.fmpq_mat":
     """The exact Jacobian ``D mu(theta)`` (``d_H d_0 x D``) at a rational point.
 
-    Column ``(l, a, b)`` is ``d mu / d (W_l)_{ab} = A_l[:, a] B_l[b, :]``
-    (``A_l``, ``B_l`` from :func:`~symstab.exact.matrices.product_chain`), flattened
-    row-major; columns follow the parameter order (W1 row-major, W2, ...).
+    Column ``(l, a, b)`` is ``d mu / d (W_l)_{ab} = A_l[:, a] B_l[b, :]`` flattened
+    row-major (:func:`~symstab.network.jacobian_from_weights`); columns follow the
+    parameter order (W1 row-major, W2, ...).
 
     Parameters
     ----------
@@ -71,16 +71,7 @@ def product_jacobian(net, theta) -> "flint.fmpq_mat":
     >>> print(product_jacobian(net, [1, 2]))
     [2, 1]
     """
-    weights = net.exact_weights(theta)
-    B, A = product_chain(weights)
-    d0, dH = net.widths[0], net.widths[-1]
-    columns = []
-    for l, W in enumerate(weights):
-        for a in range(W.shape[0]):
-            for b in range(W.shape[1]):
-                columns.append([A[l][i, a] * B[l][b, j] for i in range(dH) for j in range(d0)])
-    rows = [[columns[c][i] for c in range(len(columns))] for i in range(dH * d0)]
-    return flint.fmpq_mat(rows)
+    return flint.fmpq_mat(jacobian_from_weights(net.exact_weights(theta)).tolist())
 
 
 def _layers_from_factors(widths, U, V, rng, one=1):

@@ -61,6 +61,24 @@ def gradient_from_weights(weights, Sigma, YXt, scale):
     return [2 * scale * (A[l].T @ P @ B[l].T) for l in range(len(weights))]
 
 
+def jacobian_from_weights(weights):
+    """``J = D mu`` as a ``d_H d_0 x D`` array: blocks ``A_l (x) B_l^T`` (row-major vec of ``mu``, parameter order).
+
+    Column ``(l, a, b)`` is ``d mu / d (W_l)_{ab} = A_l[:, a] B_l[b, :]`` flattened row-major.
+    """
+    B, A = product_chain(weights)
+    return np.hstack([np.kron(A[l], B[l].T) for l in range(len(weights))])
+
+
+def jacobian_gram_from_weights(weights):
+    """``N = J J^T = sum_l (A_l A_l^T) (x) (B_l^T B_l)`` (``d_H d_0`` square), without forming J.
+
+    On M (filling case) the non-zero Hessian eigenvalues are those of ``2c N (I (x) Sigma)``.
+    """
+    B, A = product_chain(weights)
+    return sum(np.kron(A[l] @ A[l].T, B[l].T @ B[l]) for l in range(len(weights)))
+
+
 def hessian_from_weights(weights, Sigma, YXt, scale):
     """The Hessian of the loss, as a ``D x D`` array (parameters W1 row-major, W2, ...).
 

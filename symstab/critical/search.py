@@ -17,7 +17,7 @@ import sympy
 from ..exact.algebraic import arf_to_fraction, ball_endpoints, enclose_algebraic, top_eigenvalue_upper
 from ..exact.matrices import chain, fmpq_matrix, product_chain, sympy_matrix
 from ..exact.numbers import as_fmpq, as_fraction
-from ..network import hessian_from_weights
+from ..network import hessian_from_weights, jacobian_from_weights, jacobian_gram_from_weights
 from ..spectrum import normal_operator, spectrum_at
 
 __all__ = ["algebraic_point_near", "exact_lambda_max_upper", "exact_point_near", "float_lambda_max",
@@ -27,8 +27,7 @@ __all__ = ["algebraic_point_near", "exact_lambda_max_upper", "exact_point_near",
 def float_lambda_max(net, weights, filling: bool, chol, kappa: float) -> float:
     """``lambda_max`` at float64 weights: of the normal operator (filling) or of the full Hessian (numerical)."""
     if filling:
-        B, A = product_chain(weights)
-        N = sum(np.kron(A[l] @ A[l].T, B[l].T @ B[l]) for l in range(len(weights)))
+        N = jacobian_gram_from_weights(weights)
         G = np.kron(np.eye(weights[-1].shape[0]), chol)
         return float(np.linalg.eigvalsh(G.T @ N @ G)[-1]) * kappa
     Sigma = np.array(net.Sigma.tolist(), dtype=float)
@@ -63,12 +62,11 @@ def search_on_M(net, M, kappa, seed, starts, iters=400):
     def project(theta, rounds=30):
         for _ in range(rounds):
             W = net.split(theta, dtype=float)
-            A_, B_ = product_chain(W)
-            mu = B_[0] @ W[0] @ A_[0]
-            r = (mu - T).ravel()
+            B, A = product_chain(W)
+            r = (A[0] @ W[0] @ B[0] - T).ravel()
             if np.linalg.norm(r) < tol:
                 return theta
-            J = np.hstack([np.kron(B_[l], A_[l].T) for l in range(len(W))])
+            J = jacobian_from_weights(W)
             theta = theta - np.linalg.lstsq(J, r, rcond=None)[0]
         return None
 

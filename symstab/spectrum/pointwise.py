@@ -19,9 +19,10 @@ import sympy
 
 from ..errors import InvalidInputError, TooLargeError
 from ..exact.algebraic import ball_endpoints, format_interval, real_root_boxes, root_closed_form, univariate
-from ..exact.matrices import identity_like, product_chain
+from ..exact.matrices import identity_like, object_array, product_chain
 from ..exact.numbers import as_fmpq, to_exact
 from ..minima import minima
+from ..network import jacobian_gram_from_weights
 
 __all__ = ["EXACT_SPECTRUM_SECONDS", "Eigenvalue", "Spectrum", "normal_operator", "sharpness_enclosure",
            "spectrum_at"]
@@ -131,7 +132,7 @@ def _charpoly_on_M(net, point):
            for i in range(mu.shape[0]) for j in range(mu.shape[1])):
         return None
     Sigma, _ = net.fmpq_data
-    N = sum(np.kron(A[l] @ A[l].T, B[l].T @ B[l]) for l in range(len(weights)))
+    N = jacobian_gram_from_weights(weights)
     K = 2 * net.loss_scale_fmpq * (N @ np.kron(identity_like(net.widths[-1], Sigma), Sigma))
     cp = flint.fmpq_mat(K.tolist()).charpoly()
     return cp * flint.fmpq_poly([0] * (net.num_params - n) + [1])
@@ -246,10 +247,7 @@ def normal_operator(net, weights, *, symmetric: bool = False) -> sympy.Matrix:
     True
     """
     dH = weights[-1].rows
-    B, A = product_chain(weights)
-    N = sympy.zeros(dH * weights[0].cols, dH * weights[0].cols)
-    for l in range(len(weights)):
-        N += sympy.kronecker_product(A[l] * A[l].T, B[l].T * B[l])
+    N = sympy.Matrix(jacobian_gram_from_weights([object_array(W.tolist()) for W in weights]).tolist())
     c = net.kappa
     if symmetric:
         return (c * N).applyfunc(sympy.expand)
