@@ -15,6 +15,13 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def test_output_cut_short_by_the_reader_is_not_a_traceback():
+    """A JSON of several MB piped into `head`: the pipe closes while symstab still writes."""
+    command = f"{sys.executable} -m symstab.cli det --widths 2,2,2 --whitened --target '1,2;3,4' --json | head -c 10"
+    proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
+    assert proc.stderr == "" and len(proc.stdout) == 10
+
+
 def test_version(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])

@@ -9,6 +9,7 @@ error becomes one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -71,3 +72,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("symstab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `symstab analyze ... | head`: the reader left, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
