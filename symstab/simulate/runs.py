@@ -21,13 +21,27 @@ from .engine import STATUSES, FloatEngine, Problem, drive, problem_of
 from .inputs import check_positive_int, initial_points, parse_eta, run_options
 from .precision import ArbEngine, flint_precision, high_precision_sharpness
 
-__all__ = ["SHARPNESS_MARGIN", "GDRuns", "gd", "json_float", "run_problem", "sharpness_trajectory"]
+__all__ = ["SHARPNESS_MARGIN", "GDRuns", "gd", "json_float", "period_counts", "run_problem", "sharpness_trajectory"]
 
 #: ``|sharpness * eta / 2 - 1|`` below this: "marginal" (float64 cannot tell).
 SHARPNESS_MARGIN = 1e-9
 
 
 # --------------------------------------------------------------------------- results
+
+
+def period_counts(period) -> dict:
+    """How many runs have each period, as ``{"p": count}`` over the periodic runs (``period > 0``).
+
+    Examples
+    --------
+    >>> period_counts(np.array([0, 2, 2, 4]))
+    {'2': 2, '4': 1}
+    """
+    counts = {}
+    for p in period[period > 0]:
+        counts[str(int(p))] = counts.get(str(int(p)), 0) + 1
+    return counts
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,9 +133,6 @@ class GDRuns:
         ok = self.converged
         ratio = self.sharpness_ratio[ok]
         finite = np.isfinite(self.final_grad_norm)
-        periods = {}
-        for p in self.period[self.period > 0]:
-            periods[str(int(p))] = periods.get(str(int(p)), 0) + 1
         return {
             "eta": self.eta, "steps": self.steps, "seed": self.seed, "dps": self.dps, "n_runs": self.n_runs,
             "counts": self.counts(),
@@ -129,7 +140,7 @@ class GDRuns:
             "median_sharpness_ratio": json_float(np.median(ratio)) if ratio.size else None,
             "max_sharpness_ratio": json_float(np.max(ratio)) if ratio.size else None,
             "sharpness_violations": len(self.sharpness_violations),
-            "periods": periods,
+            "periods": period_counts(self.period),
             "rechecks": list(self.rechecks),
             "evidence": self.evidence,
         }

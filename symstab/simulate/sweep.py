@@ -31,7 +31,7 @@ from ..files import writable_file
 from .engine import STATUSES, Problem, problem_of
 from .plots import plot_sweep
 from .inputs import check_positive_int, initial_scale, parse_eta, run_options
-from .runs import SHARPNESS_MARGIN, json_float, run_problem
+from .runs import SHARPNESS_MARGIN, json_float, period_counts, run_problem
 
 __all__ = ["SweepResult", "convergence_sweep", "critical_eta", "run_cell", "wilson_interval"]
 
@@ -166,9 +166,6 @@ def _row(cell: int, eta_ratio: float, eta: float, n_inits: int, parts: list) -> 
     k = counts["converged"]
     live = status != 1
     ratio = sharp[status == 0] * eta / 2
-    periods = {}
-    for q in period[period > 0]:
-        periods[str(int(q))] = periods.get(str(int(q)), 0) + 1
     return {
         "cell": cell,
         "eta_ratio": eta_ratio,
@@ -182,7 +179,7 @@ def _row(cell: int, eta_ratio: float, eta: float, n_inits: int, parts: list) -> 
         "max_sharpness_ratio": json_float(np.max(ratio)) if ratio.size else None,
         "sharpness_violations": int((ratio >= 1 - SHARPNESS_MARGIN).sum()),
         "counts": counts,
-        "periods": periods,
+        "periods": period_counts(period),
         "rechecks": [r for p in parts for r in p["rechecks"]],
     }
 
