@@ -105,15 +105,20 @@ def lambda_max_numeric(net, theta, dps: int):
         return max(E)
 
 
-def scalar_sigma_closed_form(net, T: sympy.Matrix, s, eps: Fraction, dps: int) -> dict:
-    """``min_M lambda_max = 2c s H s_max(T)^(2 - 2/H)`` for ``Sigma = s I``, filling, at the balanced factorisation.
+def scalar_sigma_closed_form(net, T: sympy.Matrix, s, eps: Fraction, dps: int, W_star=None) -> dict:
+    """``min_M lambda_max = 2c s H s_max(W*)^(2 - 2/H)`` for ``Sigma = s I``, at the balanced factorisation of ``T``.
+
+    ``T`` is the product on M; ``W_star`` (default ``T``) the target, whose largest
+    singular value ``T`` keeps also when M is non-filling (docs/theory.md,
+    "eta_C for whitened non-filling networks").
 
     Returns the fields of :class:`CriticalStepSizes` that the closed form fixes: the
     exact ``eta_C`` with an enclosure, ``lambda*``, the witness (exact for rank-one
     or diagonal targets, ``dps`` digits otherwise) and a numerical re-evaluation.
     """
     H = net.depth
-    sigma2 = eigenvalues_exact(T * T.T)[-1]
+    top = T if W_star is None else sympy.Matrix(W_star)
+    sigma2 = eigenvalues_exact(top * top.T)[-1]
     lam = net.kappa * s * H * sympy.Pow(sigma2, sympy.Rational(H - 1, H))
     lam = sympy.radsimp(sympy.simplify(lam))
     eta = sympy.radsimp(sympy.simplify(2 / lam))

@@ -96,7 +96,8 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
         return depth_one(net, M, eps, common)
     if net.is_family:
         return family(net, M, common)
-    if not M.filling:
+    s = scalar_identity_factor(net.Sigma)
+    if not M.filling and s is None:
         return bounds(net, M, seed, search_points, common)
     T = sympy.Matrix(M.target)
     if all(v == 0 for v in T):
@@ -106,9 +107,8 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
             escape_curve=None, method="target 0: the origin is a minimum with Hess L = 0",
             evidence="exact", proof=None,
             notes=("every eta > 0 leaves the origin stable (lambda_max = 0 there)",), **common)
-    s = scalar_identity_factor(net.Sigma)
-    if s is not None:
-        result = scalar_sigma_closed_form(net, T, s, eps, dps)
+    if s is not None:  # filling or not (docs/theory.md, "eta_C for whitened non-filling networks")
+        result = scalar_sigma_closed_form(net, T, s, eps, dps, M.W_star)
     elif H == 2 and dH == 1:
         result = one_parameter(net, M, eps, dps)
     else:
