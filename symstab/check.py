@@ -406,6 +406,7 @@ class Network:
         t_lo, t_hi = num(data["gap"][0]), num(data["gap"][1])
         G = matmul(transpose(Wbar), Wbar)
         G2 = matmul(G, G)
+        self.gap = f" (M non-filling: Eckart-Young gap ({t_lo}, {t_hi}))"
         need(t_lo < t_hi and is_psd([[t_lo * (i == j) - x for j, x in enumerate(row)]
                                      for i, row in enumerate(matmul(transpose(R), R))])
              and is_psd([[a - t_hi * g for a, g in zip(ra, rg)] for ra, rg in zip(G2, G)]),
@@ -517,8 +518,10 @@ def _largest_root(p, data, what):
 
 def check_A1(cert, net):
     g = None
-    for point in cert["points"]:
+    need(len(cert["points"]) == len(cert["charpolys"]) >= 1, "A1: one characteristic polynomial per point")
+    for point, given in zip(cert["points"], cert["charpolys"]):
         cp = charpoly(net.hessian(_points(point)))
+        need(cp == [num(c) for c in given], "A1: a characteristic polynomial differs from det(lam I - H(theta_k))")
         while cp and cp[0] == 0:
             cp = cp[1:]
         g = cp if g is None else ugcd(g, cp)
@@ -539,8 +542,11 @@ def check_A2(cert, net, Wbar):
     need(len(rows) == len(cols) == k == cert["rank"], "A2: the minor's size is not the maximal rank of D mu")
     jets = net.product([Jet(x, {i: Fraction(1)}, {}) for i, x in enumerate(theta)])
     J = [[e.c1.get(j, Fraction(0)) for j in range(net.D)] for row in jets for e in row]
-    need(rank([[J[r][c] for c in cols] for r in rows]) == k, "A2: the minor of D mu vanishes")
-    return f"theta is on M, D mu has rank {k} there, so M is a smooth manifold of dimension {net.D - k} near theta"
+    minor = [[J[r][c] for c in cols] for r in rows]
+    need(rank(minor) == k and charpoly(minor)[0] * (-1) ** k == num(cert["minor"]["value"]),
+         "A2: the minor of D mu vanishes or differs from the stated value")
+    return (f"theta is on M, D mu has rank {k} there (minor {cert['minor']['value']}), so M is a smooth manifold of "
+            f"dimension {net.D - k} near theta")
 
 
 def check_A3(cert, net, Wbar):
@@ -560,7 +566,7 @@ def check_A3(cert, net, Wbar):
     need(values == given, "A3: the characteristic polynomial differs")
     need(sum((x * x for x in curve), Poly(1)).constant() is None, "A3: ||theta(tau)|| is bounded along the curve")
     return ("along an exact curve theta(tau) in M with ||theta(tau)|| unbounded, the Hessian's characteristic "
-            f"polynomial is constant ({_show(given)}): the sharpness is not proper on M")
+            f"polynomial is constant, {_show(given)}: the sharpness is not proper on M")
 
 
 def check_A4(cert, net, Wbar):
@@ -570,11 +576,11 @@ def check_A4(cert, net, Wbar):
     p = charpoly(net.hessian(theta))
     factor, lo, hi = _largest_root(p, cert["lambda_max"], "A4")
     edge, sq = 2 / eta, squarefree(p)
-    above = roots_in(sq, edge) + (ueval(sq, edge) == 0)
-    verdict = "stable" if above == 0 else "marginal" if above == 1 and ueval(sq, edge) == 0 else "unstable"
+    at_edge = ueval(sq, edge) == 0
+    above = roots_in(udivmod(sq, [-edge, Fraction(1)])[0] if at_edge else sq, edge)  # roots > 2/eta
+    verdict = "unstable" if above else "marginal" if at_edge else "stable"
     need(verdict == cert["verdict"], f"A4: the verdict is {verdict}, not {cert['verdict']}")
-    return (f"at the point of M given, with eta = {eta}, the minimum is {verdict}: lambda_max is the root of "
-            f"{_show(factor)} in ({lo}, {hi}] and 2/eta = {edge}")
+    return f"at the point of M given, with eta = {eta}, the minimum is {verdict}: {_root(factor, lo, hi, 'lambda_max')} 2/eta = {edge}"
 
 
 def check_A5(cert, net, Wbar):
@@ -600,7 +606,8 @@ def check_A5(cert, net, Wbar):
         H = net.hessian(theta)
         need(is_psd([[(u if i == j else 0) - h for j, h in enumerate(row)] for i, row in enumerate(H)]),
              "A5: lambda_max at the witness exceeds u")
-        parts.append(f"a point of M has lambda_max <= {u}")
+        parts.append(f"a point of M (in Q(alpha), alpha the root of {_show(field.m)} in ({field.lo}, {field.hi}]) "
+                     f"has lambda_max <= {u}")
     if l_star is not None and l_star == u:
         parts.append(f"so min_M lambda_max = {u} and eta_C = {2 / u} exactly")
     return "; ".join(parts)
@@ -638,13 +645,22 @@ def check_B(cert):
     p = charpoly(matmul(inverse(C), Dm))
     factor, lo, hi = _largest_root(p, cert["rho"], "B")
     need(lo >= 0, "B: the interval must be non-negative")
+    exact = f": eta* = {2 * factor[1] / -factor[0]}" if len(factor) == 2 else f", eta* in [{2 / hi}, {'oo' if lo == 0 else 2 / lo})"
     return (f"the second moment of linearised SGD (n = {n}, B = {B}, {sampling}) decays iff eta < eta* = 2/rho, "
-            f"rho the root of {_show(factor)} in ({lo}, {hi}]: eta* in [{2 / hi}, {'oo' if lo == 0 else 2 / lo})")
+            f"{_root(factor, lo, hi, 'rho')} the largest root of det(lam C - D){exact}")
 
 
 def _show(p) -> str:
-    return "x^{%d} %s" % (len(p) - 1, " ".join(f"{'+' if c >= 0 else '-'} {abs(c)} x^{i}"
-                                             for i, c in reversed(list(enumerate(p[:-1]))) if c)) if len(p) > 1 else str(p)
+    """``x^2 - 3 x + 1``: a polynomial, highest degree first."""
+    mono = lambda i: "" if i == 0 else "x" if i == 1 else f"x^{i}"  # noqa: E731
+    text = " ".join(f"{'-' if c < 0 else '+'} {'' if abs(c) == 1 and i else abs(c)}{' ' if abs(c) != 1 and i else ''}{mono(i)}"
+                    for i, c in reversed(list(enumerate(p))) if c)
+    return text[2:] if text.startswith("+ ") else "-" + text[2:]
+
+
+def _root(factor, lo, hi, name) -> str:
+    value = f" = {-factor[0] / factor[1]}" if len(factor) == 2 else ""
+    return f"{name}{value} is the root of {_show(factor)} in ({lo}, {hi}],"
 
 
 def check_certificate(cert) -> str:
@@ -663,7 +679,7 @@ def check_certificate(cert) -> str:
             else:
                 Wbar = net.minima(cert["minima"])
                 body = {"A2": check_A2, "A3": check_A3, "A4": check_A4, "A5": check_A5}[kind](cert, net, Wbar)
-            claim = f"{kind} for widths ({','.join(map(str, net.widths))}): {body}"
+            claim = f"{kind} for widths ({','.join(map(str, net.widths))}){getattr(net, 'gap', '')}: {body}"
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as err:
         raise CheckFailed(f"malformed certificate ({type(err).__name__}: {err})") from None
     need(cert.get("claim") == claim, f"the stated claim differs from what was verified: {claim}")

@@ -19,13 +19,13 @@ import flint
 import sympy
 
 from ..check import FORMAT, VERSION, CheckFailed, check_certificate
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, SymstabError
 from ..exact.algebraic import enclose_algebraic, real_root_boxes, top_eigenvalue_upper
-from ..exact.numbers import as_fmpq, as_fraction
+from ..exact.numbers import as_fmpq, as_fraction, simplest_between
 from ..gdmap import nonsingularity_certificate
 from ..minima import minima, product_jacobian
-from ..sgd.hessians import validate_hessians
-from ..sgd.threshold import mean_square_threshold
+from ..sgd.hessians import validate_batch, validate_hessians
+from ..sgd.threshold import compute_threshold
 from ..spectrum import bounded_sharpness_curve
 from ..stability import classify
 
@@ -33,7 +33,7 @@ __all__ = ["Certificate", "NotCertified", "a1_certificate", "a2_certificate", "a
            "a4_certificate", "b_certificate", "finish", "frac", "minima_data", "network_data", "poly_terms"]
 
 
-class NotCertified(Exception):
+class NotCertified(SymstabError):
     """No certificate of this kind could be built for this input; the message says why."""
 
 
@@ -139,8 +139,9 @@ def a1_certificate(net, seed: int = 0) -> Certificate:
     """A1: exact points whose Hessian characteristic polynomials have a gcd with no positive root."""
     cert = nonsingularity_certificate(net, seed=seed, decide=False)
     gcd = sympy.Poly(cert.gcd, sympy.Symbol("lam")).monic()
-    roots = sum(1 for r in gcd.real_roots() if r > 0) if gcd.degree() > 0 else 0
-    return finish("A1", {"points": [[frac(v) for v in p] for p in cert.points],
+    roots = len({r for r in gcd.real_roots() if r > 0}) if gcd.degree() > 0 else 0
+    charpolys = [coefficients(net.hessian_at(p).charpoly()) for p in cert.points]
+    return finish("A1", {"points": [[frac(v) for v in p] for p in cert.points], "charpolys": charpolys,
                          "gcd": [frac(c) for c in reversed(gcd.all_coeffs())], "positive_roots": roots}, net)
 
 
@@ -155,7 +156,9 @@ def a2_certificate(net, seed: int = 0) -> Certificate:
     rows, cols = _independent(J)
     if len(rows) != M.smooth_rank:
         raise NotCertified(f"D mu has rank {len(rows)} at the point, not {M.smooth_rank}")
-    body.update({"point": [frac(v) for v in theta], "minor": {"rows": rows, "cols": cols}, "rank": len(rows)})
+    value = flint.fmpq_mat([[J[r, c] for c in cols] for r in rows]).det()
+    body.update({"point": [frac(v) for v in theta], "rank": len(rows),
+                 "minor": {"rows": rows, "cols": cols, "value": frac(Fraction(int(value.p), int(value.q)))}})
     return finish("A2", body, net)
 
 
@@ -176,8 +179,9 @@ def a3_certificate(net) -> Certificate:
             raise NotCertified("the trace bound is built for X X^T = s I")
         d0, dH = net.widths[0], net.widths[-1]
         k = net.kappa * s * min(d0, dH)
-        weights = [net.kappa * s * (d0 - min(d0, dH))] * (d0 * net.widths[1]) \
-            + [net.kappa * s * (dH - min(d0, dH))] * (net.widths[1] * dH)
+        # on M, tr H = kappa s (d_H ||W_1||^2 + d_0 ||W_2||^2) exactly (d^2 mu / d theta_i^2 = 0 at depth 2)
+        weights = [net.kappa * s * (dH - min(d0, dH))] * (d0 * net.widths[1]) \
+            + [net.kappa * s * (d0 - min(d0, dH))] * (net.widths[1] * dH)
         D = net.num_params
         sos = [{"weight": frac(w), "squares": [[["1", [int(i == j) for i in range(D)]]]]}
                for j, w in enumerate(weights) if w != 0]
@@ -189,7 +193,7 @@ def a3_certificate(net) -> Certificate:
     curve = bounded_sharpness_curve(net)
     if curve is None:
         raise NotCertified("no bounded-sharpness curve and no trace bound at depth >= 3")
-    tau = sympy.Symbol("tau")
+    tau = next(iter(set().union(*(sympy.sympify(v).free_symbols for v in curve.theta))))
     terms = []
     for v in curve.theta:
         num_, den = sympy.fraction(sympy.together(v))
@@ -206,19 +210,24 @@ def a3_certificate(net) -> Certificate:
 
 
 def largest_root_data(poly) -> dict:
-    """``{"factor", "interval"}``: the irreducible factor of an fmpq_poly carrying its largest real root."""
+    """``{"factor", "interval"}``: the irreducible factor of an fmpq_poly carrying its largest real root.
+
+    The interval ``(lo, hi]`` holds that root and no other root of ``poly``; its ends are
+    the simplest rationals that do (a rational root is its own upper end).
+    """
     sqf = poly / poly.gcd(poly.derivative())
     boxes = real_root_boxes(sqf)
-    lo, hi = boxes[-1]
-    if lo == hi:  # a rational root: open the interval below it, above the next root
-        below = boxes[-2][1] if len(boxes) > 1 else lo - 1
-        lo = (below + lo) / 2
-    _, factors = poly.factor()
-    for f, _m in factors:
-        if f(flint.fmpq(hi.numerator, hi.denominator)) == 0 or any(
-                lo < a and b <= hi for a, b in real_root_boxes(f)):
-            return {"factor": coefficients(f), "interval": [frac(lo), frac(hi)]}
-    raise NotCertified("could not isolate the largest root")
+    a, b = boxes[-1]
+    prev = boxes[-2][1] if len(boxes) > 1 else a - 1
+    if a == b:  # a rational root r: the factor x - r, and (lo, r]
+        factor, hi = flint.fmpq_poly([-flint.fmpq(a.numerator, a.denominator), 1]), a
+        lo_range = ((3 * prev + a) / 4, (prev + 3 * a) / 4)
+    else:
+        factor = next(f for f, _m in poly.factor()[1] if any(a <= x and y <= b for x, y in real_root_boxes(f)))
+        hi = simplest_between(b, b + 1) if b >= 0 else b
+        lo_range = ((prev + a) / 2, a)
+    lo = simplest_between(*lo_range) if lo_range[0] >= 0 else lo_range[1]
+    return {"factor": coefficients(factor), "interval": [frac(lo), frac(hi)]}
 
 
 def a4_certificate(net, theta, eta) -> Certificate:
@@ -236,17 +245,11 @@ def b_certificate(hessians, batch: int, sampling: str = "bernoulli") -> Certific
     hs = validate_hessians(hessians)
     if hs.exact is None:
         raise NotCertified("the mean-square certificate needs exact rational Hessians")
-    threshold = mean_square_threshold(hessians, batch, sampling=sampling, method="exact")
+    threshold = compute_threshold(hs, validate_batch(hs.n, batch, sampling), sampling, "exact")
     if threshold.lam is None:
         raise InvalidInputError("the threshold is infinite (H = 0): nothing to certify")
     factor = flint.fmpq_poly([int(c) for c in reversed(threshold.lam.poly.all_coeffs())])
-    lo, hi = real_root_boxes(factor)[-1]
     body = {"hessians": [[[frac(Fraction(int(v.p), int(v.q))) for v in m.table()[i]] for i in range(m.nrows())]
-                         for m in hs.exact], "batch": int(batch), "sampling": sampling}
-    for width in ([hi - lo] if lo < hi else [Fraction(1, 10**k) for k in (0, 3, 6, 12)]):
-        body["rho"] = {"factor": coefficients(factor), "interval": [frac(hi - width), frac(hi)]}
-        try:
-            return finish("B", body)
-        except NotCertified as err:
-            reason = err
-    raise reason
+                         for m in hs.exact], "batch": int(batch), "sampling": sampling,
+            "rho": largest_root_data(factor)}
+    return finish("B", body)

@@ -1,0 +1,53 @@
+"""``symstab check``: re-verify certificates with the independent checker; optionally write Coq scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..check import check_file
+from ..errors import InvalidInputError
+from ..proofs.coq import coq_script, coq_supported
+
+__all__ = ["register", "run"]
+
+EXAMPLES = """examples:
+  symstab check proofs/certificates/*.json
+  symstab check proofs/certificates/A5_1_1_1_1_target_8.json --coq a5.v && coqc a5.v
+"""
+
+
+def register(sub) -> None:
+    """Add the ``check`` subcommand."""
+    import argparse
+
+    cmd = sub.add_parser("check", help="re-verify certificates with the independent checker (exit 1 if any is invalid)",
+                         description="One line per file: 'valid: <claim>' or 'invalid: <first failing identity>'. "
+                                     "The checker (symstab/check.py) uses only Python's fractions module.",
+                         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmd.add_argument("files", nargs="+", metavar="FILE", help="certificate JSON files")
+    cmd.add_argument("--coq", metavar="OUT.v", help="also write a Coq script replaying the (single) certificate")
+    cmd.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Execute ``symstab check``: exit 0 when every file is valid, 1 otherwise."""
+    if args.coq is not None and len(args.files) != 1:
+        raise InvalidInputError("--coq takes exactly one certificate")
+    status = 0
+    for name in args.files:
+        ok, text = check_file(name)
+        print(f"{name}: {'valid' if ok else 'invalid'}: {text}")
+        status = status if ok else 1
+    if args.coq is not None and status == 0:
+        cert = json.loads(Path(args.files[0]).read_text(encoding="utf-8"))
+        reason = coq_supported(cert)
+        if reason:
+            raise InvalidInputError(f"no Coq export for this certificate: {reason}")
+        try:
+            Path(args.coq).write_text(coq_script(cert), encoding="utf-8")
+        except OSError as err:
+            raise InvalidInputError(f"cannot write {args.coq}: {err.strerror}") from None
+        print(f"wrote {args.coq}", file=sys.stderr)
+    return status
