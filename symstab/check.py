@@ -18,7 +18,7 @@ import json
 import re
 from fractions import Fraction
 
-__all__ = ["CheckFailed", "check_certificate", "check_file", "FORMAT", "VERSION"]
+__all__ = ["CheckFailed", "check_certificate", "check_file", "second_moment_charpoly", "FORMAT", "VERSION"]
 
 FORMAT, VERSION = "symstab-certificate", 1
 _NUM = re.compile(r"-?\d+(/\d+)?\Z")
@@ -105,7 +105,6 @@ def roots_in(p, lo, hi=None) -> int:
     seq = [p, deriv(p)]
     while seq[-1]:
         seq.append([-c for c in udivmod(seq[-2], seq[-1])[1]])
-
     def variations(x):
         signs = [s for s in (_sign_at(q, x) for q in seq if q) if s]
         return sum(a != b for a, b in zip(signs, signs[1:]))
@@ -125,10 +124,8 @@ class Field:
         need(len(self.m) >= 2 and ugcd(self.m, deriv(self.m)) == [1], "the minimal polynomial must be square-free")
         need(self.lo < self.hi, "bad isolating interval")
         need(roots_in(self.m, self.lo, self.hi) == 1, "the interval does not isolate exactly one root")
-
     def elt(self, coeffs):
         return Alg(self, udivmod([num(c) for c in coeffs], self.m)[1])
-
     def sign(self, q) -> int:
         """The exact sign of ``q(alpha)``."""
         if not q:
@@ -161,29 +158,20 @@ class Alg:
 
     def __init__(self, field, q):
         self.f, self.q = field, trim(q)
-
     def _lift(self, o):
         return o.q if isinstance(o, Alg) else trim([Fraction(o)])
-
     def __add__(self, o):
         return Alg(self.f, uadd(self.q, self._lift(o)))
-
     __radd__ = __add__
-
     def __neg__(self):
         return Alg(self.f, [-c for c in self.q])
-
     def __sub__(self, o):
         return self + (-o if isinstance(o, Alg) else -Fraction(o))
-
     def __rsub__(self, o):
         return -self + o
-
     def __mul__(self, o):
         return Alg(self.f, udivmod(umul(self.q, self._lift(o)), self.f.m)[1])
-
     __rmul__ = __mul__
-
     def __truediv__(self, o):  # only by rationals and non-zero field elements
         if not isinstance(o, Alg):
             return self * (1 / Fraction(o))
@@ -194,7 +182,6 @@ class Alg:
             r0, r1, s, t = r1, rem, t, uadd(s, [-c for c in umul(quo, t)])
         need(r1, "the minimal polynomial is reducible: cannot invert in Q(alpha)")
         return self * Alg(self.f, [c / r1[0] for c in t])
-
     def sign(self):
         return self.f.sign(self.q)
 
@@ -207,7 +194,6 @@ def sign(x) -> int:
 class Poly:
     def __init__(self, n, terms=None):
         self.n, self.t = n, {e: c for e, c in (terms or {}).items() if c != 0}
-
     @staticmethod
     def parse(data, n):
         need(isinstance(data, list), "a polynomial must be a list of [coefficient, exponents] terms")
@@ -218,27 +204,20 @@ class Poly:
             e = tuple(term[1])
             out[e] = out.get(e, 0) + num(term[0])
         return Poly(n, out)
-
     def _lift(self, o):
         return o if isinstance(o, Poly) else Poly(self.n, {(0,) * self.n: Fraction(o)})
-
     def __add__(self, o):
         out = dict(self.t)
         for e, c in self._lift(o).t.items():
             out[e] = out.get(e, 0) + c
         return Poly(self.n, out)
-
     __radd__ = __add__
-
     def __neg__(self):
         return Poly(self.n, {e: -c for e, c in self.t.items()})
-
     def __sub__(self, o):
         return self + (-self._lift(o))
-
     def __rsub__(self, o):
         return -self + o
-
     def __mul__(self, o):
         if not isinstance(o, Poly):
             return Poly(self.n, {e: c * o for e, c in self.t.items()})
@@ -248,15 +227,11 @@ class Poly:
                 e = tuple(a + b for a, b in zip(e1, e2))
                 out[e] = out.get(e, 0) + c1 * c2
         return Poly(self.n, out)
-
     __rmul__ = __mul__
-
     def __truediv__(self, k):
         return self * (1 / Fraction(k))
-
     def is_zero(self):
         return not self.t
-
     def constant(self):
         """The value when free of every variable, else None."""
         return None if any(any(e) for e in self.t) else self.t.get((0,) * self.n, Fraction(0))
@@ -345,7 +320,6 @@ def is_psd(A) -> bool:
 # ----------------------------------------------------------------------------------------- the network
 class Network:
     LOSS = {"half": Fraction(1, 2), "sum": Fraction(1)}
-
     def __init__(self, data):
         self.widths = data["widths"]
         need(isinstance(self.widths, list) and len(self.widths) >= 2
@@ -358,36 +332,30 @@ class Network:
         need(len(self.X) == self.widths[0] and len(self.Y) == self.widths[-1]
              and all(len(r) == n for r in self.X + self.Y), "X or Y has the wrong shape")
         self.D = sum(a * b for a, b in zip(self.widths, self.widths[1:]))
-
     def layers(self, theta):
         out, k = [], 0
         for a, b in zip(self.widths, self.widths[1:]):
             out.append([theta[k + i * a:k + (i + 1) * a] for i in range(b)])
             k += a * b
         return out
-
     def product(self, theta):
         Ws = self.layers(theta)
         mu = Ws[0]
         for W in Ws[1:]:
             mu = matmul(W, mu)
         return mu
-
     def loss(self, theta):
         R = matmul(self.product(theta), self.X)
         return self.c * sum((e - y) * (e - y) for row, yrow in zip(R, self.Y) for e, y in zip(row, yrow))
-
     def hessian(self, theta):
         """Exact Hessian at ``theta`` (entries in any ring), from second-order jets of the loss."""
         D = self.D
         jets = [Jet(x, {i: Fraction(1)}, {}) for i, x in enumerate(theta)]
         L = self.loss(jets)
         return [[L.c2.get((min(i, j), max(i, j)), 0) * (2 if i == j else 1) for j in range(D)] for i in range(D)]
-
     def quadratic_form(self, theta, v):
         """``v^T H(theta) v = 2 [t^2] L(theta + t v)``."""
         return self.loss([Jet(x, {0: d}, {}) for x, d in zip(theta, v)]).c2.get((0, 0), 0) * 2
-
     def minima(self, data):
         """Check that ``M = {mu(theta) = Wbar}`` is the set of global minima; return Wbar."""
         Wbar = [[num(x) for x in row] for row in data["product"]]
@@ -412,7 +380,6 @@ class Network:
              and is_psd([[a - t_hi * g for a, g in zip(ra, rg)] for ra, rg in zip(G2, G)]),
              "the singular-value gap (Eckart-Young) does not hold")
         return Wbar
-
     def on_M(self, theta, Wbar):
         need(all(is_zero(a - w) for ra, rw in zip(self.product(theta), Wbar) for a, w in zip(ra, rw)),
              "the point is not on M: mu(theta) != target product")
@@ -423,10 +390,8 @@ class Jet:
 
     def __init__(self, c0, c1, c2):
         self.c0, self.c1, self.c2 = c0, c1, c2
-
     def _lift(self, o):
         return o if isinstance(o, Jet) else Jet(o, {}, {})
-
     def __add__(self, o):
         o = self._lift(o)
         c1, c2 = dict(self.c1), dict(self.c2)
@@ -435,15 +400,11 @@ class Jet:
         for k, v in o.c2.items():
             c2[k] = c2.get(k, 0) + v
         return Jet(self.c0 + o.c0, c1, c2)
-
     __radd__ = __add__
-
     def __sub__(self, o):
         return self + self._lift(o) * -1
-
     def __rsub__(self, o):
         return self * -1 + o
-
     def __mul__(self, o):
         o = self._lift(o)
         c1 = {k: self.c0 * v for k, v in o.c1.items()}
@@ -457,7 +418,6 @@ class Jet:
                 k = (min(i, j), max(i, j))
                 c2[k] = c2.get(k, 0) + a * b
         return Jet(self.c0 * o.c0, c1, c2)
-
     __rmul__ = __mul__
 
 
@@ -486,6 +446,7 @@ def positivity(f, data, gens, nvars, what) -> str:
     """Verify ``m f = c + sigma + sum_j lambda_j g_j`` with ``m = m0 + sigma_m``; return ">= 0" or "> 0" on M."""
     m0, c = num(data["multiplier"]["constant"]), num(data["constant"])
     need(m0 >= 0 and c >= 0 and (m0 > 0 or c > 0), f"{what}: the constants must be >= 0, one of them > 0")
+    need(data["multiplier"]["sos"] or m0 == 1, f"{what}: a constant multiplier must be normalised to 1")
     m = sos_value(data["multiplier"]["sos"], nvars) + m0
     lams = data["ideal"]
     need(isinstance(lams, list) and len(lams) == len(gens), f"{what}: one ideal multiplier per equation of M")
@@ -564,9 +525,11 @@ def check_A3(cert, net, Wbar):
     need(None not in values, "A3: the Hessian's spectrum depends on tau")
     given = [num(c) for c in cert["charpoly"]]
     need(values == given, "A3: the characteristic polynomial differs")
-    need(sum((x * x for x in curve), Poly(1)).constant() is None, "A3: ||theta(tau)|| is bounded along the curve")
-    return ("along an exact curve theta(tau) in M with ||theta(tau)|| unbounded, the Hessian's characteristic "
-            f"polynomial is constant, {_show(given)}: the sharpness is not proper on M")
+    norm = sum((x * x for x in curve), Poly(1))
+    need(norm.constant() is None, "A3: ||theta(tau)|| is bounded along the curve")
+    shown = " + ".join(f"{c} tau^{e[0]}" for e, c in sorted(norm.t.items()))
+    return (f"along an exact curve theta(tau) in M with ||theta(tau)||^2 = {shown} unbounded, the Hessian's "
+            f"characteristic polynomial is constant, {_show(given)}: the sharpness is not proper on M")
 
 
 def check_A4(cert, net, Wbar):
@@ -613,24 +576,23 @@ def check_A5(cert, net, Wbar):
     return "; ".join(parts)
 
 
-def check_B(cert):
-    Hs = [[[num(x) for x in row] for row in H] for H in cert["hessians"]]
-    n, B, sampling = len(Hs), cert["batch"], cert["sampling"]
-    need(n >= 1 and isinstance(B, int) and 1 <= B <= n, "B: bad batch size")
-    d = len(Hs[0])
+def second_moment_charpoly(Hs, B, sampling):
+    """``det(lam I - C^-1 D)`` of linearised SGD's second-moment operator on Sym(range H), ascending."""
+    n, d = len(Hs), len(Hs[0])
+    need(n >= 1 and isinstance(B, int) and not isinstance(B, bool) and 1 <= B <= n, "B: bad batch size")
     need(all(len(H) == d and all(len(r) == d for r in H) and is_psd(H) for H in Hs), "B: Hessians must be PSD d x d")
     alpha, beta = {"bernoulli": (Fraction(1), Fraction(1, B) - Fraction(1, n)),
                    "without_replacement": ((lambda p: (1 - p, p))(Fraction(0) if n == 1 else Fraction(n - B, B * (n - 1)))),
                    "with_replacement": (1 - Fraction(1, B), Fraction(1, B))}[sampling]
     H = [[sum(h[i][j] for h in Hs) / n for j in range(d)] for i in range(d)]
-    piv, r = [], 0  # a basis of range(H): its pivot columns
+    piv = []  # a basis of range(H): its first independent columns
     for j in range(d):
         if rank([[row[c] for c in piv + [j]] for row in H]) > len(piv):
             piv.append(j)
     r = len(piv)
     need(r > 0, "B: H = 0")
     Ginv, V = inverse([[H[i][j] for j in piv] for i in piv]), [[row[j] for j in piv] for row in H]
-    Ms = [matmul(Ginv, matmul([h[i] for i in piv], V)) for h in Hs]
+    Ms = [matmul(Ginv, matmul([h[i] for i in piv], V)) for h in Hs]  # H_i V = V M_i
     M = [[sum(m[i][j] for m in Ms) / n for j in range(r)] for i in range(r)]
     idx = [(a, b) for a in range(r) for b in range(a, r)]
     C, Dm = [[None] * len(idx) for _ in idx], [[None] * len(idx) for _ in idx]
@@ -642,7 +604,14 @@ def check_B(cert):
             DE = [[x + beta / n * y for x, y in zip(rx, ry)] for rx, ry in zip(DE, matmul(matmul(m, E), transpose(m)))]
         for row, (i, j) in enumerate(idx):
             C[row][col], Dm[row][col] = (ME[i][j] + EMt[i][j]) / 2, DE[i][j]
-    p = charpoly(matmul(inverse(C), Dm))
+    return charpoly(matmul(inverse(C), Dm))
+
+
+def check_B(cert):
+    Hs = [[[num(x) for x in row] for row in H] for H in cert["hessians"]]
+    n, B, sampling = len(Hs), cert["batch"], cert["sampling"]
+    p = second_moment_charpoly(Hs, B, sampling)
+    need(p == [num(c) for c in cert["charpoly"]], "B: the characteristic polynomial of C^-1 D differs")
     factor, lo, hi = _largest_root(p, cert["rho"], "B")
     need(lo >= 0, "B: the interval must be non-negative")
     exact = f": eta* = {2 * factor[1] / -factor[0]}" if len(factor) == 2 else f", eta* in [{2 / hi}, {'oo' if lo == 0 else 2 / lo})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,8 +21,6 @@ EXAMPLES = """examples:
 
 def register(sub) -> None:
     """Add the ``check`` subcommand."""
-    import argparse
-
     cmd = sub.add_parser("check", help="re-verify certificates with the independent checker (exit 1 if any is invalid)",
                          description="One line per file: 'valid: <claim>' or 'invalid: <first failing identity>'. "
                                      "The checker (symstab/check.py) uses only Python's fractions module.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from ..proofs.catalogue import CASES, RESULTS, prove
 from .common import progress_bar
 
@@ -16,8 +17,6 @@ EXAMPLES = """examples:
 
 def register(sub) -> None:
     """Add the ``prove`` subcommand."""
-    import argparse
-
     cmd = sub.add_parser("prove", help="write checkable certificates for results A1-A5 and B",
                          description="Build certificates for a stated list of small architectures per result; each is "
                                      "accepted by the independent checker before it is written (DIR/NAME.json, "

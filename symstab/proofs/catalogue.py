@@ -31,7 +31,6 @@ CASES = {
         ("A1_2-1-2_target-1-2-3-4", lambda: a1_certificate(_w((2, 1, 2), [[1, 2], [3, 4]]))),
         ("A1_2-2-2_target-3-0-0-1", lambda: a1_certificate(_w((2, 2, 2), [[3, 0], [0, 1]]))),
         ("A1_1-2-2-1_target-3", lambda: a1_certificate(_w((1, 2, 2, 1), [[3]]))),
-        ("A1_2-1_depth-one", lambda: a1_certificate(_w((2, 1), [[1, 1]]))),
     ],
     "A2": [
         ("A2_1-1-2_target-3-4", lambda: a2_certificate(_w((1, 1, 2), [[3], [4]]))),

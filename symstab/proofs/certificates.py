@@ -18,7 +18,7 @@ from fractions import Fraction
 import flint
 import sympy
 
-from ..check import FORMAT, VERSION, CheckFailed, check_certificate
+from ..check import FORMAT, VERSION, CheckFailed, check_certificate, second_moment_charpoly
 from ..errors import InvalidInputError, SymstabError
 from ..exact.algebraic import enclose_algebraic, real_root_boxes, top_eigenvalue_upper
 from ..exact.numbers import as_fmpq, as_fraction, simplest_between
@@ -201,7 +201,7 @@ def a3_certificate(net) -> Certificate:
         if len(den_poly.terms()) != 1:
             raise NotCertified("the curve is not a Laurent polynomial in tau")
         (shift,), c = den_poly.terms()[0]
-        terms.append([[frac(a / c), [m[0] - shift]] for m, a in sympy.Poly(num_, tau).terms()])
+        terms.append([[frac(a / c), [m[0] - shift]] for m, a in sympy.Poly(num_, tau).terms() if a != 0])
     cp = sympy.Poly(curve.charpoly, sympy.Symbol("x"))
     full = cp.as_expr() * sympy.Symbol("x") ** (net.num_params - cp.degree())
     body = {"minima": minima_data(net), "curve": terms,
@@ -252,4 +252,6 @@ def b_certificate(hessians, batch: int, sampling: str = "bernoulli") -> Certific
     body = {"hessians": [[[frac(Fraction(int(v.p), int(v.q))) for v in m.table()[i]] for i in range(m.nrows())]
                          for m in hs.exact], "batch": int(batch), "sampling": sampling,
             "rho": largest_root_data(factor)}
+    mats = [[[Fraction(int(v.p), int(v.q)) for v in m.table()[i]] for i in range(m.nrows())] for m in hs.exact]
+    body["charpoly"] = [frac(c) for c in second_moment_charpoly(mats, int(batch), sampling)]
     return finish("B", body)

@@ -163,7 +163,7 @@ def _a5(cert) -> str:
     v = [poly_of(p, n) for p in low["direction"]]
     norm2 = sum((x * x for x in v), Poly(n))
     f = net.quadratic_form(theta, v) - norm2 * num(low["l_star"])
-    lines = [f"Section A5.", f"Variables {' '.join(names)} : R.", ""]
+    lines = ["Section A5.", f"Variables {' '.join(names)} : R.", ""]
     lines += [f"Definition g{j} := {_poly(g, names)}." for j, g in enumerate(gens, 1)]
     hyps = " -> ".join(f"g{j} = 0" for j in range(1, len(gens) + 1))
     for tag, fpoly, data in (("f", f, low["rayleigh"]), ("n", norm2, low["direction_nonzero"])):

@@ -38,7 +38,7 @@ __all__ = ["a5_certificate", "lower_end", "upper_end"]
 
 def _sos(entries, symbols, weight=1) -> list:
     return [{"weight": frac(weight), "squares": [poly_terms(e, symbols) for e in factors]}
-            for factors in entries if any(sympy.expand(e) != 0 for e in factors)]
+            for factors in entries if all(sympy.expand(e) != 0 for e in factors)]
 
 
 def _setup(net):
