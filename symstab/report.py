@@ -15,6 +15,7 @@ from fractions import Fraction
 import sympy
 
 from .critical import critical_step_sizes, exact_point_near
+from .proofs.lower_bounds import certify_critical
 from .exact.numbers import as_fraction, check_seed, simplest_between
 from .gdmap import nonsingularity_certificate
 from .minima import minima
@@ -146,7 +147,10 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
 
     # A5 (before A4: the examples use eta_C)
     cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed)
-    sections.append(("critical", "A5: critical step sizes", str(cs).splitlines(), cs.to_dict(),
+    cs, certificate = certify_critical(net, cs)
+    cs_lines = str(cs).splitlines() + [f"  certificate: {certificate['status']}: "
+                                       f"{certificate.get('claim') or certificate.get('reason')}"]
+    sections.append(("critical", "A5: critical step sizes", cs_lines, {**cs.to_dict(), "certificate": certificate},
                      "\\[\n" + cs.latex().split("\n% method")[0].replace(r"\begin{align*}", r"\begin{aligned}")
                      .replace(r"\end{align*}", r"\end{aligned}") + "\n\\]\nMethod: " + _tex_escape(cs.method)
                      + f" (evidence: {cs.evidence})."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..critical import critical_step_sizes
+from ..proofs.lower_bounds import certify_critical
 from .common import add_analysis_arguments, add_network_arguments, check_dps, network_from_args
 
 __all__ = ["register", "run"]
@@ -16,6 +17,8 @@ def register(sub) -> None:
     add_network_arguments(crit)
     add_analysis_arguments(crit)
     crit.add_argument("--latex", action="store_true", help="print LaTeX only")
+    crit.add_argument("--no-certificate", action="store_true",
+                      help="skip the A5 certificate (tried for D <= 12; evidence 'certified' when it pins eta_C)")
     crit.set_defaults(handler=run)
 
 
@@ -24,10 +27,15 @@ def run(args) -> int:
     check_dps(args)
     net = network_from_args(args)
     cs = critical_step_sizes(net, dps=args.dps, prove=not args.no_z3, seed=args.seed)
+    summary = None
+    if not args.no_certificate and not net.is_family:
+        cs, summary = certify_critical(net, cs)
     if args.json:
-        print(json.dumps(cs.to_dict()))
+        print(json.dumps({**cs.to_dict(), "certificate": summary}))
     elif args.latex:
         print(cs.latex())
     else:
         print(cs)
+        if summary is not None:
+            print(f"  certificate: {summary['status']}: {summary.get('claim') or summary.get('reason')}")
     return 0

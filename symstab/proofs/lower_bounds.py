@@ -24,6 +24,8 @@ no SDP:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 from sympy.polys.numberfields import primitive_element, to_number_field
 
@@ -33,7 +35,10 @@ from ..exact.numbers import as_fraction
 from ..minima import minima
 from .certificates import Certificate, NotCertified, finish, frac, minima_data, poly_terms
 
-__all__ = ["a5_certificate", "lower_end", "upper_end"]
+__all__ = ["MAX_PARAMS", "a5_certificate", "certify_critical", "lower_end", "upper_end"]
+
+#: Largest number of parameters for which A5 certificates are attempted (sympy expansions).
+MAX_PARAMS = 12
 
 
 def _sos(entries, symbols, weight=1) -> list:
@@ -140,9 +145,12 @@ def lower_end(net) -> dict:
                        "depth 3); an SDP search is not implemented")
 
 
-def upper_end(net, u=None) -> dict:
-    """The ``"upper"`` block: an exact point of M (in ``Q(alpha)``) with ``lambda_max <= u``."""
-    cs = critical_step_sizes(net, prove=False)
+def upper_end(net, u=None, critical=None) -> dict:
+    """The ``"upper"`` block: an exact point of M (in ``Q(alpha)``) with ``lambda_max <= u``.
+
+    ``critical`` is the :class:`~symstab.critical.CriticalStepSizes` of ``net`` when already computed.
+    """
+    cs = critical if critical is not None else critical_step_sizes(net, prove=False)
     if cs.witness is None or not cs.witness_exact:
         raise NotCertified("no exact witness point on M")
     point = [sympy.nsimplify(v) for v in cs.witness]
@@ -182,10 +190,12 @@ def _in_field(value, alpha) -> list:
     return [frac(c) for c in reversed(an.coeffs())]
 
 
-def a5_certificate(net) -> Certificate:
+def a5_certificate(net, critical=None) -> Certificate:
     """A5: both ends of ``min_M lambda_max`` that can be certified; NotCertified with both reasons otherwise."""
+    if net.num_params > MAX_PARAMS:
+        raise NotCertified(f"D = {net.num_params} > {MAX_PARAMS}: the certificate constructions are for small networks")
     body, reasons = {"minima": minima_data(net)}, []
-    for key, build in (("lower", lower_end), ("upper", upper_end)):
+    for key, build in (("lower", lower_end), ("upper", lambda n: upper_end(n, critical=critical))):
         try:
             body[key] = build(net)
         except NotCertified as err:
@@ -195,3 +205,21 @@ def a5_certificate(net) -> Certificate:
     cert = finish("A5", body, net)
     return Certificate(result=cert.result, claim=cert.claim, data=cert.data,
                        evidence="certified" if not reasons else "certified (" + "; ".join(reasons) + ")")
+
+
+def certify_critical(net, critical) -> tuple:
+    """``(critical', summary)``: ``critical`` with ``evidence = "certified"`` when a checked certificate pins
+    ``min_M lambda_max`` exactly, and a JSON-ready summary of the certificate (or of why there is none)."""
+    try:
+        cert = a5_certificate(net, critical=critical)
+    except NotCertified as err:
+        return critical, {"status": "not certified", "reason": str(err)}
+    lower, upper = cert.data.get("lower", {}).get("l_star"), cert.data.get("upper", {}).get("u")
+    pinned = lower is not None and lower == upper and critical.lambda_star is not None \
+        and sympy.Rational(lower) == critical.lambda_star
+    summary = {"status": "certified" if pinned else "certified (one end)", "claim": cert.claim,
+               "lambda_lower": lower, "lambda_upper": upper, "checker": "symstab.check"}
+    if not pinned:
+        summary["reason"] = cert.evidence
+        return critical, summary
+    return replace(critical, evidence="certified"), summary

@@ -30,23 +30,27 @@ __all__ = ["Z3Proof", "z3_critical_proof", "to_z3"]
 
 @dataclass(frozen=True)
 class Z3Proof:
-    """z3's answer on one statement: ``proved`` only for ``unsat`` of the negation."""
+    """z3's answer on one statement: ``unsat`` of its negation is a solver verdict, not a certificate."""
 
     statement: str
-    result: str  # "unsat" (proved), "sat" (refuted), "unknown" (timeout / incomplete)
+    result: str  # "unsat" (the statement holds, by z3's verdict), "sat" (refuted), "unknown" (timeout / incomplete)
     seconds: float
     model: dict | None = None
+    evidence = "solver verdict, no certificate"
 
     @property
-    def proved(self) -> bool:
+    def unsat(self) -> bool:
+        """True when z3 answered ``unsat``: the statement holds by the solver's verdict (no proof object)."""
         return self.result == "unsat"
 
     def to_dict(self) -> dict:
         return {"statement": self.statement, "solver": "z3 (nlsat)", "result": self.result,
-                "proved": self.proved, "seconds": round(self.seconds, 3), "model": self.model}
+                "holds": self.unsat, "evidence": self.evidence, "seconds": round(self.seconds, 3),
+                "model": self.model}
 
     def __str__(self) -> str:
-        verdict = {"unsat": "proved", "sat": "REFUTED", "unknown": "not proved (z3 unknown)"}[self.result]
+        verdict = {"unsat": "holds (solver verdict, no certificate: z3 unsat)", "sat": "REFUTED (z3 model)",
+                   "unknown": "undecided (z3 unknown)"}[self.result]
         return f"{verdict}: {self.statement} [{self.seconds:.2f} s]"
 
 
