@@ -69,7 +69,9 @@ def balanced_witness_numeric(widths, T: sympy.Matrix, dps: int):
     """Balanced factorisation from a ``dps``-digit SVD of the target (mpmath)."""
     H = len(widths) - 1
     with mpmath.workdps(dps + 10):
-        Tm = mpmath.matrix([[mpmath.mpf(as_rational(v).p) / as_rational(v).q for v in row] for row in T.tolist()])
+        # rational, or algebraic (a non-filling target's entries hold roots of K's characteristic polynomial)
+        Tm = mpmath.matrix([[mpmath.mpf(as_rational(v).p) / as_rational(v).q if v.is_Rational
+                             else mpmath.mpf(sympy.N(v, dps + 10)) for v in row] for row in T.tolist()])
         U, S, V = mpmath.svd_r(Tm)
         k = len(S)
         weights = []
