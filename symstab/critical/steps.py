@@ -109,7 +109,8 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
             evidence="exact", proof=None,
             notes=("every eta > 0 leaves the origin stable (lambda_max = 0 there)",), **common)
     if s is not None:  # filling or not (docs/theory.md, "eta_C for whitened non-filling networks")
-        result = scalar_sigma_closed_form(net, T, s, eps, dps, M.W_star)
+        result = scalar_sigma_closed_form(net, T, s, eps, dps, M.W_star,
+                                          rank=M.rank if M.target_field == "algebraic" else None)
     elif H == 2 and dH == 1:
         result = one_parameter(net, M, eps, dps)
     else:
