@@ -155,5 +155,13 @@ def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsy
     assert "is a directory" in capsys.readouterr().err
     assert main(["critical", *base, "--dps", "100000"]) == 2
     assert "--dps must be between" in capsys.readouterr().err
-    assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
+    # general Sigma, non-filling: bounds, whose LaTeX marks the search value as numerical
+    assert main(["critical", "--widths", "2,1,2", "--X", "1,1;0,1", "--Y", "1,2;3,4", "--latex"]) == 0
     assert "numerical, not certified" in capsys.readouterr().out
+    # whitened non-filling: exact (docs/theory.md, "eta_C for whitened non-filling networks")
+    assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--no-z3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["filling"] is False and out["evidence"] == "exact" and "CRootOf" not in out["eta_C"]
+    assert abs(out["eta_C_float"] - 2 / (3 + 5 ** 0.5)) < 1e-15
+    assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
+    assert "numerical, not certified" not in capsys.readouterr().out

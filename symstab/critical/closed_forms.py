@@ -25,15 +25,16 @@ __all__ = ["balanced_witness_exact", "balanced_witness_numeric", "depth_one", "e
 
 # --- witnesses: balanced factorisations --------------------------------------------
 
-def balanced_witness_exact(widths, T: sympy.Matrix):
+def balanced_witness_exact(widths, T: sympy.Matrix, rank=None):
     """The balanced factorisation ``W_l = sum_i s_i^(1/H) (...)`` of a rank-one or diagonal target, exact.
 
+    ``rank``: the rank of ``T`` when known (sympy's rank of a matrix of ``CRootOf`` entries takes minutes).
     Returns the flat parameter tuple, or None when the target is neither.
     """
     H = len(widths) - 1
     d0, dH = widths[0], widths[-1]
     pairs = []  # (s_i, u_i, v_i) with T = sum s_i u_i v_i^T, u, v orthonormal
-    if T.rank() == 1:
+    if (T.rank() if rank is None else rank) == 1:
         i, j = next((i, j) for i in range(dH) for j in range(d0) if T[i, j] != 0)
         a, b = T[:, j], T[i, :].T / T[i, j]
         na, nb = sympy.sqrt(sum(v**2 for v in a)), sympy.sqrt(sum(v**2 for v in b))
@@ -69,7 +70,9 @@ def balanced_witness_numeric(widths, T: sympy.Matrix, dps: int):
     """Balanced factorisation from a ``dps``-digit SVD of the target (mpmath)."""
     H = len(widths) - 1
     with mpmath.workdps(dps + 10):
-        Tm = mpmath.matrix([[mpmath.mpf(as_rational(v).p) / as_rational(v).q for v in row] for row in T.tolist()])
+        # rational, or algebraic (a non-filling target's entries hold roots of K's characteristic polynomial)
+        Tm = mpmath.matrix([[mpmath.mpf(as_rational(v).p) / as_rational(v).q if v.is_Rational
+                             else mpmath.mpf(sympy.N(v, dps + 10)) for v in row] for row in T.tolist()])
         U, S, V = mpmath.svd_r(Tm)
         k = len(S)
         weights = []
@@ -105,7 +108,7 @@ def lambda_max_numeric(net, theta, dps: int):
         return max(E)
 
 
-def scalar_sigma_closed_form(net, T: sympy.Matrix, s, eps: Fraction, dps: int, W_star=None) -> dict:
+def scalar_sigma_closed_form(net, T: sympy.Matrix, s, eps: Fraction, dps: int, W_star=None, rank=None) -> dict:
     """``min_M lambda_max = 2c s H s_max(W*)^(2 - 2/H)`` for ``Sigma = s I``, at the balanced factorisation of ``T``.
 
     ``T`` is the product on M; ``W_star`` (default ``T``) the target, whose largest
@@ -123,7 +126,7 @@ def scalar_sigma_closed_form(net, T: sympy.Matrix, s, eps: Fraction, dps: int, W
     lam = sympy.radsimp(sympy.simplify(lam))
     eta = sympy.radsimp(sympy.simplify(2 / lam))
     lo, hi = enclose_algebraic(eta, eps)
-    witness = balanced_witness_exact(net.widths, T)
+    witness = balanced_witness_exact(net.widths, T, rank)
     exact_witness = witness is not None
     if witness is None:
         witness = balanced_witness_numeric(net.widths, T, dps)

@@ -35,9 +35,10 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
 
     * depth 1: M is one point and ``H = 2c (I (x) Sigma)``: exact eigenvalues of Sigma;
     * target 0 (depth >= 2): the origin is in M with ``H = 0``, so ``eta_C = oo``;
-    * ``Sigma = s I`` (whitened data, scalar input, scalar networks), filling:
-      ``min_M lambda_max = 2c s H s_max(target)^(2 - 2/H)``, attained at the
-      balanced factorisation (closed form; families supported);
+    * ``Sigma = s I`` (whitened data, scalar input, scalar networks), filling or not:
+      ``min_M lambda_max = 2c s H s_max(W*)^(2 - 2/H)``, attained at the
+      balanced factorisation of the target (closed form; families supported; the
+      non-filling case is proved in docs/theory.md, "eta_C for whitened non-filling networks");
     * widths ``(d, k, 1)`` with general Sigma, filling:
       ``min_t lambda_max(2c (t Sigma + v v^T / t))``, ``v = Sigma^(1/2) w*``
       (docs/theory.md, A5). The minimum is a root of resultants of the critical-point
@@ -108,7 +109,8 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
             evidence="exact", proof=None,
             notes=("every eta > 0 leaves the origin stable (lambda_max = 0 there)",), **common)
     if s is not None:  # filling or not (docs/theory.md, "eta_C for whitened non-filling networks")
-        result = scalar_sigma_closed_form(net, T, s, eps, dps, M.W_star)
+        result = scalar_sigma_closed_form(net, T, s, eps, dps, M.W_star,
+                                          rank=M.rank if M.target_field == "algebraic" else None)
     elif H == 2 and dH == 1:
         result = one_parameter(net, M, eps, dps)
     else:
