@@ -217,7 +217,7 @@ def test_bounds_search_finds_the_minimum_on_a_deep_wide_case():
     net = LinearNetwork((2, 3, 3, 2), [[1, 2, 0], [0, 1, 3]], [[1, 2, 3], [0, 1, 1]])
     cs = net.critical_step_sizes(prove=False)
     lo, hi = cs.eta_C_interval
-    assert cs.evidence == "bounds" and lo <= Fraction(0.04838602553) * (1 + Fraction(1, 10**9)) < hi
+    assert cs.evidence == "rigorous enclosure" and lo <= Fraction(0.04838602553) * (1 + Fraction(1, 10**9)) < hi
     assert lo >= Fraction(0.04838602553) * (1 - Fraction(1, 10**5))
     assert net.minima().check_on_manifold(list(cs.witness))
 
@@ -244,7 +244,7 @@ def test_non_filling_irrational_target_gets_rigorous_bounds_at_an_exact_algebrai
     ref = 2 / best
     cs = net.critical_step_sizes()
     lo, hi = cs.eta_C_interval
-    assert cs.evidence == "bounds" and cs.eta_C is None and cs.witness_exact
+    assert cs.evidence == "rigorous enclosure" and cs.eta_C is None and cs.witness_exact
     assert lo <= ref * (1 + 1e-9) < hi and lo >= ref * (1 - 1e-7)
     W1, W2 = (sympy.Matrix(W.tolist()) for W in net.split(list(cs.witness)))
     assert (W2 * W1 - sympy.Matrix(M.target)).applyfunc(sympy.simplify) == sympy.zeros(2, 2)
@@ -280,7 +280,7 @@ def test_non_filling_crootof_target_gets_an_enclosed_witness():
     assert not M.filling and M.target_field == "algebraic"
     cs = net.critical_step_sizes(prove=False)
     lo, hi = cs.eta_C_interval
-    assert cs.evidence == "bounds" and not cs.witness_exact and "witness (enclosed)" in str(cs)
+    assert cs.evidence == "rigorous enclosure" and not cs.witness_exact and "witness (enclosed)" in str(cs)
     assert lo < hi and abs(float_lambda_max(net, cs.witness) - 2 / float(lo)) < 1e-9 * 2 / float(lo)
     with mpmath.workdps(40):
         W1, W2 = (mpmath.matrix([[mpmath.mpf(str(v)) for v in row] for row in W])
@@ -322,7 +322,7 @@ def test_one_one_two_counterexample_exactly():
     assert curve.proved and curve.bound_limit == 0 and curve.norm_limit == sympy.oo
     tau = sympy.Symbol("tau", positive=True)
     assert set(curve.eigenvalues) == {tau**2, tau**2 + 25 / tau**2}
-    assert cs.proof.proved  # z3: unsat
+    assert cs.proof.unsat  # z3: unsat (a solver verdict, no certificate)
     assert cs.witness == (sympy.sqrt(5), 3 * sympy.sqrt(5) / 5, 4 * sympy.sqrt(5) / 5)
 
 
@@ -379,7 +379,7 @@ def test_bounds_method_on_general_sigma_two_by_two():
     net = LinearNetwork((2, 2, 2), [[1, 0, 1], [0, 1, 1]], [[1, 2, 2], [0, 1, 3]])
     cs = net.critical_step_sizes()
     lo, hi = cs.eta_C_interval
-    assert cs.eta_C is None and cs.evidence == "bounds" and lo < hi
+    assert cs.eta_C is None and cs.evidence == "rigorous enclosure" and lo < hi
     assert lo <= Fraction(cs.eta_C_numerical) * (1 + Fraction(1, 10**6))
     theta = list(cs.witness)  # exact point of M whose lambda_max gives the lower end
     assert net.minima().check_on_manifold(theta)
@@ -424,7 +424,7 @@ def test_bounds_are_scale_invariant(exponent):
     cs = net.critical_step_sizes(prove=False)
     lo, hi = cs.eta_C_interval
     lo1, hi1 = unit.eta_C_interval
-    assert cs.evidence == unit.evidence == "bounds" and not net.minima().filling
+    assert cs.evidence == unit.evidence == "rigorous enclosure" and not net.minima().filling
     assert abs(float(lo * s / lo1) - 1) < 1e-9 and abs(float(hi * s / hi1) - 1) < 1e-9 and float(hi) > 2.9 * float(lo)
     assert cs.eta_C_float is None  # a wide interval has no midpoint "value"
     assert abs(cs.eta_C_numerical * float(s) / unit.eta_C_numerical - 1) < 1e-9
@@ -444,7 +444,7 @@ def test_non_filling_bounds_are_finite_and_enclose_the_search(widths, target):
     Whitened with the same target, eta_C is exact: 2 / (H s_1^(2-2/H)), s_1 = 3."""
     cs = LinearNetwork(widths, [[1, 1], [0, 1]], target).critical_step_sizes(prove=False)
     lo, hi = cs.eta_C_interval
-    assert cs.evidence == "bounds" and hi is not None and lo <= Fraction(cs.eta_C_numerical) * (1 + Fraction(1, 10**9))
+    assert cs.evidence == "rigorous enclosure" and hi is not None and lo <= Fraction(cs.eta_C_numerical) * (1 + Fraction(1, 10**9))
     assert Fraction(cs.eta_C_numerical) <= hi
     assert cs.eta_E == sympy.oo
     H = len(widths) - 1

@@ -3,7 +3,7 @@
 Lower end: ``2 / lambda_max`` at an exact point of M found by the search of
 :mod:`~symstab.critical.search`. Upper end: ``2 / (2c lambda_min(Sigma) H
 s_max^(2-2/H))`` (divided by a rank bound in the non-filling case, via
-``lambda_max >= tr H / rank H``). Evidence ``"bounds"``; the search's own best
+``lambda_max >= tr H / rank H``). Evidence ``"rigorous enclosure"``; the search's own best
 value is reported separately as ``eta_C_numerical``, labelled not certified.
 """
 
@@ -109,6 +109,6 @@ def bounds(net, M, seed, search_points, common) -> CriticalStepSizes:
         witness_exact=witness_exact, escape_curve=curve,
         method="bounds: lambda_max at an exact point of M found by a numerical search (upper bound of the "
                "minimum), Sigma-weighted whitened bound (lower bound)",
-        evidence="bounds", proof=None, eta_C_numerical=2 / min(value, float(upper)), notes=tuple(notes), **common)
+        evidence="rigorous enclosure", proof=None, eta_C_numerical=2 / min(value, float(upper)), notes=tuple(notes), **common)
 
 

@@ -39,7 +39,8 @@ class CriticalStepSizes:
     method : str
         How ``eta_C`` was obtained.
     evidence : str
-        ``"exact"``, ``"enclosure"`` or ``"bounds"`` (never a bare float).
+        ``"certified"`` (a checked certificate pins it: :func:`symstab.proofs.lower_bounds.certify_critical`),
+        ``"exact"``, ``"rigorous enclosure"`` or ``"numerical"`` (docs/theory.md, "Evidence").
     proof : Z3Proof or None
         z3's verdict on "no point of M has ``lambda_max < 2/eta`` for ``eta > eta_C``".
     assumptions : tuple of str
@@ -131,8 +132,7 @@ class CriticalStepSizes:
             lines.append(r"&\text{no critical step size was computed} \\")
         lines.append(r"\end{align*}")
         text = "\n".join(lines).replace(r"\\" + "\n" + r"\end", "\n" + r"\end")
-        evidence = {"exact": "exact", "enclosure": "rigorous enclosure", "bounds": "rigorous bounds",
-                    "numerical": "numerical only", "none": "no evidence"}.get(self.evidence, self.evidence)
+        evidence = self.evidence
         extra = f" Assumptions: {'; '.join(self.assumptions)}." if self.assumptions else ""
         return text + f"\n% method: {self.method} ({evidence}).{extra}"
 
@@ -151,7 +151,7 @@ class CriticalStepSizes:
         lines.append(f"  eta_E = {'unknown' if self.eta_E is None else sympy.sstr(self.eta_E)}")
         lines.append(f"  method: {self.method} [{self.evidence}]")
         if self.witness is not None:
-            kind = "exact" if self.witness_exact else "enclosed" if self.evidence == "bounds" else "numerical"
+            kind = "exact" if self.witness_exact else "enclosed" if self.evidence == "rigorous enclosure" else "numerical"
             lines.append(f"  witness ({kind}): [{', '.join(_short(v) for v in self.witness)}]")
         if self.escape_curve is not None:
             lines.append("  " + str(self.escape_curve).replace("\n", "\n  "))
