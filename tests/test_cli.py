@@ -75,7 +75,7 @@ def test_certify(capsys):
 def test_bad_input_is_one_line_exit_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("symstab: error:") and message in err
+    assert err.count("\n") == 1 and err.startswith("symstab det: error:") and message in err
 
 
 def test_console_script_no_traceback():
@@ -92,7 +92,7 @@ def test_negative_leading_entries_are_values_not_flags(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--max-points", "0"], "max_points"),
+    (["certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--max-points", "0"], "--max-points: must be an integer in 1..1000"),
     (["det", "--widths", "1,1000,1", "--whitened", "--target", "1"], "estimated"),
     (["det", "--widths", "30000,1", "--whitened", "--target", "1"], "target has 1 columns"),
 ])
@@ -154,6 +154,6 @@ def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsy
     assert main(["analyze", *base, "--latex", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
     assert main(["critical", *base, "--dps", "100000"]) == 2
-    assert "--dps must be between" in capsys.readouterr().err
+    assert "--dps: must be an integer in 20..1000" in capsys.readouterr().err
     assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
     assert "numerical, not certified" in capsys.readouterr().out

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import sgd
 from ..errors import InvalidInputError, ParseError
+from .common import MAX_DPS, integer
 
 __all__ = ["register", "run", "load_hessians"]
 
@@ -102,16 +103,16 @@ def register(subparsers) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
     src.add_argument("--construction", action="store_true", help="use paper B's near-optimality construction")
-    p.add_argument("--n", type=int, help="number of samples (construction)")
-    p.add_argument("--sigma", type=int, help="coherence sigma, 1 <= sigma <= n (construction)")
+    p.add_argument("--n", type=integer(1), help="number of samples, >= 1 (construction)")
+    p.add_argument("--sigma", type=integer(1), help="coherence sigma, 1 <= sigma <= n (construction)")
     p.add_argument("--scale", default="1", help="rank-one scale a (construction), exact, default 1")
-    p.add_argument("--batch", type=int, required=True, help="batch size B")
+    p.add_argument("--batch", type=integer(1), required=True, help="batch size B, 1 <= B <= n")
     p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
                    "the conditions are reported as step-size thresholds")
     p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
     p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
                    help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
-    p.add_argument("--dps", type=int, help="decimal digits of the mpmath path (large rational cases)")
+    p.add_argument("--dps", type=integer(15, MAX_DPS), help=f"15..{MAX_DPS} decimal digits of the mpmath path (large rational cases)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 

@@ -15,7 +15,7 @@ import json
 from .. import simulate
 from ..errors import InvalidInputError
 from ..files import figure_suffixes, writable_file
-from .common import add_network_arguments, network_from_args, progress_bar
+from .common import add_network_arguments, integer, network_from_args, progress_bar, real, size
 
 __all__ = ["register", "run"]
 
@@ -57,11 +57,15 @@ def register(subparsers) -> None:
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
     p.add_argument("--eta-C", dest="eta_C", help="override eta_C (exact, e.g. 1/5); default: the exact layer")
-    p.add_argument("--inits", type=int, default=1000, help="random starts per ratio (default 1000)")
-    p.add_argument("--steps", type=int, default=20000, help="GD steps per run (default 20000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init-scale", type=float, help="std of the starts (default s_max(Wbar)^(1/H) / 2)")
-    p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1: no pool)")
+    p.add_argument("--inits", type=integer(1), default=1000, help="random starts per ratio, >= 1 (default 1000)")
+    p.add_argument("--steps", type=integer(1), default=20000, help="GD steps per run, >= 1 (default 20000)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the starts, >= 0 (default 0)")
+    p.add_argument("--init-scale", type=real(0, open_lo=True),
+                   help="std of the starts, > 0 (default s_max(Wbar)^(1/H) / 2)")
+    p.add_argument("--workers", type=integer(1, 256), help="local worker processes, 1..256 (default: all cores; 1: no pool)")
+    p.add_argument("--memory", type=size, help="memory budget of the runs in flight, e.g. 512M or 4G "
+                   "(default 2G, or $SYMSTAB_MEMORY); starts are streamed in chunks that fit it")
+    p.add_argument("--force", action="store_true", help="run even when estimated above 10 minutes")
     p.add_argument("--checkpoint", metavar="FILE", help="JSON-lines checkpoint; resumes when it exists")
     p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
