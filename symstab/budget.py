@@ -90,7 +90,7 @@ def format_seconds(seconds: float) -> str:
     Examples
     --------
     >>> format_seconds(3.2), format_seconds(9000), format_seconds(1e30)
-    ('~3 s', '~2.5 h', '~10^22.5 years')
+    ('~3.2 s', '~2.5 h', '~10^22.5 years')
     """
     if not math.isfinite(seconds):
         return "unbounded time"
@@ -182,7 +182,7 @@ def guard(estimate: Estimate, force: bool = False, *, max_seconds: float = DEFAU
     >>> guard(Estimate("a sweep", 1e9, 1e6))
     Traceback (most recent call last):
     ...
-    symstab.errors.TooLargeError: a sweep is estimated at ~32 years and ~976 KiB (limit ~10 min); pass force=True (CLI: --force) to run it anyway
+    symstab.errors.TooLargeError: a sweep is estimated at ~32 years and ~977 KiB (limit ~10 min); pass force=True (CLI: --force) to run it anyway
     """
     if force:
         return estimate
