@@ -39,8 +39,8 @@ def parse_size(text) -> int:
 
     Examples
     --------
-    >>> parse_size("2G"), parse_size("512m"), parse_size(4096)
-    (2147483648, 536870912, 4096)
+    >>> parse_size("2G"), parse_size("512m"), parse_size(2**20)
+    (2147483648, 536870912, 1048576)
     >>> parse_size("lots")
     Traceback (most recent call last):
     ...
