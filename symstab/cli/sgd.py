@@ -20,7 +20,10 @@ import numpy as np
 
 from .. import sgd
 from ..errors import InvalidInputError, ParseError
+from ..sgd.construction import construction_analysis
 from .common import MAX_DPS, integer
+
+_DENSE_CONSTRUCTION_LIMIT = 2000
 
 __all__ = ["register", "run", "load_hessians"]
 
@@ -151,6 +154,14 @@ def run(args) -> int:
     if args.construction:
         if args.n is None or args.sigma is None:
             raise InvalidInputError("--construction needs --n and --sigma")
+        if args.method == "auto" and args.dps is None:  # closed form: O(1) for any n, no matrices
+            result = construction_analysis(args.n, args.sigma, args.batch, eta=args.eta, sampling=args.sampling,
+                                           scale=args.scale)
+            return _print(result, args.json)
+        if args.n > _DENSE_CONSTRUCTION_LIMIT:
+            raise InvalidInputError(f"--construction with --method {args.method} or --dps builds n dense matrices: "
+                                    f"n must be at most {_DENSE_CONSTRUCTION_LIMIT} (got {args.n}); "
+                                    "--method auto answers in closed form for any n")
         hessians = sgd.coherence_construction(args.n, args.sigma, args.scale)
     else:
         if args.n is not None or args.sigma is not None:
@@ -158,7 +169,11 @@ def run(args) -> int:
         hessians = load_hessians(args.hessians)
     result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling,
                          method=args.method, dps=args.dps)
-    if args.json:
+    return _print(result, args.json)
+
+
+def _print(result, as_json: bool) -> int:
+    if as_json:
         d = result.to_dict()
         keys = ["sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"]
         out = {k: d[k] for k in keys}

@@ -3,7 +3,9 @@
 It builds the network from the shared flags, runs the sweep over ``eta / eta_C``
 (``eta_C`` from the exact layer, or ``--eta-C``) and prints the table or JSON
 (``rows``: one object per ratio).  ``--plot`` writes the figure, ``--checkpoint``
-resumes an interrupted sweep.  A progress bar is shown on stderr when it is a
+resumes an interrupted sweep, and Ctrl-C says how many cells it kept and prints
+the command that resumes.  Starts are streamed in chunks that fit ``--memory``;
+a sweep estimated above ten minutes is refused unless ``--force``.  A progress bar is shown on stderr when it is a
 terminal, unless ``--quiet``.  Bad input raises a :class:`symstab.errors.SymstabError`;
 the main CLI prints it on one line and exits with status 2.
 """
@@ -11,6 +13,8 @@ the main CLI prints it on one line and exits with status 2.
 from __future__ import annotations
 
 import json
+import pathlib
+import shlex
 
 from .. import simulate
 from ..errors import InvalidInputError
@@ -70,7 +74,22 @@ def register(subparsers) -> None:
     p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, interrupt_note=_interrupt_note)
+
+
+def _interrupt_note(args, argv) -> str:
+    """After Ctrl-C: the checkpoint kept, its finished cells, and the command that resumes."""
+    command = shlex.join(["symstab", *argv])
+    if not args.checkpoint:
+        return f"nothing was kept (no --checkpoint); rerun with: {command} --checkpoint FILE"
+    try:
+        lines = pathlib.Path(args.checkpoint).read_text().splitlines()
+    except OSError:
+        lines = []
+    cells = sum(1 for line in lines if line.startswith('{"kind": "cell"'))
+    total = len(_floats(args.eta_ratios, "--eta-ratios"))
+    return (f"kept {cells} of {total} cells in the checkpoint {args.checkpoint}; "
+            f"resume with: {command}")
 
 
 def run(args) -> int:
@@ -105,7 +124,7 @@ def run(args) -> int:
     sweep = simulate.convergence_sweep(
         net, _floats(args.eta_ratios, "--eta-ratios"), n_inits=args.inits, steps=args.steps, seed=args.seed,
         init_scale=args.init_scale, checkpoint=args.checkpoint, eta_C=args.eta_C, workers=args.workers,
-        progress=progress)
+        progress=progress, memory=args.memory, force=args.force)
     if args.plot:
         sweep.plot(args.plot)
     if args.json:
