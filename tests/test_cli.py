@@ -157,3 +157,44 @@ def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsy
     assert "--dps: must be an integer in 20..1000" in capsys.readouterr().err
     assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
     assert "numerical, not certified" in capsys.readouterr().out
+
+
+def test_ctrl_c_says_what_was_kept_and_how_to_resume(capsys, tmp_path, monkeypatch):
+    """Ctrl-C during the second cell: exit 130, one line naming the checkpoint, the cells kept and the command."""
+    from symstab import simulate
+
+    real_task = simulate.sweep.run_cell
+    calls = []
+
+    def interrupted_second_cell(problem, spec):
+        calls.append(spec["cell"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_task(problem, spec)
+
+    monkeypatch.setattr(simulate.sweep, "run_cell", interrupted_second_cell)
+    cp = tmp_path / "cp.jsonl"
+    argv = ["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5", "--eta-ratios",
+            "0.9,1.1,1.2", "--inits", "8", "--steps", "50", "--workers", "1", "--checkpoint", str(cp)]
+    code, out, err = run(capsys, *argv)
+    assert code == 130 and out == "" and err.count("\n") == 1
+    assert f"kept 1 of 3 cells in the checkpoint {cp}" in err
+    assert err.rstrip().endswith("resume with: symstab " + " ".join(argv).replace("3;4", "'3;4'"))
+    calls.clear()
+    code, out, err = run(capsys, *argv[:-2])
+    assert code == 130 and "nothing was kept (no --checkpoint)" in err
+
+
+def test_one_line_errors_come_from_the_shared_parser():
+    """A subcommand registered on the parser inherits the one-line errors (new subcommands need nothing)."""
+    from symstab.cli import build_parser
+    from symstab.cli.common import OneLineParser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert all(isinstance(p, OneLineParser) for p in sub.choices.values())
+    extra = sub.add_parser("extra")
+    extra.add_argument("--k", type=int)
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["extra", "--k", "x"])
+    assert exc.value.code == 2

@@ -59,16 +59,20 @@ def load_hessians(path) -> list:
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ParseError(f"{path}: not a plain numeric .npy array ({exc})") from None
+        except (ValueError, EOFError, OSError) as exc:
+            raise ParseError(f"{path}: not a plain numeric .npy array ({exc or 'empty file'})") from None
         if array.dtype.kind not in "iuf":
             raise ParseError(f"{path}: unsupported dtype {array.dtype}")
         return array
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(), parse_float=_refuse_float)
+            data = json.loads(path.read_text(encoding="utf-8"), parse_float=_refuse_float)
         except json.JSONDecodeError as exc:
             raise ParseError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError:
+            raise ParseError(f"{path}: not a text file (invalid UTF-8)") from None
+        except RecursionError:
+            raise ParseError(f"{path}: JSON nested too deeply") from None
         if not isinstance(data, list):
             raise ParseError(f"{path}: expected a JSON list of matrices")
         return data

@@ -275,7 +275,10 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
     done = {}
     if not path.exists():
         return done
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not a symstab checkpoint (not UTF-8 text)") from None
     kept, dropped, seen_config = [], False, False
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -287,6 +290,8 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
                 raise InvalidInputError(f"{path}: not a symstab checkpoint") from None
             dropped = True
             continue
+        if not isinstance(record, dict):
+            raise InvalidInputError(f"{path}: not a symstab checkpoint")
         if record.get("kind") == "config":
             if record.get("config") != config:
                 raise InvalidInputError(
