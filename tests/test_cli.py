@@ -198,3 +198,24 @@ def test_one_line_errors_come_from_the_shared_parser():
     with pytest.raises(SystemExit) as exc:
         parser.parse_args(["extra", "--k", "x"])
     assert exc.value.code == 2
+
+
+def test_det_streams_large_polynomials_as_the_same_json(capsys, monkeypatch):
+    """Above the streaming size the JSON is written term by term: same keys, same polynomial."""
+    import sympy
+
+    from symstab.cli import det as cli_det
+
+    argv = ["det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json"]
+    code, out, _ = run(capsys, *argv)
+    whole = json.loads(out)
+    monkeypatch.setattr(cli_det, "_STREAM_TERMS", 3)
+    code, out, _ = run(capsys, *argv)
+    streamed = json.loads(out)
+    assert code == 0 and list(streamed) == list(whole)[:len(streamed)] and set(streamed) == set(whole)
+    assert {k: v for k, v in streamed.items() if k not in ("polynomial", "latex")} == \
+        {k: v for k, v in whole.items() if k not in ("polynomial", "latex")}
+    assert sympy.expand(sympy.sympify(streamed["polynomial"]) - sympy.sympify(whole["polynomial"])) == 0
+    assert streamed["latex"].count(r"\eta") == whole["latex"].count(r"\eta")
+    code, out, _ = run(capsys, *argv[:-1], "--latex")
+    assert code == 0 and out.count(r"\eta") == whole["latex"].count(r"\eta")
