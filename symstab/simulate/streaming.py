@@ -87,9 +87,11 @@ def chunk_starts(num_params: int, steps: int, max_period: int, budget: int, work
     return max(1, per_task // bytes_per_start(num_params, steps, max_period))
 
 
-# Seconds per (start x step x parameter) of the float64 engine when no run stops early,
-# measured with benchmarks/bench_simulate.py on 2 shared cores.
+# CPU seconds per (start x step x parameter) of the float64 engine when no run stops early, and per
+# start for drawing and classifying it; measured on (1,1,2) and (2,2,2) (benchmarks/README.md:
+# 1.3e-8 to 1.9e-8 and 3.5e-6), doubled for a shared machine.
 _SECONDS_PER_UNIT = 4e-8
+_SECONDS_PER_START = 7e-6
 
 
 def sweep_cost(num_params: int, cells: int, n_inits: int, steps: int, workers: int, chunk: int,
@@ -102,8 +104,8 @@ def sweep_cost(num_params: int, cells: int, n_inits: int, steps: int, workers: i
     >>> est.seconds > 1e6
     True
     """
-    units = float(cells) * n_inits * steps * num_params
-    seconds = units * _SECONDS_PER_UNIT / max(1, min(workers, math.ceil(cells * n_inits / chunk)))
+    per_start = steps * num_params * _SECONDS_PER_UNIT + _SECONDS_PER_START
+    seconds = float(cells) * n_inits * per_start / max(1, min(workers, math.ceil(cells * n_inits / chunk)))
     memory = 150e6 * workers + min(chunk, n_inits) * bytes_per_start(num_params, steps, max_period) * workers
     return Estimate(f"a sweep of {cells} x {n_inits} starts x {steps} steps (D = {num_params})", seconds, memory)
 
