@@ -426,7 +426,8 @@ def _strip_zero_roots(poly):
 
 
 def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry_range: int = 3,
-                               points=None, decide: bool = True, force: bool = False) -> NonsingularityCertificate:
+                               points=None, decide: bool = True, force: bool = False,
+                               progress=None) -> NonsingularityCertificate:
     """Certify result A1 for ``net``: compute the exceptional step set E exactly.
 
     For an exact point theta_0, ``E`` is contained in ``{1/lambda : lambda > 0 a root of
@@ -452,6 +453,8 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
     force : bool
         Compute even when :func:`certificate_cost` is above the limit of
         :func:`symstab.budget.guard` (otherwise :class:`TooLargeError`, one line).
+    progress : callable ``(done, total)``, optional
+        Called after each point with the points done and the most that will be tried.
 
     Returns
     -------
@@ -480,7 +483,8 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
             raise InvalidInputError(f"each point must be a sequence of D = {D} exact numbers, got {p!r}")
         todo.append([to_exact(v, where="point") for v in p])
     used, g = [], None
-    for k in range(max(max_points, len(todo))):
+    budget = max(max_points, len(todo))
+    for k in range(budget):
         if k < len(todo):
             theta = todo[k]
         else:
@@ -488,6 +492,8 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
         cp = _strip_zero_roots(net.hessian_at(theta).charpoly())
         used.append(theta)
         g = cp if g is None else g.gcd(cp)
+        if progress is not None:
+            progress(budget if g.degree() == 0 else k + 1, budget)
         if g.degree() == 0:
             break
     lam = sympy.Symbol("lam")
