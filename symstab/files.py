@@ -39,16 +39,33 @@ def writable_file(path, what: str, suffixes=None) -> Path:
     symstab.errors.InvalidInputError: --plot: directory '/no/such/dir' does not exist
     """
     p = Path(path)
+    if str(path) == "" or "\x00" in str(path):
+        raise InvalidInputError(f"{what}: {str(path)!r} is not a file name")
     if p.is_dir():
         raise InvalidInputError(f"{what}: {str(p)!r} is a directory; give a file name")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise InvalidInputError(f"{what}: directory {str(parent)!r} does not exist")
-    if p.exists() and not os.access(p, os.W_OK) or not p.exists() and not os.access(parent, os.W_OK | os.X_OK):
-        raise InvalidInputError(f"{what}: cannot write {str(p)!r} (permission denied)")
     if suffixes is not None and p.suffix.lower() not in suffixes:
         raise InvalidInputError(f"{what}: {str(p)!r} has extension {p.suffix or '(none)'!r}; "
                                 f"use one of {', '.join(sorted(suffixes))}")
+    _probe(p, what)
+    return p
+
+
+def _probe(p: Path, what: str) -> None:
+    """Open ``p`` for writing without changing it, as the real write will: permissions alone do not
+    tell (root passes them on a read-only mount or in ``/proc``)."""
+    existed = p.exists()
+    if existed and not p.is_file():
+        raise InvalidInputError(f"{what}: {str(p)!r} is not a regular file")
+    try:
+        with open(p, "a" if existed else "x"):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"{what}: cannot write {str(p)!r} ({exc.strerror or exc})") from None
+    if not existed:
+        p.unlink()
     return p
 
 

@@ -23,6 +23,7 @@ from fractions import Fraction
 import flint
 import sympy
 
+from .budget import Estimate, guard, power_law
 from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import univariate
 from .exact.matrices import object_array, product_chain
@@ -85,6 +86,26 @@ def _guard(net, force: bool, what: str) -> None:
             "pass force=True (CLI: --force) to compute it anyway, or use the A1 certificate, "
             "which needs only exact points"
         )
+
+
+def certificate_cost(net) -> Estimate:
+    """Up-front time and memory of :func:`nonsingularity_certificate`: dominated by the
+    characteristic polynomial of the exact ``D x D`` Hessian at a few integer points.
+
+    Fitted on measured runs (``benchmarks/README.md``, 2 shared cores): (1,20,20,1),
+    D = 440, 9.2 s; (1,28,28,1), D = 840, 138 s, i.e. ``~D^4.2``; peak memory about
+    80 MB plus 100 bytes per Hessian entry.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> est = certificate_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]]))
+    >>> est.seconds > 1e6, est.bytes > 2**39
+    (True, True)
+    """
+    D = net.num_params
+    return Estimate(f"the A1 certificate for widths {net.widths} (D = {D})",
+                    seconds=power_law(max(D, 1), 840, 138.0, 4.2), bytes=80e6 + 100.0 * D * D)
 
 
 def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
@@ -405,7 +426,8 @@ def _strip_zero_roots(poly):
 
 
 def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry_range: int = 3,
-                               points=None, decide: bool = True) -> NonsingularityCertificate:
+                               points=None, decide: bool = True, force: bool = False,
+                               progress=None) -> NonsingularityCertificate:
     """Certify result A1 for ``net``: compute the exceptional step set E exactly.
 
     For an exact point theta_0, ``E`` is contained in ``{1/lambda : lambda > 0 a root of
@@ -428,6 +450,11 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
         Explicit exact points to use first.
     decide : bool
         Try to decide remaining candidates with the full polynomial.
+    force : bool
+        Compute even when :func:`certificate_cost` is above the limit of
+        :func:`symstab.budget.guard` (otherwise :class:`TooLargeError`, one line).
+    progress : callable ``(done, total)``, optional
+        Called after each point with the points done and the most that will be tried.
 
     Returns
     -------
@@ -447,6 +474,7 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
         raise InvalidInputError(f"max_points must be a positive integer, got {max_points!r}")
     if not isinstance(entry_range, int) or entry_range < 0:
         raise InvalidInputError(f"entry_range must be a non-negative integer, got {entry_range!r}")
+    guard(certificate_cost(net), force)
     rng = random.Random(seed)
     D = net.num_params
     todo = []
@@ -455,7 +483,8 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
             raise InvalidInputError(f"each point must be a sequence of D = {D} exact numbers, got {p!r}")
         todo.append([to_exact(v, where="point") for v in p])
     used, g = [], None
-    for k in range(max(max_points, len(todo))):
+    budget = max(max_points, len(todo))
+    for k in range(budget):
         if k < len(todo):
             theta = todo[k]
         else:
@@ -463,6 +492,8 @@ def nonsingularity_certificate(net, seed: int = 0, *, max_points: int = 6, entry
         cp = _strip_zero_roots(net.hessian_at(theta).charpoly())
         used.append(theta)
         g = cp if g is None else g.gcd(cp)
+        if progress is not None:
+            progress(budget if g.degree() == 0 else k + 1, budget)
         if g.degree() == 0:
             break
     lam = sympy.Symbol("lam")

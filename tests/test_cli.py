@@ -75,7 +75,7 @@ def test_certify(capsys):
 def test_bad_input_is_one_line_exit_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("symstab: error:") and message in err
+    assert err.count("\n") == 1 and err.startswith("symstab det: error:") and message in err
 
 
 def test_console_script_no_traceback():
@@ -92,7 +92,7 @@ def test_negative_leading_entries_are_values_not_flags(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--max-points", "0"], "max_points"),
+    (["certify", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--max-points", "0"], "--max-points: must be an integer in 1..1000"),
     (["det", "--widths", "1,1000,1", "--whitened", "--target", "1"], "estimated"),
     (["det", "--widths", "30000,1", "--whitened", "--target", "1"], "target has 1 columns"),
 ])
@@ -154,7 +154,7 @@ def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsy
     assert main(["analyze", *base, "--latex", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
     assert main(["critical", *base, "--dps", "100000"]) == 2
-    assert "--dps must be between" in capsys.readouterr().err
+    assert "--dps: must be an integer in 20..1000" in capsys.readouterr().err
     # general Sigma, non-filling: bounds, whose LaTeX marks the search value as numerical
     assert main(["critical", "--widths", "2,1,2", "--X", "1,1;0,1", "--Y", "1,2;3,4", "--latex"]) == 0
     assert "numerical, not certified" in capsys.readouterr().out
@@ -165,3 +165,65 @@ def test_cli_critical_and_analyze_reject_bad_paths_and_precision(tmp_path, capsy
     assert abs(out["eta_C_float"] - 2 / (3 + 5 ** 0.5)) < 1e-15
     assert main(["critical", "--widths", "2,1,2", "--whitened", "--target", "1,1;1,2", "--latex"]) == 0
     assert "numerical, not certified" not in capsys.readouterr().out
+
+
+def test_ctrl_c_says_what_was_kept_and_how_to_resume(capsys, tmp_path, monkeypatch):
+    """Ctrl-C during the second cell: exit 130, one line naming the checkpoint, the cells kept and the command."""
+    from symstab import simulate
+
+    real_task = simulate.sweep.run_cell
+    calls = []
+
+    def interrupted_second_cell(problem, spec):
+        calls.append(spec["cell"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_task(problem, spec)
+
+    monkeypatch.setattr(simulate.sweep, "run_cell", interrupted_second_cell)
+    cp = tmp_path / "cp.jsonl"
+    argv = ["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5", "--eta-ratios",
+            "0.9,1.1,1.2", "--inits", "8", "--steps", "50", "--workers", "1", "--checkpoint", str(cp)]
+    code, out, err = run(capsys, *argv)
+    assert code == 130 and out == "" and err.count("\n") == 1
+    assert f"kept 1 of 3 cells in the checkpoint {cp}" in err
+    assert err.rstrip().endswith("resume with: symstab " + " ".join(argv).replace("3;4", "'3;4'"))
+    calls.clear()
+    code, out, err = run(capsys, *argv[:-2])
+    assert code == 130 and "nothing was kept (no --checkpoint)" in err
+
+
+def test_one_line_errors_come_from_the_shared_parser():
+    """A subcommand registered on the parser inherits the one-line errors (new subcommands need nothing)."""
+    from symstab.cli import build_parser
+    from symstab.cli.common import OneLineParser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert all(isinstance(p, OneLineParser) for p in sub.choices.values())
+    extra = sub.add_parser("extra")
+    extra.add_argument("--k", type=int)
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["extra", "--k", "x"])
+    assert exc.value.code == 2
+
+
+def test_det_streams_large_polynomials_as_the_same_json(capsys, monkeypatch):
+    """Above the streaming size the JSON is written term by term: same keys, same polynomial."""
+    import sympy
+
+    from symstab.cli import det as cli_det
+
+    argv = ["det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--json"]
+    code, out, _ = run(capsys, *argv)
+    whole = json.loads(out)
+    monkeypatch.setattr(cli_det, "_STREAM_TERMS", 3)
+    code, out, _ = run(capsys, *argv)
+    streamed = json.loads(out)
+    assert code == 0 and list(streamed) == list(whole)[:len(streamed)] and set(streamed) == set(whole)
+    assert {k: v for k, v in streamed.items() if k not in ("polynomial", "latex")} == \
+        {k: v for k, v in whole.items() if k not in ("polynomial", "latex")}
+    assert sympy.expand(sympy.sympify(streamed["polynomial"]) - sympy.sympify(whole["polynomial"])) == 0
+    assert streamed["latex"].count(r"\eta") == whole["latex"].count(r"\eta")
+    code, out, _ = run(capsys, *argv[:-1], "--latex")
+    assert code == 0 and out.count(r"\eta") == whole["latex"].count(r"\eta")

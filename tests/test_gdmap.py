@@ -291,3 +291,17 @@ def test_evaluate_rejects_symbols_and_unknown_data():
         p.evaluate([1, 2], 1, data={"y": 1, "z": 2})
     with pytest.raises(InvalidInputError, match="sequence"):
         p.evaluate(None, 1)
+
+
+def test_certificate_reports_progress_and_refuses_huge_networks_up_front():
+    from symstab.errors import TooLargeError
+    from symstab.gdmap import certificate_cost, nonsingularity_certificate
+
+    calls = []
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    cert = nonsingularity_certificate(net, progress=lambda done, total: calls.append((done, total)))
+    assert cert.holds and calls and calls[-1] == (6, 6) and all(d <= t for d, t in calls)
+    big = LinearNetwork.whitened((1, 300, 300, 1), [[1]])
+    assert certificate_cost(big).seconds > certificate_cost(LinearNetwork.whitened((1, 60, 60, 1), [[1]])).seconds
+    with pytest.raises(TooLargeError, match=r"estimated at .* pass force=True"):
+        nonsingularity_certificate(big)

@@ -38,4 +38,4 @@ def test_analyze_with_a_tiny_eta_C_and_a_negative_seed(capsys):
     for command in ("analyze", "critical"):
         assert main([command, "--widths", "2,1,2", "--whitened", "--target", "3,0;0,1", "--seed", "-1"]) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "seed must be a non-negative integer" in err
+        assert err.count("\n") == 1 and "--seed: must be a non-negative integer" in err

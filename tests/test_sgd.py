@@ -714,3 +714,38 @@ def test_largest_root_compares_like_exact_sign(vectors, k):
     near = sympy.nsimplify(sympy.N(top.expr, 20), rational=True)
     for q in (F(k, 4), F(int(near.p), int(near.q))):
         assert top.compare(q) == exact_sign(top.expr - sympy.Rational(q.numerator, q.denominator))
+
+
+def _close(x, y):
+    """Equal, floats to 12 digits (the dense path's floats are not always correctly rounded)."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_close(x[k], y[k]) for k in x)
+    if isinstance(x, float) and isinstance(y, float):
+        return x == y or math.isclose(x, y, rel_tol=1e-12)
+    return x == y
+
+
+@pytest.mark.parametrize("sampling", ["bernoulli", "without_replacement", "with_replacement"])
+def test_construction_closed_form_equals_the_dense_path(sampling):
+    """construction_analysis (O(1)) against analyze on the n dense matrices, every sigma and B for n <= 5."""
+    from symstab.sgd.construction import construction_analysis
+
+    for n in range(1, 6):
+        for sigma in range(1, n + 1):
+            for batch in range(1, n + 2 if sampling == "with_replacement" else n + 1):
+                for eta in (None, "1", "7/3", 0.5):
+                    dense = sgd.analyze(sgd.coherence_construction(n, sigma, "3/2"), batch=batch, eta=eta,
+                                        sampling=sampling).to_dict()
+                    closed = construction_analysis(n, sigma, batch, eta=eta, sampling=sampling,
+                                                   scale="3/2").to_dict()
+                    assert _close(dense, closed), (n, sigma, batch, eta)
+
+
+def test_construction_cli_answers_for_huge_n_without_matrices(capsys):
+    from symstab.cli import main
+
+    assert main(["sgd", "--construction", "--n", "100000000", "--sigma", "3", "--batch", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["eta_star"] == "100000000/12500001" and out["sigma"] == "3" and out["n"] == 10**8
+    assert main(["sgd", "--construction", "--n", "100000", "--sigma", "3", "--batch", "4", "--method", "exact"]) == 2
+    assert "closed form" in capsys.readouterr().err

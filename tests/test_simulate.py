@@ -260,8 +260,8 @@ def test_checkpoint_resume_equals_uninterrupted(net112, tmp_path, monkeypatch):
     class Interrupt(Exception):
         pass
 
-    def stop_after_first(done, total):
-        if done == 1:
+    def stop_after_first(done, total):  # runs done: the first cell has SWEEP["n_inits"]
+        if done == SWEEP["n_inits"]:
             raise Interrupt
 
     with pytest.raises(Interrupt):

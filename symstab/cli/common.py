@@ -1,15 +1,143 @@
-"""What every subcommand shares: the network flags, building the network from them, and the progress bar."""
+"""What every subcommand shares: the parser that reports errors on one line, typed flags with their
+valid ranges, the network flags, building the network from them, the progress bar and the interrupt note.
+
+:class:`OneLineParser` is the parser class of ``symstab`` and, through argparse's
+``add_subparsers``, of every subcommand registered on it: argparse's own errors
+(a bad ``--seed``, an unknown ``--loss``) become ``symstab <cmd>: error: ... (see
+symstab <cmd> --help)`` on one line with exit status 2, like symstab's own errors.
+A new subcommand inherits this by being registered; its numeric flags take their
+``type=`` from :func:`integer`, :func:`real` and :func:`size`, which state the
+valid range when they refuse a value.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
+import shlex
 import sys
 
+from ..budget import parse_size
 from ..errors import InvalidInputError
 from ..exact.numbers import parse_matrix, parse_widths
 from ..network import LOSSES, LinearNetwork
 
-__all__ = ["MAX_DPS", "add_analysis_arguments", "add_network_arguments", "check_dps", "network_from_args", "progress_bar"]
+__all__ = ["MAX_DPS", "OneLineParser", "add_analysis_arguments", "add_network_arguments", "check_dps", "error_line",
+           "integer", "interrupt_note", "network_from_args", "progress_bar", "real", "size"]
+
+
+def error_line(prog: str, message: str) -> str:
+    """The one line an error is reported on: ``<prog>: error: <message> (see <prog> --help)``.
+
+    Examples
+    --------
+    >>> error_line("symstab det", "argument --loss: invalid choice: 'x'")
+    "symstab det: error: argument --loss: invalid choice: 'x' (see symstab det --help)"
+    """
+    flat = " ".join(str(message).split())
+    return f"{prog}: error: {flat} (see {prog} --help)"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An :class:`argparse.ArgumentParser` whose errors are one line on stderr and exit status 2.
+
+    argparse creates subcommand parsers with the class of the parser they are added
+    to, so every subcommand inherits this.
+    """
+
+    def error(self, message):
+        self.exit(2, error_line(self.prog, message) + "\n")
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def integer(lo: int | None = None, hi: int | None = None):
+    """An argparse ``type=``: a plain decimal integer in ``lo..hi`` (either end open when None).
+
+    Refuses ``1e3``, ``1_000``, ``0x10``, non-ASCII digits and anything out of range,
+    stating the valid range.
+
+    Examples
+    --------
+    >>> integer(1)("12")
+    12
+    >>> integer(1, 4)("9")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be an integer in 1..4, got '9'
+    """
+    if lo is not None and hi is not None:
+        valid = f"an integer in {lo}..{hi}"
+    elif lo is not None:
+        valid = {0: "a non-negative integer", 1: "a positive integer"}.get(lo, f"an integer >= {lo}")
+    else:
+        valid = "an integer"
+
+    def parse(text: str) -> int:
+        if not _INTEGER.fullmatch(text.strip()):
+            raise argparse.ArgumentTypeError(f"must be {valid}, got {text!r}")
+        value = int(text)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"must be {valid}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def real(lo: float | None = None, hi: float | None = None, *, open_lo: bool = False):
+    """An argparse ``type=``: a finite decimal number in ``[lo, hi]`` (``(lo, hi]`` with ``open_lo``).
+
+    Examples
+    --------
+    >>> real(0, open_lo=True)("0.5")
+    0.5
+    >>> real(0, open_lo=True)("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a finite number > 0, got 'nan'
+    """
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>' if open_lo else '>='} {lo:g}")
+    if hi is not None:
+        parts.append(f"<= {hi:g}")
+    valid = "a finite number" + (" " + " and ".join(parts) if parts else "")
+
+    def parse(text: str) -> float:
+        if not re.fullmatch(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*", text):
+            raise argparse.ArgumentTypeError(f"must be {valid}, got {text!r}")
+        value = float(text)
+        bad = (not math.isfinite(value) or (lo is not None and (value <= lo if open_lo else value < lo))
+               or (hi is not None and value > hi))
+        if bad:
+            raise argparse.ArgumentTypeError(f"must be {valid}, got {text!r}")
+        return value
+
+    parse.__name__ = "real"
+    return parse
+
+
+def size(text: str) -> int:
+    """An argparse ``type=``: a memory size such as ``512M`` or ``2G`` (:func:`symstab.budget.parse_size`)."""
+    try:
+        return parse_size(text)
+    except InvalidInputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def interrupt_note(args, argv) -> str:
+    """What an interrupted subcommand says: what was kept and how to resume (one line).
+
+    A subcommand that keeps work sets ``interrupt_note=callable(args, argv) -> str``
+    with ``set_defaults``; the rest keep nothing.
+    """
+    note = getattr(args, "interrupt_note", None)
+    if note is not None:
+        return note(args, argv)
+    return f"nothing was kept; rerun with: {shlex.join(['symstab', *argv])}"
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,8 +185,9 @@ MAX_DPS = 1000
 
 def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
     """``--seed``, ``--dps``, ``--no-z3`` and ``--json``: shared by ``critical`` and ``analyze``."""
-    parser.add_argument("--seed", type=int, default=0, help="seed for points of M (default 0)")
-    parser.add_argument("--dps", type=int, default=50, help=f"digits for numerical witnesses, 20..{MAX_DPS} (default 50)")
+    parser.add_argument("--seed", type=integer(0), default=0, help="seed for points of M, >= 0 (default 0)")
+    parser.add_argument("--dps", type=integer(20, MAX_DPS), default=50,
+                        help=f"digits for numerical witnesses, 20..{MAX_DPS} (default 50)")
     parser.add_argument("--no-z3", action="store_true", help="skip the z3 proof on tiny cases")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 

@@ -1,14 +1,21 @@
-"""``symstab det``: det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials (result A1)."""
+"""``symstab det``: det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials (result A1).
+
+A polynomial of more than a few thousand terms is written out as it is
+formatted, term by term from flint (:meth:`~symstab.exact.poly.ExactPolynomial.text_chunks`),
+with a progress bar: no sympy expression of it is built.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 
 from .common import add_network_arguments, network_from_args, progress_bar
 
 __all__ = ["register", "run"]
 
 _TEXT_TERMS = 200
+_STREAM_TERMS = 2000
 
 
 def register(sub) -> None:
@@ -24,6 +31,34 @@ def register(sub) -> None:
     det.set_defaults(handler=run)
 
 
+def _stream(net, poly, args) -> None:
+    """Write the JSON object (or the LaTeX) of a large polynomial chunk by chunk, with progress."""
+    bar = None if args.quiet else progress_bar("writing")
+    passes = 2 if args.json else 1
+    offset = [0]
+
+    def progress(done, total):
+        if bar is not None:
+            bar(offset[0] + done, passes * total)
+
+    out = sys.stdout
+    if not args.json:
+        for chunk in poly.text_chunks("latex", progress):
+            out.write(chunk)
+        out.write("\n")
+        return
+    head = {"widths": list(net.widths), "loss": net.loss, "which": args.which, "num_params": net.num_params,
+            "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms}
+    out.write(json.dumps(head)[:-1])
+    for key, style in (("polynomial", "text"), ("latex", "latex")):
+        out.write(f', "{key}": "')
+        for chunk in poly.text_chunks(style, progress):
+            out.write(json.dumps(chunk)[1:-1])
+        out.write('"')
+        offset[0] += poly.nterms
+    out.write("}\n")
+
+
 def run(args) -> int:
     """Execute ``symstab det``; print the polynomial as text, JSON or LaTeX."""
     net = network_from_args(args)
@@ -32,6 +67,10 @@ def run(args) -> int:
     poly = which(force=args.force, progress=None if args.quiet else progress_bar("Berkowitz"))
     title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
     factorization = poly.factor() if args.factor else None
+    stream = factorization is None and poly.nterms > _STREAM_TERMS
+    if stream and (args.json or args.latex):
+        _stream(net, poly, args)
+        return 0
     if args.json:
         out = {
             "widths": list(net.widths),

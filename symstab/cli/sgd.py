@@ -20,6 +20,10 @@ import numpy as np
 
 from .. import sgd
 from ..errors import InvalidInputError, ParseError
+from ..sgd.construction import construction_analysis
+from .common import MAX_DPS, integer
+
+_DENSE_CONSTRUCTION_LIMIT = 2000
 
 __all__ = ["register", "run", "load_hessians"]
 
@@ -55,16 +59,20 @@ def load_hessians(path) -> list:
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ParseError(f"{path}: not a plain numeric .npy array ({exc})") from None
+        except (ValueError, EOFError, OSError) as exc:
+            raise ParseError(f"{path}: not a plain numeric .npy array ({exc or 'empty file'})") from None
         if array.dtype.kind not in "iuf":
             raise ParseError(f"{path}: unsupported dtype {array.dtype}")
         return array
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(), parse_float=_refuse_float)
+            data = json.loads(path.read_text(encoding="utf-8"), parse_float=_refuse_float)
         except json.JSONDecodeError as exc:
             raise ParseError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError:
+            raise ParseError(f"{path}: not a text file (invalid UTF-8)") from None
+        except RecursionError:
+            raise ParseError(f"{path}: JSON nested too deeply") from None
         if not isinstance(data, list):
             raise ParseError(f"{path}: expected a JSON list of matrices")
         return data
@@ -102,16 +110,16 @@ def register(subparsers) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
     src.add_argument("--construction", action="store_true", help="use paper B's near-optimality construction")
-    p.add_argument("--n", type=int, help="number of samples (construction)")
-    p.add_argument("--sigma", type=int, help="coherence sigma, 1 <= sigma <= n (construction)")
+    p.add_argument("--n", type=integer(1), help="number of samples, >= 1 (construction)")
+    p.add_argument("--sigma", type=integer(1), help="coherence sigma, 1 <= sigma <= n (construction)")
     p.add_argument("--scale", default="1", help="rank-one scale a (construction), exact, default 1")
-    p.add_argument("--batch", type=int, required=True, help="batch size B")
+    p.add_argument("--batch", type=integer(1), required=True, help="batch size B, 1 <= B <= n")
     p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
                    "the conditions are reported as step-size thresholds")
     p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
     p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
                    help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
-    p.add_argument("--dps", type=int, help="decimal digits of the mpmath path (large rational cases)")
+    p.add_argument("--dps", type=integer(15, MAX_DPS), help=f"15..{MAX_DPS} decimal digits of the mpmath path (large rational cases)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
@@ -150,6 +158,14 @@ def run(args) -> int:
     if args.construction:
         if args.n is None or args.sigma is None:
             raise InvalidInputError("--construction needs --n and --sigma")
+        if args.method == "auto" and args.dps is None:  # closed form: O(1) for any n, no matrices
+            result = construction_analysis(args.n, args.sigma, args.batch, eta=args.eta, sampling=args.sampling,
+                                           scale=args.scale)
+            return _print(result, args.json)
+        if args.n > _DENSE_CONSTRUCTION_LIMIT:
+            raise InvalidInputError(f"--construction with --method {args.method} or --dps builds n dense matrices: "
+                                    f"n must be at most {_DENSE_CONSTRUCTION_LIMIT} (got {args.n}); "
+                                    "--method auto answers in closed form for any n")
         hessians = sgd.coherence_construction(args.n, args.sigma, args.scale)
     else:
         if args.n is not None or args.sigma is not None:
@@ -157,7 +173,11 @@ def run(args) -> int:
         hessians = load_hessians(args.hessians)
     result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling,
                          method=args.method, dps=args.dps)
-    if args.json:
+    return _print(result, args.json)
+
+
+def _print(result, as_json: bool) -> int:
+    if as_json:
         d = result.to_dict()
         keys = ["sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"]
         out = {k: d[k] for k in keys}

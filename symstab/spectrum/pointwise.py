@@ -17,7 +17,8 @@ import flint
 import numpy as np
 import sympy
 
-from ..errors import InvalidInputError, TooLargeError
+from ..budget import Estimate, guard
+from ..errors import InvalidInputError
 from ..exact.algebraic import ball_endpoints, format_interval, real_root_boxes, root_closed_form, univariate
 from ..exact.matrices import identity_like, object_array, product_chain
 from ..exact.numbers import as_fmpq, to_exact
@@ -183,12 +184,11 @@ def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto", force: bool
     cp = _charpoly_on_M(net, point) if use_normal else None
     used = "normal operator (d_0 d_H square) on M" if cp is not None else "full Hessian"
     if cp is None:
-        seconds = _charpoly_seconds(net.num_params)
-        if seconds > EXACT_SPECTRUM_SECONDS and not force:
-            raise TooLargeError(
-                f"an exact spectrum of the {net.num_params} x {net.num_params} Hessian is estimated at "
-                f"~{seconds:.0f} s (off M or non-filling, so the d_0 d_H normal operator does not apply); "
-                "use sharpness_enclosure(net, theta) for a rigorous enclosure of lambda_max, or force=True")
+        D = net.num_params
+        guard(Estimate(f"an exact spectrum of the {D} x {D} Hessian (off M or non-filling, so the d_0 d_H "
+                       "normal operator does not apply)", _charpoly_seconds(D), 80e6 + 100.0 * D * D), force,
+              max_seconds=EXACT_SPECTRUM_SECONDS,
+              hint="use sharpness_enclosure(net, theta) for a rigorous enclosure of lambda_max")
         cp = net.hessian_at(point).charpoly()
     coeffs = cp.coeffs()
     zero = next(i for i, c in enumerate(coeffs) if c != 0)
