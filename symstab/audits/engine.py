@@ -244,7 +244,8 @@ class AuditResult:
 def _latex_text(text: str) -> str:
     out = []
     for i, part in enumerate(text.split("$")):  # keep $...$ math, escape the prose
-        out.append("$" + part + "$" if i % 2 else part.replace("_", r"\_").replace("%", r"\%").replace("#", r"\#"))
+        out.append("$" + part + "$" if i % 2 else part.replace("_", r"\_").replace("%", r"\%").replace("#", r"\#")
+                   .replace("&", r"\&").replace("^", r"\^{}"))
     return "".join(out)
 
 
