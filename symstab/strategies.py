@@ -425,10 +425,13 @@ def lines_in_minima(draw, net: LinearNetwork, kinds=("both", "left", "right")):
     Examples
     --------
     >>> net = LinearNetwork.whitened((1, 2, 2, 1), [[3]])
-    >>> from hypothesis import find
-    >>> theta, v = find(lines_in_minima(net), lambda line: True)
-    >>> any(v), net.product_at([a + 5 * b for a, b in zip(theta, v)]).tolist()
-    (True, [[3]])
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=3, database=None)
+    ... @given(lines_in_minima(net))
+    ... def stays_in_M(line):
+    ...     theta, v = line
+    ...     assert any(v) and net.product_at([a + 5 * b for a, b in zip(theta, v)]).tolist() == [[3]]
+    >>> stays_in_M()
     """
     theta = draw(points_on_minima(net))
     weights = [sympy.Matrix(W.tolist()) for W in net.split(theta)]
