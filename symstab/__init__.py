@@ -7,8 +7,9 @@ and B1-B3, conventions, closed forms) is in the project's ``docs/theory.md``; th
 README's architecture section shows which module holds which result.
 """
 
+from .audits import AuditResult, audit
 from .errors import SymstabError
 from .network import LinearNetwork
 
 __version__ = "0.1.0"
-__all__ = ["LinearNetwork", "SymstabError", "__version__"]
+__all__ = ["AuditResult", "LinearNetwork", "SymstabError", "__version__", "audit"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from symstab import LinearNetwork
 from symstab.errors import SymbolicDataError, TooLargeError
+from symstab import strategies
 from symstab.gdmap import estimate_cost, nonsingularity_certificate
 
 NETS = {
@@ -33,14 +34,14 @@ def reference_hessian(net):
     return _REFERENCE[net]
 
 
-rationals = st.fractions(min_value=-4, max_value=4, max_denominator=5)
+rationals = strategies.rationals(max_abs=4, max_denominator=5)
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
 @given(data=st.data())
 def test_determinants_equal_exact_determinant_at_random_points(name, data):
     net = NETS[name]
-    theta = data.draw(st.lists(rationals, min_size=net.num_params, max_size=net.num_params))
+    theta = data.draw(strategies.rational_points(net, max_abs=4, max_denominator=5))
     eta = data.draw(rationals)
     subs = {s: sympy.Rational(t.numerator, t.denominator) for s, t in zip(net.parameter_symbols, theta)}
     Hp = reference_hessian(net).subs(subs)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-EXPECTED = {"a1_tour.ipynb": "non-singular", "critical_tour.ipynb": "eta_C is the edge"}
+EXPECTED = {"a1_tour.ipynb": "non-singular", "critical_tour.ipynb": "eta_C is the edge",
+            "audit_tour.ipynb": "counterexample found"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

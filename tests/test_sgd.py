@@ -18,6 +18,7 @@ from symstab.cli import main as symstab_main
 from symstab.errors import InvalidInputError, ParseError, ShapeError, SymbolicDataError
 from symstab.exact.matrices import fmpq_matrix
 from symstab.network import LinearNetwork
+from symstab.strategies import psd_hessian_families
 from symstab.exact.algebraic import exact_sign, largest_real_root
 
 MODELS = sgd.SAMPLINGS
@@ -237,21 +238,13 @@ def test_coherence_facts_rank_one(vectors):
 # --------------------------------------------------------------------------- conditions (property tests)
 
 
-vec = st.lists(st.integers(-3, 3), min_size=2, max_size=2)
 
 
 @st.composite
 def psd_families(draw):
     n = draw(st.integers(2, 5))
-    rank = draw(st.sampled_from([1, 2]))
-    hs = []
-    for _ in range(n):
-        vs = draw(st.lists(vec, min_size=rank, max_size=rank))
-        hs.append(psd_from_vectors(vs))
-    if all(all(x == 0 for row in h for x in row) for h in hs):
-        hs[0] = psd_from_vectors([[1, 0]])
-    B = draw(st.integers(1, n))
-    return hs, B
+    hs = draw(psd_hessian_families(n=n, d=2, rank=draw(st.sampled_from([1, 2])), kind="general"))
+    return hs, draw(st.integers(1, n))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
