@@ -18,6 +18,8 @@ import subprocess
 import sys
 import textwrap
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -139,6 +141,7 @@ def files(tmp_path_factory):
 
 
 NET = ["--widths", "1,1,2", "--whitened", "--target", "3;4"]
+CERT = str(Path(__file__).resolve().parents[1] / "proofs" / "certificates") + "/"
 SIM = ["simulate", *NET, "--eta-C", "1/5", "--eta-ratios", "0.9", "--inits", "4", "--steps", "10", "--workers", "1"]
 SGD = ["sgd", "--construction", "--n", "12", "--sigma", "3", "--batch", "4"]
 
@@ -278,6 +281,18 @@ CASES = {
     "hessians txt": ["sgd", "--hessians", "{d}/hessians.txt", "--batch", "1"],
     "hessians missing": ["sgd", "--hessians", "{d}/missing.json", "--batch", "1"],
     "hessians directory": ["sgd", "--hessians", "{d}/a_directory", "--batch", "1"],
+    # certificates and audits
+    "prove unknown result": ["prove", "A9"],
+    "prove nothing": ["prove"],
+    "prove unwritable directory": ["prove", "A1", "--out", "/proc/symstab-certificates"],
+    "prove out is a file": ["prove", "A1", "--out", "{d}/hessians.txt"],
+    "check nothing": ["check"],
+    "check coq with two files": ["check", "{d}/empty.json", "{d}/dict.json", "--coq", "/tmp/never-written.v"],
+    "check coq unwritable": ["check", CERT + "A5_1_1_1_data.json", "--coq", "/proc/a5.v"],
+    "check coq unsupported kind": ["check", CERT + "B_uniform_counterexample_n2_B1.json", "--coq", "/tmp/never.v"],
+    "audit unknown claim": ["audit", "--claim", "__import__('os')"],
+    "audit negative examples": ["audit", "--claim", "A1-nonsingular", "--max-examples", "-3"],
+    "audit seed letters": ["audit", "--claim", "A1-nonsingular", "--seed", "abc"],
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..check import check_file
 from ..errors import InvalidInputError
+from ..files import writable_file
 from ..proofs.coq import coq_script, coq_supported
 
 __all__ = ["register", "run"]
@@ -32,21 +33,22 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Execute ``symstab check``: exit 0 when every file is valid, 1 otherwise."""
-    if args.coq is not None and len(args.files) != 1:
-        raise InvalidInputError("--coq takes exactly one certificate")
+    coq = None
+    if args.coq is not None:  # refuse a bad --coq before any checking
+        if len(args.files) != 1:
+            raise InvalidInputError("--coq takes exactly one certificate")
+        coq = writable_file(args.coq, "--coq", suffixes={".v"})
+        ok, text = check_file(args.files[0])
+        if ok:
+            reason = coq_supported(json.loads(Path(args.files[0]).read_text(encoding="utf-8")))
+            if reason:
+                raise InvalidInputError(f"no Coq export for this certificate: {reason}")
     status = 0
     for name in args.files:
         ok, text = check_file(name)
         print(f"{name}: {'valid' if ok else 'invalid'}: {text}")
         status = status if ok else 1
-    if args.coq is not None and status == 0:
-        cert = json.loads(Path(args.files[0]).read_text(encoding="utf-8"))
-        reason = coq_supported(cert)
-        if reason:
-            raise InvalidInputError(f"no Coq export for this certificate: {reason}")
-        try:
-            Path(args.coq).write_text(coq_script(cert), encoding="utf-8")
-        except OSError as err:
-            raise InvalidInputError(f"cannot write {args.coq}: {err.strerror}") from None
-        print(f"wrote {args.coq}", file=sys.stderr)
+    if coq is not None and status == 0:
+        coq.write_text(coq_script(json.loads(Path(args.files[0]).read_text(encoding="utf-8"))), encoding="utf-8")
+        print(f"wrote {coq}", file=sys.stderr)
     return status
