@@ -37,4 +37,4 @@ def test_bad_input_exits_2_with_one_line():
                  ["--claim", "A1-nonsingular", "--seed", "-3"]):
         out = run(*args)
         assert out.returncode == 2 and out.stdout == ""
-        assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("symstab: error:")
+        assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("symstab audit: error:")
