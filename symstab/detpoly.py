@@ -33,7 +33,8 @@ from .exact.matrices import object_array, product_chain
 from .exact.poly import berkowitz
 from .network import gradient_from_weights, hessian_from_weights
 
-__all__ = ["invariant_applies", "invariant_det_poly", "residual_det_poly", "scalar_residual_det_poly",
+__all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
+           "scalar_residual_det_poly",
            "spot_check", "target_context"]
 
 
@@ -252,6 +253,85 @@ def scalar_residual_det_poly(net, progress=None):
     result = P.compose(*images, ctx=tctx)
     if progress is not None:
         progress(D + 1, D + 1)
+    return result
+
+
+def lowrank_applies(net) -> bool:
+    """The low-rank method applies: numeric data, depth >= 2, ``m = d_0 d_H <= 2``."""
+    return net.depth >= 2 and not net.is_family and net.widths[0] * net.widths[-1] <= 2
+
+
+def lowrank_det_poly(net, progress=None):
+    """``det(I - eta H)`` for ``m = d_0 d_H <= 2`` from ``H = B(theta, r) + J^T S J`` with the residual ``r`` free.
+
+    ``B`` is the residual part (linear in ``r``), ``J = D mu`` (``m x D``) and ``S = 2c (I (x) Sigma)``.
+    With ``C(lam) = det(lam I - B)`` (Berkowitz on ``B``) and
+    ``M(lam) = J adj(lam I - B) J^T = sum_j lam^(D-1-j) sum_(i<=j) c_i(B) J B^(j-i) J^T``,
+    ``det(lam I - H) = C^(1-m) det(C I_m - S M)``, that is ``C - S M`` for ``m = 1`` and
+    ``C - tr(S M) + det(S) det(M) / C`` for ``m = 2`` (the division by the monic ``C`` is exact).
+    Then ``compose`` with ``r -> P(theta)``.
+    """
+    from .network import jacobian_from_weights
+
+    D = net.num_params
+    d0, dH = net.widths[0], net.widths[-1]
+    m = d0 * dH
+    rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
+    names = tuple(net.param_names) + rnames + ("eta",)
+    ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    gens = ctx.gens()
+    zero, one = ctx.constant(0), ctx.constant(1)
+    weights = net.split(gens[:D])
+    R = object_array([[gens[D + i * d0 + j] for j in range(d0)] for i in range(dH)])
+    Sigma, _ = net.fmpq_data
+    B = [[zero + h for h in row] for row in hessian_from_weights(weights, object_array([[zero] * d0] * d0), -R,
+                                                                   net.loss_scale_fmpq)]
+    J = [[zero + v for v in row] for row in jacobian_from_weights(weights)]
+    S = [[2 * net.loss_scale_fmpq * (Sigma[a % d0, b % d0] if a // d0 == b // d0 else 0) for b in range(m)]
+         for a in range(m)]
+    c = berkowitz(B, zero, one)
+    # W_t = J B^t J^T for t < D, by D matrix-vector products per row of J
+    W = [[[zero] * m for _ in range(m)] for _ in range(D)]
+    for a in range(m):
+        v = J[a]
+        for t in range(D):
+            for b in range(m):
+                W[t][a][b] = sum((J[b][i] * v[i] for i in range(D)), zero)
+            if t < D - 1:
+                v = [sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+        if progress is not None:
+            progress(a + 1, m + 2)
+    Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
+          for j in range(D)]  # coefficient of lam^(D-1-j)
+    chi = list(c)  # chi[k]: coefficient of lam^(D-k) of det(lam I - H)
+    for j in range(D):
+        chi[j + 1] -= sum((S[a][b] * Mj[j][b][a] for a in range(m) for b in range(m)), zero)
+    if m == 2:
+        detS = S[0][0] * S[1][1] - S[0][1] * S[1][0]
+        detM = [zero] * (2 * D - 1)  # coefficient of lam^(2D-2-s)
+        for i in range(D):
+            for j in range(D):
+                detM[i + j] += Mj[i][0][0] * Mj[j][1][1] - Mj[i][0][1] * Mj[j][1][0]
+        for s_ in range(D - 1):  # long division by the monic C: quotient coefficient of lam^(D-2-s)
+            q = detM[s_]
+            for i in range(1, D + 1):
+                if s_ + i < len(detM):
+                    detM[s_ + i] -= q * c[i]
+            chi[s_ + 2] += detS * q
+        if any(not r_.is_zero() for r_ in detM[D - 1:]):
+            raise SymstabError("internal error: det(M) is not divisible by det(lam I - B)")
+    if progress is not None:
+        progress(m + 1, m + 2)
+    eta = gens[-1]
+    P, power = zero, one
+    for coefficient in chi:
+        P += coefficient * power
+        power *= eta
+    tctx = target_context(net)
+    tgens = tctx.gens()
+    result = P.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1], ctx=tctx)
+    if progress is not None:
+        progress(m + 2, m + 2)
     return result
 
 

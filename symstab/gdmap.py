@@ -40,7 +40,8 @@ _MAX_BYTES = 12e9
 _TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
 _FIT_RESIDUAL = 0.5
 # seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
-_SECONDS_PER_TERM = {"invariant": (1.5e-6, 0.3), "scalar-residual": (2e-6, 0.05), "residual": (4e-5, 0.05)}
+_SECONDS_PER_TERM = {"invariant": (1.5e-6, 0.3), "scalar-residual": (2e-6, 0.05), "lowrank": (5e-5, 0.05),
+                     "residual": (1.5e-4, 0.05)}
 
 
 def _log10_terms(net) -> float:
@@ -233,7 +234,7 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     return tuple(coeffs)
 
 
-METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "residual", "scalar-residual")
+METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")
 
 
 def choose_method(net) -> str:
@@ -243,6 +244,7 @@ def choose_method(net) -> str:
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
     * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
     * ``d_0 = d_H = 1``: ``"scalar-residual"``;
+    * ``d_0 d_H = 2``: ``"lowrank"``;
     * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
     """
     if net.depth == 1:
@@ -254,6 +256,8 @@ def choose_method(net) -> str:
         return "invariant"
     if _is_scalar_net(net):
         return "scalar-residual"
+    if detpoly.lowrank_applies(net):
+        return "lowrank"
     return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
 
 
@@ -270,6 +274,8 @@ def _applies(net, method: str) -> bool:
         return detpoly.invariant_applies(net)
     if method == "scalar-residual":
         return _is_scalar_net(net)
+    if method == "lowrank":
+        return detpoly.lowrank_applies(net)
     return method == "residual"
 
 
@@ -287,8 +293,8 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
     """``(P, method)`` with ``P(theta, eta) = det(I - eta H(theta))`` as an ``fmpq_mpoly`` in ``net.ring + eta``.
 
     ``method="auto"`` takes :func:`choose_method`; any name of :data:`METHODS` forces that
-    method where it applies. Every method is exact; the structured ones (``"invariant"``,
-    ``"residual"``, ``"scalar-residual"``) are also checked exactly at two random rational
+    method where it applies. Every method is exact (ring operations over Z or Q only); the structured
+    ones (``"invariant"``, ``"lowrank"``, ``"residual"``, ``"scalar-residual"``) are also checked exactly at two random rational
     points (``seed``) against the exact Hessian. Cached on the network per method.
     """
     if method not in METHODS:
@@ -312,6 +318,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
         poly = _from_coefficients(coeffs, ctx)
     else:
         compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
+                   "lowrank": detpoly.lowrank_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
         detpoly.spot_check(net, poly, seed=seed)

@@ -32,6 +32,10 @@ CASES = [
     ((1, 1, 2, 1), [[1, 2]], [[3, -1]], "mean"),
     ((2, 1, 2, 1), [[1, 0], [0, 1]], [[1, 2]], "half"),
     ((2, 1, 1), [[1, 2, 0], [0, 1, 1]], [[1, 0, 2]], "half"),  # Sigma not scalar: invariant does not apply
+    ((2, 2, 1), [[1, 1], [0, 1]], [["1/2", 2]], "sum"),
+    ((1, 1, 2, 2), [[1]], [[1], [2]], "half"),
+    ((1, 2, 1, 2), [[2]], [[1], [-1]], "mean"),
+    ((1, 1, 1, 1, 2), [[1]], [[1], [2]], "half"),
 ]
 
 
@@ -42,6 +46,8 @@ def _net(case):
 
 def _methods(net):
     out = ["residual"]
+    if detpoly.lowrank_applies(net):
+        out.append("lowrank")
     if detpoly.invariant_applies(net):
         out.append("invariant")
     if net.widths[0] == net.widths[-1] == 1:
@@ -76,6 +82,9 @@ def test_dispatcher_choices():
     assert choose_method(whitened((1, 3, 2), [[1], [2]])) == "invariant"
     assert choose_method(whitened((2, 2, 2), [[1, 2], [3, 4]])) == "residual"  # d1 < m - 1: division, slower
     assert choose_method(whitened((1, 2, 2, 1), [[3]])) == "scalar-residual"
+    assert choose_method(whitened((1, 2, 2, 2), [[1], [2]])) == "lowrank"
+    assert choose_method(LinearNetwork((2, 2, 1), [[1, 1], [0, 1]], [[1, 2]])) == "lowrank"  # Sigma not scalar
+    assert choose_method(whitened((2, 2, 3), [[1, 2], [3, 4], [5, 6]])) == "berkowitz"
     assert choose_method(whitened((2, 2), [[1, 2], [3, 4]])) == "single-layer"
     assert choose_method(LinearNetwork((1, 2, 1), [[1]], [[sympy.Symbol("y")]])) == "scalar"
     assert choose_method(LinearNetwork((2, 1, 2), [[1, 0], [0, 1]], [[1, sympy.Symbol("y")], [3, 4]])) == "berkowitz"
@@ -95,7 +104,7 @@ rationals = st.fractions(min_value=-3, max_value=3, max_denominator=4)
 
 
 @settings(max_examples=15)
-@given(widths=st.sampled_from([(1, 2, 2), (2, 2, 1), (1, 3, 1), (2, 1, 2), (1, 1, 2, 1)]),
+@given(widths=st.sampled_from([(1, 2, 2), (2, 2, 1), (1, 3, 1), (2, 1, 2), (1, 1, 2, 1), (1, 1, 1, 2)]),
        data=st.data())
 def test_fast_methods_on_random_rational_data_equal_berkowitz(widths, data):
     d0, dH = widths[0], widths[-1]
