@@ -1,6 +1,7 @@
 """Benchmark: det(I - eta H) by the dispatcher's exact methods, against today's Berkowitz and the write-out floor.
 
-Every row builds a fresh ``LinearNetwork`` (the Hessian polynomials are included) and runs,
+Times are CPU seconds of this process (``time.process_time``): the machine has 2 cores shared
+with other work, and wall times there vary by up to 10x. Every row builds a fresh ``LinearNetwork`` (the Hessian polynomials are included) and runs,
 in this process:
 
 * ``new``: ``net.gd_jacobian_det()`` (the dispatcher; its method is printed);
@@ -39,9 +40,11 @@ def fresh(widths, target=None):
 
 
 def timed(fn):
-    t0 = time.perf_counter()
+    """CPU seconds of ``fn()`` (the engine is single-threaded; on a shared machine, wall time
+    measures the other users' load more than this code)."""
+    t0 = time.process_time()
     out = fn()
-    return time.perf_counter() - t0, out
+    return time.process_time() - t0, out
 
 
 def before(widths, target=None):
@@ -106,7 +109,7 @@ def main():
     if args.one:
         one(tuple(int(w) for w in args.one.split(",")))
         return
-    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores); times are CPU seconds")
     cases = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
              ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None)]
     if not args.quick:

@@ -31,7 +31,7 @@ import flint
 from .errors import SymstabError
 from .exact.matrices import object_array, product_chain
 from .exact.poly import berkowitz
-from .network import gradient_from_weights, hessian_from_weights
+from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
 
 __all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
            "scalar_residual_det_poly",
@@ -271,8 +271,6 @@ def lowrank_det_poly(net, progress=None):
     ``C - tr(S M) + det(S) det(M) / C`` for ``m = 2`` (the division by the monic ``C`` is exact).
     Then ``compose`` with ``r -> P(theta)``.
     """
-    from .network import jacobian_from_weights
-
     D = net.num_params
     d0, dH = net.widths[0], net.widths[-1]
     m = d0 * dH

@@ -26,9 +26,9 @@ CASES = [
     ((2, 1, 2), [[2, 0], [0, 2]], [[1, 2], [3, 4]], "mean"),  # Sigma = 4 I
     ((2, 2, 1), [[1, 0], [0, 1]], [[1, -2]], "half_mean"),
     ((1, 3, 2), [[1]], [[1], [2]], "half"),
-    ((2, 3, 1), [[1, 0], [0, 1]], [["1/2", 2]], "sum"),
-    ((2, 2, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "half"),
-    ((1, 2, 2, 1), [[1]], [[3]], "half"),
+    pytest.param(((2, 3, 1), [[1, 0], [0, 1]], [["1/2", 2]], "sum"), marks=pytest.mark.slow),
+    pytest.param(((2, 2, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "half"), marks=pytest.mark.slow),
+    pytest.param(((1, 2, 2, 1), [[1]], [[3]], "half"), marks=pytest.mark.slow),
     ((1, 1, 2, 1), [[1, 2]], [[3, -1]], "mean"),
     ((2, 1, 2, 1), [[1, 0], [0, 1]], [[1, 2]], "half"),
     ((2, 1, 1), [[1, 2, 0], [0, 1, 1]], [[1, 0, 2]], "half"),  # Sigma not scalar: invariant does not apply
@@ -37,6 +37,17 @@ CASES = [
     ((1, 2, 1, 2), [[2]], [[1], [-1]], "mean"),
     ((1, 1, 1, 1, 2), [[1]], [[1], [2]], "half"),
 ]
+
+
+_REFERENCE = {}
+
+
+def _reference(case):
+    """Berkowitz on the full Hessian, once per case."""
+    key = repr(case)
+    if key not in _REFERENCE:
+        _REFERENCE[key] = det_polynomial(_net(case), method="berkowitz")[0]
+    return _REFERENCE[key]
 
 
 def _net(case):
@@ -55,25 +66,33 @@ def _methods(net):
     return out
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: str(c[0]) + c[3])
+def _id(case):
+    return str(case[0]) + case[3]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_every_method_equals_berkowitz_exactly(case):
-    reference, _ = det_polynomial(_net(case), method="berkowitz")
+    reference = _reference(case)
     for method in _methods(_net(case)):
         poly, used = det_polynomial(_net(case), method=method)  # a fresh network: nothing cached
         assert used == method
         assert poly == reference, method
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: str(c[0]) + c[3])
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_dispatcher_records_its_method_and_all_three_determinants_agree_with_berkowitz(case):
     net = _net(case)
     chosen = choose_method(net)
-    ref = _net(case)
-    for which in ("gd_jacobian_det", "stability_det", "hessian_charpoly"):
-        p = getattr(net, which)()
-        q = getattr(ref, which)(method="berkowitz")
-        assert p.method == chosen and q.method == "berkowitz"
-        assert p.poly == q.poly and p.ring.names == q.ring.names and p.kind == q.kind
+    reference = _reference(case)
+    D = net.num_params
+    p, q, c = net.gd_jacobian_det(), net.stability_det(), net.hessian_charpoly()
+    assert p.method == q.method == c.method == chosen
+    assert p.poly == reference
+    eta = reference.context().gens()[-1]
+    # det(2I - eta H) = 2^D P(theta, eta/2); det(lam I - H) = lam^D P(theta, 1/lam), checked term by term
+    assert q.poly == reference.compose(*reference.context().gens()[:-1], eta / 2) * 2**D
+    assert c.ring.names[-1] == "lam" and c.nterms == p.nterms
+    assert {e[:-1] + (D - e[-1],): v for e, v in c.poly.to_dict().items()} == reference.to_dict()
 
 
 def test_dispatcher_choices():
@@ -103,7 +122,7 @@ def test_methods_that_do_not_apply_are_refused():
 rationals = st.fractions(min_value=-3, max_value=3, max_denominator=4)
 
 
-@settings(max_examples=15)
+@settings(max_examples=8)
 @given(widths=st.sampled_from([(1, 2, 2), (2, 2, 1), (1, 3, 1), (2, 1, 2), (1, 1, 2, 1), (1, 1, 1, 2)]),
        data=st.data())
 def test_fast_methods_on_random_rational_data_equal_berkowitz(widths, data):
