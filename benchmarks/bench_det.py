@@ -59,13 +59,23 @@ def before(widths, target=None):
     return ring.ctx.from_dict(terms)
 
 
-def floor(poly):
-    """Seconds to build ``poly`` from its terms (prepared outside the timing)."""
-    terms = poly.to_dict()
+def floor(poly, sample: int = 200_000):
+    """Seconds to build ``poly`` from its terms (prepared outside the timing).
+
+    Above ``sample`` terms, the first ``sample`` terms are built and the time is scaled by
+    ``len(poly) / sample`` (a Python dictionary of every term of a 10^7-term polynomial would
+    need more memory than the polynomial itself by two orders of magnitude).
+    """
+    n = len(poly)
     ctx = poly.context()
-    t, built = timed(lambda: ctx.from_dict(terms))
-    assert built == poly
-    return t
+    if n <= sample:
+        terms = poly.to_dict()
+        t, built = timed(lambda: ctx.from_dict(terms))
+        assert built == poly
+        return t
+    terms = {poly.monomial(i): poly.coefficient(i) for i in range(sample)}
+    t, _ = timed(lambda: ctx.from_dict(terms))
+    return t * n / sample
 
 
 def method_rows(cases, budget):
