@@ -40,8 +40,13 @@ _MAX_BYTES = 12e9
 _TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
 _FIT_RESIDUAL = 0.5
 # seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
-_SECONDS_PER_TERM = {"invariant": (1.5e-6, 0.3), "scalar-residual": (2e-6, 0.05), "lowrank": (5e-5, 0.05),
+# (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.7 us/term, (1,2,2,2,1) scalar-residual 10.7 us,
+# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us)
+_SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05), "lowrank": (5e-5, 0.05),
                      "residual": (1.5e-4, 0.05)}
+# peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
+# (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
+_PEAK_COPIES = 11
 
 
 def _log10_terms(net) -> float:
@@ -73,8 +78,8 @@ def estimate_cost(net, method: str = "auto") -> dict:
 
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
     counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
-    ``log10_terms_range``); ``bytes`` the estimated peak memory (3 copies of the output, packed
-    exponents plus a word of coefficient per term); ``seconds`` the estimated time of
+    ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
+    measured on (1,2,2,2,1)); ``seconds`` the estimated time of
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
     crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
     not guarantees.
@@ -93,7 +98,7 @@ def estimate_cost(net, method: str = "auto") -> dict:
     log10_terms = min(_log10_terms(net), log10_bound + 1e-9) if H > 1 else _log10_terms(net)
     terms = 10**log10_terms if log10_terms < 300 else math.inf
     bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
-    log10_bytes = log10_terms + math.log10(3 * bytes_per_term)
+    log10_bytes = log10_terms + math.log10(_PEAK_COPIES * bytes_per_term)
     if chosen in _SECONDS_PER_TERM:
         per_term, overhead = _SECONDS_PER_TERM[chosen]
         log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))

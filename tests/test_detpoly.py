@@ -172,3 +172,20 @@ def test_guard_refuses_the_largest_architectures_quickly_with_terms_memory_and_t
 def test_guard_admits_what_the_fast_methods_finish():
     assert estimate_cost(LinearNetwork.whitened((2, 3, 2), [[1, 2], [3, 4]]))["seconds"] < 60
     assert estimate_cost(LinearNetwork.whitened((2, 3, 2), [[1, 2], [3, 4]]), "berkowitz")["seconds"] > 60
+
+
+def test_cli_det_method_flag_and_json_key(capsys):
+    import json
+
+    from symstab.cli import main
+
+    assert main(["det", "--widths", "1,3,2", "--whitened", "--target", "1;2", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "invariant" and out["nterms"] == 7960
+    assert main(["det", "--widths", "1,2,1", "--whitened", "--target", "3", "--method", "berkowitz", "--quiet"]) == 0
+    assert "method berkowitz" in capsys.readouterr().out
+    assert main(["det", "--widths", "2,1,2,1", "--whitened", "--target", "1,2", "--method", "invariant"]) == 2
+    assert "does not apply" in capsys.readouterr().err
+    assert main(["det", "--widths", "2,2,2,2", "--whitened", "--target", "1,0;0,1"]) == 2
+    err = capsys.readouterr().err
+    assert "terms" in err and "memory" in err and "--force" in err
