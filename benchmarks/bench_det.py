@@ -1,124 +1,159 @@
-"""Benchmark: det(I - eta H) and the A1 certificate, against baselines run in this process.
+"""Benchmark: det(I - eta H) by the dispatcher's exact methods, against today's Berkowitz and the write-out floor.
 
-Baselines: sympy's ``Matrix.det`` (on sizes where it finishes) and a naive
-fraction-free Bareiss elimination over python-flint polynomials in (theta, eta).
-Run: ``python benchmarks/bench_det.py [--quick]``. Prints a table of times and ratios.
+Times are CPU seconds of this process (``time.process_time``): the machine has 2 cores shared
+with other work, and wall times there vary by up to 10x. Every row builds a fresh ``LinearNetwork`` (the Hessian polynomials are included) and runs,
+in this process:
+
+* ``new``: ``net.gd_jacobian_det()`` (the dispatcher; its method is printed);
+* ``before``: the path before the dispatcher: ``charpoly_coefficients`` (Berkowitz over
+  ``fmpz_mpoly``, or the scalar path when ``d_0 = d_H = 1``) then the assembly through
+  Python dictionaries; skipped where it is known to take more than ``--budget`` seconds;
+* ``floor``: the write-out floor, the time to build the same polynomial from its terms
+  (``ctx.from_dict`` on the prepared dictionary: one C call per term).
+
+``--largest`` also runs (1,2,2,2,1) and (1,3,3,1) in child processes (time and peak memory).
+The older baselines (sympy ``Matrix.det``, naive flint Bareiss, the A1 certificate) are kept.
+Run: ``python benchmarks/bench_det.py [--quick] [--largest]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
 import time
 
 import sympy
 
 from symstab import LinearNetwork
-from symstab.gdmap import charpoly_coefficients
+from symstab.gdmap import charpoly_coefficients, estimate_cost
+
+GENERIC = {(1, 1): [[3]], (2, 2): [[1, 2], [3, 4]], (2, 1): [[1], [2]], (1, 2): [[1, 2]],
+           (3, 2): [[1, 2], [3, 4], [5, 6]], (2, 3): [[1, 2, 3], [4, 5, 6]]}
 
 
-def fresh(widths, target):
-    return LinearNetwork.whitened(widths, target)
+def fresh(widths, target=None):
+    return LinearNetwork.whitened(widths, target if target is not None else GENERIC[(widths[-1], widths[0])])
 
 
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+def timed(fn):
+    """CPU seconds of ``fn()`` (the engine is single-threaded; on a shared machine, wall time
+    measures the other users' load more than this code)."""
+    t0 = time.process_time()
+    out = fn()
+    return time.process_time() - t0, out
 
 
-def ours(widths, target):
-    net = fresh(widths, target)  # a new network: nothing cached, the Hessian is built too
-    return net.gd_jacobian_det()
+def before(widths, target=None):
+    """The path before the dispatcher: Berkowitz / scalar coefficients, assembled through Python dicts."""
+    net = fresh(widths, target)
+    coeffs = charpoly_coefficients(net, force=True)
+    ring = net.ring.extend("eta")
+    terms = {}
+    for k, c in enumerate(coeffs):
+        for exps, v in c.to_dict().items():
+            terms[exps + (k,)] = v
+    return ring.ctx.from_dict(terms)
+
+
+def floor(poly, sample: int = 200_000):
+    """Seconds to build ``poly`` from its terms (prepared outside the timing).
+
+    Above ``sample`` terms, the first ``sample`` terms are built and the time is scaled by
+    ``len(poly) / sample`` (a Python dictionary of every term of a 10^7-term polynomial would
+    need more memory than the polynomial itself by two orders of magnitude).
+    """
+    n = len(poly)
+    ctx = poly.context()
+    if n <= sample:
+        terms = poly.to_dict()
+        t, built = timed(lambda: ctx.from_dict(terms))
+        assert built == poly
+        return t
+    terms = {poly.monomial(i): poly.coefficient(i) for i in range(sample)}
+    t, _ = timed(lambda: ctx.from_dict(terms))
+    return t * n / sample
+
+
+def method_rows(cases, budget):
+    rows = []
+    for widths, target in cases:
+        t_new, p = timed(lambda: fresh(widths, target).gd_jacobian_det(force=True))
+        est = estimate_cost(fresh(widths, target), "berkowitz")
+        if est["seconds"] <= budget:
+            t_old, ref = timed(lambda: before(widths, target))
+            assert ref == p.poly, widths
+        else:
+            t_old = float("nan")
+        rows.append((str(widths), p.method, p.nterms, t_new, t_old, floor(p.poly)))
+        print(f"  {widths}: {p.method} {t_new:.3f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def one(widths):
+    """Child process: time, peak memory and terms of one large case."""
+    net = fresh(widths)
+    t, p = timed(lambda: net.gd_jacobian_det(force=True))
+    t_floor = floor(p.poly)
+    print(json.dumps({"widths": list(widths), "method": p.method, "terms": p.nterms, "seconds": t,
+                      "floor": t_floor, "maxrss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 
 
 def sympy_det(widths, target):
     net = fresh(widths, target)
     eta = sympy.Symbol("eta")
-    M = sympy.eye(net.num_params) - eta * net.hessian_matrix()
-    return sympy.expand(M.det())
-
-
-def naive_bareiss(widths, target):
-    """Fraction-free Bareiss on I - eta H over fmpq_mpoly in (theta, eta), no pivoting tricks."""
-    net = fresh(widths, target)
-    ring = net.ring.extend("eta")
-    eta = ring.gens[-1]
-    D = net.num_params
-    H = [[ring.embed(h, net.ring) for h in row] for row in net.hessian_polys]
-    M = [[(ring.ctx.constant(1) if i == j else ring.ctx.constant(0)) - eta * H[i][j] for j in range(D)]
-         for i in range(D)]
-    prev = None
-    for k in range(D - 1):
-        for i in range(k + 1, D):
-            for j in range(k + 1, D):
-                v = M[i][j] * M[k][k] - M[i][k] * M[k][j]
-                M[i][j] = v if prev is None else v / prev
-        prev = M[k][k]
-    return M[D - 1][D - 1]
+    return sympy.expand((sympy.eye(net.num_params) - eta * net.hessian_matrix()).det())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="skip the slow baselines")
-    parser.add_argument("--largest", action="store_true",
-                        help="also the largest sizes reached: (1,3,3,1) D=15 and (1,2,2,2,1) D=12 (minutes)")
+    parser.add_argument("--quick", action="store_true", help="small cases only")
+    parser.add_argument("--largest", action="store_true", help="also (1,2,2,2,1) and (1,3,3,1) (minutes, GBs)")
+    parser.add_argument("--budget", type=float, default=120.0,
+                        help="skip the 'before' baseline where it is estimated above this many seconds")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rows = []
-    generic = {2: [[1, 2], [3, 4]], 1: [[3]]}
-
-    print("det(I - eta H): symstab (Berkowitz over flint) vs sympy Matrix.det")
-    for widths, target in [((1, 2, 1), [[3]]), ((1, 3, 1), [[3]]), ((2, 1, 2), [[1, 2], [3, 4]])]:
-        t_ours, p = best_of(lambda: ours(widths, target), 5)
-        t_sympy, ref = best_of(lambda: sympy_det(widths, target), 1)
-        assert sympy.expand(p.as_expr() - ref) == 0
-        rows.append((str(widths), "sympy Matrix.det", t_sympy, t_ours, p.nterms))
-
-    print("det(I - eta H): symstab vs naive flint Bareiss")
-    for widths in [(2, 2, 2), (1, 2, 2, 1)]:
-        target = generic[widths[0]] if widths[-1] == widths[0] else [[3]]
-        t_ours, p = best_of(lambda: ours(widths, target), 3)
-        if args.quick:
-            rows.append((str(widths), "-", float("nan"), t_ours, p.nterms))
-            continue
-        t_naive, ref = best_of(lambda: naive_bareiss(widths, target), 1)
-        assert ref == p.poly
-        rows.append((str(widths), "naive flint Bareiss", t_naive, t_ours, p.nterms))
-
-    for widths, target in [((2, 2, 2), [[3, 0], [0, 1]])]:
-        t_ours, p = best_of(lambda: ours(widths, target), 3)
-        rows.append((str(widths) + " W*=diag(3,1)", "-", float("nan"), t_ours, p.nterms))
-
+    if args.one:
+        one(tuple(int(w) for w in args.one.split(",")))
+        return
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores); times are CPU seconds")
+    cases = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
+             ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None)]
     if not args.quick:
-        for widths, target in [((1, 3, 2), [[1], [2]]), ((2, 2, 3), [[1, 2], [3, 4], [5, 6]])]:
-            net = fresh(widths, target)
-            t0 = time.perf_counter()
-            coeffs = charpoly_coefficients(net, force=True)
-            rows.append((str(widths) + f" D={net.num_params}", "-", float("nan"),
-                         time.perf_counter() - t0, sum(len(c) for c in coeffs)))
+        cases += [((1, 2, 2, 2), None), ((2, 3, 2), None), ((2, 2, 3), None)]
+    rows = method_rows(cases, args.budget)
+    print()
+    print(f"{'case':20} {'method':16} {'terms':>10} {'new s':>9} {'before s':>9} {'speed-up':>9} "
+          f"{'floor s':>9} {'new/floor':>9}")
+    for case, method, terms, t_new, t_old, t_floor in rows:
+        old = f"{t_old:9.3f}" if t_old == t_old else f"{'-':>9}"
+        up = f"{t_old / t_new:8.1f}x" if t_old == t_old else f"{'-':>9}"
+        print(f"{case:20} {method:16} {terms:10d} {t_new:9.3f} {old} {up} {t_floor:9.3f} {t_new / t_floor:8.1f}x")
+
+    print("\nolder baselines: sympy Matrix.det on small cases, the A1 certificate")
+    for widths, target in [((1, 2, 1), [[3]]), ((2, 1, 2), [[1, 2], [3, 4]])]:
+        t_ours, p = timed(lambda: fresh(widths, target).gd_jacobian_det())
+        t_sympy, ref = timed(lambda: sympy_det(widths, target))
+        assert sympy.expand(p.as_expr() - ref) == 0
+        print(f"{str(widths):20} sympy {t_sympy:.4f} s, symstab {t_ours:.4f} s ({t_sympy / t_ours:.0f}x)")
+    target = [[1, 2, 3, 4], [0, 1, 0, 1], [2, 0, 1, 1], [1, 1, 1, 0]]
+    t_cert, cert = timed(lambda: fresh((4, 8, 8, 4), target).nonsingularity_certificate(seed=0))
+    assert cert.exceptional_etas == []
+    print(f"{'(4, 8, 8, 4)':20} A1 certificate {t_cert:.3f} s")
 
     if args.largest:
-        for widths in [(1, 3, 3, 1), (1, 2, 2, 2, 1)]:
-            net = fresh(widths, [[3]])
-            t0 = time.perf_counter()
-            coeffs = charpoly_coefficients(net, force=True)
-            rows.append((str(widths) + f" D={net.num_params}", "-", float("nan"),
-                         time.perf_counter() - t0, sum(len(c) for c in coeffs)))
-
-    target = [[1, 2, 3, 4], [0, 1, 0, 1], [2, 0, 1, 1], [1, 1, 1, 0]]
-    t_cert, cert = best_of(lambda: fresh((4, 8, 8, 4), target).nonsingularity_certificate(seed=0), 3)
-    assert cert.exceptional_etas == []
-    rows.append(("(4, 8, 8, 4) certificate", "-", float("nan"), t_cert, len(cert.points)))
-
-    print()
-    print(f"{'case':32} {'baseline':22} {'baseline s':>11} {'symstab s':>10} {'ratio':>9} {'terms':>8}")
-    for case, base, tb, to, terms in rows:
-        ratio = tb / to if tb == tb else float("nan")
-        tb_s = f"{tb:11.4f}" if tb == tb else f"{'-':>11}"
-        ratio_s = f"{ratio:8.1f}x" if ratio == ratio else f"{'-':>9}"
-        print(f"{case:32} {base:22} {tb_s} {to:10.4f} {ratio_s} {terms:8d}")
+        print("\nlargest cases, one child process each (time, write-out floor, peak RSS)")
+        for widths in ["1,2,2,2,1", "1,3,3,1"]:
+            run = subprocess.run([sys.executable, __file__, "--one", widths], capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"({widths}) failed: {run.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(run.stdout)
+            print(f"({widths}) {r['method']} {r['terms']} terms: {r['seconds']:.1f} s, floor {r['floor']:.1f} s "
+                  f"({r['seconds'] / r['floor']:.1f}x), peak {r['maxrss_gb']:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -28,63 +28,109 @@ from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import univariate
 from .exact.matrices import object_array, product_chain
 from .exact.numbers import to_exact
+from . import detpoly
 from .exact.poly import ExactPolynomial, berkowitz
 from .network import gradient_from_weights, hessian_from_weights
 
-# Calibration of the size guard (this repository's benchmarks/bench_det.py, 2 cores):
-# Berkowitz cost grows roughly with D^4 times the size of the entries' products.
+# The size guard (benchmarks/bench_det.py, benchmarks/README.md; 2 cores, 24 GB). The output size is
+# estimated from measured term counts of det(I - eta H) for 13 architectures (D = 4..15), fitted as
+# log10(terms) = -2.27 + 0.549 D + 0.638 H + 0.198 d_0 d_H (largest residual 0.44); time and memory
+# follow from the output size and the measured cost per term of each method.
 _MAX_SECONDS = 60.0
+_MAX_BYTES = 12e9
+_TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
+_FIT_RESIDUAL = 0.5
+# seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
+# (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.7 us/term, (1,2,2,2,1) scalar-residual 10.7 us,
+# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us)
+_SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05), "lowrank": (5e-5, 0.05),
+                     "residual": (1.5e-4, 0.05)}
+# peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
+# (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
+_PEAK_COPIES = 11
 
 
-def estimate_cost(net) -> dict:
-    """Rough a-priori size of the full determinant polynomial.
+def _log10_terms(net) -> float:
+    """Estimated log10 of the number of terms of det(I - eta H) (the output, before any work)."""
+    D, H = net.num_params, net.depth
+    if H == 1:  # (det(I - eta 2c Sigma))^{d_1}: a polynomial in eta (and data symbols) only
+        return math.log10(D + 1) + 0.5 * len(net.symbols)
+    a, b, c, d = _TERMS_FIT
+    return a + b * D + c * H + d * net.widths[0] * net.widths[-1] + 0.5 * len(net.symbols)
 
-    Returns the bound ``terms_bound`` on the number of terms of ``c_D`` (monomials of
-    the right total degree in ``D`` parameters), and a time estimate ``seconds``
-    extrapolated from measured runs on a 2-core machine ((2,2,2) 0.2 s, (2,2,3) 18 s).
-    Both are estimates, not guarantees.
+
+def _berkowitz_log10_seconds(net) -> float:
+    """The time model of Berkowitz and the scalar path (measured runs, benchmarks/README.md)."""
+    D, H = net.num_params, net.depth
+    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s;
+    # deeper: (2,1,2,1,2) D=8 9.7 s, (1,2,2,2) D=10 > 600 s.
+    if H <= 1:
+        d0 = net.widths[0]
+        return math.log10(1e-4 + 1e-7 * d0**4 + 1e-6 * D**2) + 0.5 * len(net.symbols)
+    if _is_scalar_net(net):
+        # structured path: (1,2,2,1) 0.02 s, (1,3,3,1) 95 s, (1,2,2,2,1) 149 s
+        return -1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols)
+    slope = 0.6 if D <= 8 else 1.1
+    return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
+
+
+def estimate_cost(net, method: str = "auto") -> dict:
+    """A-priori size of det(I - eta H): output terms, memory and time, before any work.
+
+    ``log10_terms`` is the estimated number of terms of the output (a fit on measured
+    counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
+    ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
+    measured on (1,2,2,2,1)); ``seconds`` the estimated time of
+    ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
+    crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
+    not guarantees.
 
     Examples
     --------
     >>> from symstab import LinearNetwork
     >>> est = estimate_cost(LinearNetwork.whitened((2, 2, 2), [[1, 0], [0, 1]]))
-    >>> est["num_params"], est["seconds"] < 5
-    (8, True)
+    >>> est["num_params"], est["seconds"] < 5, 4 < est["log10_terms"] < 5
+    (8, True, True)
     """
-    D = net.num_params
-    H = net.depth
-    entry_degree = max(2 * (H - 1), 0)
-    # degree of c_D in theta; the number of monomials of degree <= that in D variables
-    degree = D * entry_degree
-    log10_terms = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
-    # Empirical model fitted on measured runs of charpoly_coefficients (benchmarks/README.md):
-    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s;
-    # deeper: (2,1,2,1,2) D=8 9.7 s, (1,2,2,2) D=10 > 600 s.
-    if H <= 1:
-        # constant Hessian: Berkowitz on the d_0 x d_0 matrix 2c Sigma, then a power
-        d0 = net.widths[0]
-        log_seconds = math.log10(1e-4 + 1e-7 * d0**4 + 1e-6 * D**2) + 0.5 * len(net.symbols)
-    elif _is_scalar_net(net):
-        # structured path: (1,2,2,1) 0.02 s, (1,3,3,1) 95 s, (1,2,2,2,1) 149 s
-        log_seconds = -1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols)
+    D, H = net.num_params, net.depth
+    chosen = choose_method(net) if method == "auto" else method
+    degree = D * max(2 * (H - 1), 0)
+    log10_bound = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
+    log10_terms = min(_log10_terms(net), log10_bound + 1e-9) if H > 1 else _log10_terms(net)
+    terms = 10**log10_terms if log10_terms < 300 else math.inf
+    bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
+    log10_bytes = log10_terms + math.log10(_PEAK_COPIES * bytes_per_term)
+    if chosen in _SECONDS_PER_TERM:
+        per_term, overhead = _SECONDS_PER_TERM[chosen]
+        log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))
     else:
-        slope = 0.6 if D <= 8 else 1.1
-        log_seconds = -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
-    seconds = 10 ** log_seconds if log_seconds < 300 else math.inf
-    return {"num_params": D, "degree_bound": degree + D, "log10_terms_bound": log10_terms,
-            "log10_seconds": log_seconds, "seconds": seconds}
+        log10_seconds = _berkowitz_log10_seconds(net)
+    return {"num_params": D, "method": chosen, "degree_bound": degree + D,
+            "log10_terms_bound": log10_bound, "log10_terms": log10_terms,
+            "log10_terms_range": (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL),
+            "terms": terms, "log10_bytes": log10_bytes, "bytes": 10**log10_bytes if log10_bytes < 300 else math.inf,
+            "log10_seconds": log10_seconds, "seconds": 10**log10_seconds if log10_seconds < 300 else math.inf}
 
 
-def _guard(net, force: bool, what: str) -> None:
+def _format_bytes(log10_bytes: float) -> str:
+    if log10_bytes < 9:
+        return f"{10 ** log10_bytes / 1e6:.0f} MB"
+    if log10_bytes < 12:
+        return f"{10 ** log10_bytes / 1e9:.1f} GB"
+    return f"~10^{log10_bytes - 9:.1f} GB"
+
+
+def _guard(net, force: bool, what: str, method: str = "auto") -> None:
     if force:
         return
-    est = estimate_cost(net)
-    if est["seconds"] > _MAX_SECONDS:
+    est = estimate_cost(net, method)
+    if est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES:
+        lo, hi = est["log10_terms_range"]
         raise TooLargeError(
-            f"{what} for widths {net.widths} (D = {est['num_params']}) is estimated at "
-            f"~10^{est['log10_seconds']:.1f} s and up to ~10^{est['log10_terms_bound']:.1f} terms; "
-            "pass force=True (CLI: --force) to compute it anyway, or use the A1 certificate, "
-            "which needs only exact points"
+            f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']}) is estimated at "
+            f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f}), about {_format_bytes(est['log10_bytes'])} "
+            f"of memory and ~10^{est['log10_seconds']:.1f} s; pass force=True (CLI: --force) to compute it anyway, "
+            "or use the A1 certificate, which needs only exact points"
         )
 
 
@@ -119,7 +165,8 @@ def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
     cached = net.__dict__.get("_charpoly_coefficients")
     if cached is not None:
         return cached
-    _guard(net, force, "the characteristic polynomial of the Hessian")
+    _guard(net, force, "the characteristic polynomial of the Hessian",
+           method="single-layer" if net.depth == 1 else "scalar" if _is_scalar_net(net) else "berkowitz")
     if net.depth == 1:
         result = _single_layer_coefficients(net)
     elif _is_scalar_net(net):
@@ -213,23 +260,114 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     return tuple(coeffs)
 
 
-def _assemble(net, variable: str, weight, *, force: bool, kind: str, progress=None) -> ExactPolynomial:
-    """``sum_k weight(k) * c_k * v^k`` in the ring extended by ``variable``."""
-    coeffs = charpoly_coefficients(net, force=force, progress=progress)
+METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")
+
+
+def choose_method(net) -> str:
+    """The exact method the dispatcher uses for ``net`` (measured fastest; benchmarks/bench_det.py).
+
+    * depth 1: ``"single-layer"`` (constant Hessian);
+    * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
+    * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
+    * ``d_0 = d_H = 1``: ``"scalar-residual"``;
+    * ``d_0 d_H = 2``: ``"lowrank"``;
+    * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
+    """
+    if net.depth == 1:
+        return "single-layer"
+    if net.is_family:
+        return "scalar" if _is_scalar_net(net) else "berkowitz"
+    d0, dH = net.widths[0], net.widths[-1]
+    if detpoly.invariant_applies(net) and net.widths[1] >= d0 * dH - 1:
+        return "invariant"
+    if _is_scalar_net(net):
+        return "scalar-residual"
+    if detpoly.lowrank_applies(net):
+        return "lowrank"
+    return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
+
+
+def _applies(net, method: str) -> bool:
+    if method in ("berkowitz",):
+        return True
+    if method == "single-layer":
+        return net.depth == 1
+    if method == "scalar":
+        return _is_scalar_net(net)
+    if net.is_family or net.depth == 1:
+        return False
+    if method == "invariant":
+        return detpoly.invariant_applies(net)
+    if method == "scalar-residual":
+        return _is_scalar_net(net)
+    if method == "lowrank":
+        return detpoly.lowrank_applies(net)
+    return method == "residual"
+
+
+def _from_coefficients(coeffs, ctx):
+    """``sum_k c_k eta^k`` in ``ctx`` (the coefficients' generators then ``eta``), by C-level ``compose``."""
+    gens = ctx.gens()
+    eta = gens[-1]
+    poly = ctx.constant(0)
+    for c in reversed(coeffs):
+        poly = poly * eta + c.compose(*gens[:-1], ctx=ctx)
+    return poly
+
+
+def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=None, seed: int = 0):
+    """``(P, method)`` with ``P(theta, eta) = det(I - eta H(theta))`` as an ``fmpq_mpoly`` in ``net.ring + eta``.
+
+    ``method="auto"`` takes :func:`choose_method`; any name of :data:`METHODS` forces that
+    method where it applies. Every method is exact (ring operations over Z or Q only); the structured
+    ones (``"invariant"``, ``"lowrank"``, ``"residual"``, ``"scalar-residual"``) are also checked exactly at two random rational
+    points (``seed``) against the exact Hessian. Cached on the network per method.
+    """
+    if method not in METHODS:
+        raise InvalidInputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    chosen = choose_method(net) if method == "auto" else method
+    if not _applies(net, chosen):
+        raise InvalidInputError(f"method {chosen!r} does not apply to widths {net.widths}"
+                                + (" with symbolic data" if net.is_family else ""))
+    cache = net.__dict__.setdefault("_det_polynomials", {})
+    if chosen in cache:
+        return cache[chosen], chosen
+    _guard(net, force, "det(I - eta H)", method=chosen)
+    ctx = net.ring.extend("eta").ctx
+    if chosen in ("berkowitz", "scalar", "single-layer"):
+        if chosen == "berkowitz":
+            coeffs = _berkowitz_coefficients(net, progress)
+        elif chosen == "scalar":
+            coeffs = _scalar_net_coefficients(net, progress)
+        else:
+            coeffs = _single_layer_coefficients(net)
+        poly = _from_coefficients(coeffs, ctx)
+    else:
+        compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
+                   "lowrank": detpoly.lowrank_det_poly,
+                   "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
+        poly = compute(net, progress)
+        detpoly.spot_check(net, poly, seed=seed)
+    cache[chosen] = poly
+    return poly, chosen
+
+
+def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, method: str = "auto") -> ExactPolynomial:
+    """The three determinants from ``P = det(I - eta H)``, C-level except the reversal for the charpoly."""
+    P, chosen = det_polynomial(net, method=method, force=force, progress=progress)
     ring = net.ring.extend(variable)
-    terms = {}
-    for k, c in enumerate(coeffs):
-        w = weight(k)
-        if w == 0:
-            continue
-        power = k if kind != "charpoly" else len(coeffs) - 1 - k
-        for exps, v in c.to_dict().items():
-            terms[exps + (power,)] = v * w
-    poly = ring.ctx.from_dict(terms) if terms else ring.ctx.constant(0)
-    return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=net.num_params)
+    D = net.num_params
+    if kind == "jacobian":
+        poly = P
+    elif kind == "stability":  # det(2I - eta H) = 2^D P(theta, eta / 2)
+        gens = ring.ctx.gens()
+        poly = P.compose(*gens[:-1], gens[-1] / 2, ctx=ring.ctx) * 2**D
+    else:  # det(lam I - H) = lam^D P(theta, 1 / lam)
+        poly = ring.ctx.from_dict({exps[:-1] + (D - exps[-1],): c for exps, c in P.to_dict().items()})
+    return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=D, method=chosen)
 
 
-def gd_jacobian_det(net, *, force: bool = False, progress=None) -> ExactPolynomial:
+def gd_jacobian_det(net, *, force: bool = False, progress=None, method: str = "auto") -> ExactPolynomial:
     """``p(theta, eta) = det(I - eta H(theta))``, the Jacobian determinant of the GD map.
 
     Examples
@@ -239,10 +377,10 @@ def gd_jacobian_det(net, *, force: bool = False, progress=None) -> ExactPolynomi
     >>> p.as_expr()
     1 - eta
     """
-    return _assemble(net, "eta", lambda k: 1, force=force, kind="jacobian", progress=progress)
+    return _assemble(net, "eta", "jacobian", force=force, progress=progress, method=method)
 
 
-def stability_det(net, *, force: bool = False, progress=None) -> ExactPolynomial:
+def stability_det(net, *, force: bool = False, progress=None, method: str = "auto") -> ExactPolynomial:
     """``det(2I - eta H(theta))``; it vanishes where DG has the eigenvalue -1.
 
     Examples
@@ -251,11 +389,10 @@ def stability_det(net, *, force: bool = False, progress=None) -> ExactPolynomial
     >>> stability_det(LinearNetwork.whitened((1, 1), [[3]])).as_expr()
     2 - eta
     """
-    D = net.num_params
-    return _assemble(net, "eta", lambda k: 2 ** (D - k), force=force, kind="stability", progress=progress)
+    return _assemble(net, "eta", "stability", force=force, progress=progress, method=method)
 
 
-def hessian_charpoly(net, *, force: bool = False, progress=None) -> ExactPolynomial:
+def hessian_charpoly(net, *, force: bool = False, progress=None, method: str = "auto") -> ExactPolynomial:
     """``det(lam I - H(theta))`` as a polynomial in ``(theta, lam)``.
 
     Examples
@@ -264,7 +401,7 @@ def hessian_charpoly(net, *, force: bool = False, progress=None) -> ExactPolynom
     >>> hessian_charpoly(LinearNetwork.whitened((1, 1), [[3]])).as_expr()
     lam - 1
     """
-    return _assemble(net, "lam", lambda k: 1, force=force, kind="charpoly", progress=progress)
+    return _assemble(net, "lam", "charpoly", force=force, progress=progress, method=method)
 
 
 def gd_map_exprs(net) -> list:

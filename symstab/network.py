@@ -495,23 +495,23 @@ class LinearNetwork:
 
     # -- results, by delegation (the one upward reference; one line each) ------------
 
-    def gd_jacobian_det(self, *, force: bool = False, progress=None):
+    def gd_jacobian_det(self, *, force: bool = False, progress=None, method: str = "auto"):
         """``det(I - eta H)`` as an :class:`~symstab.exact.poly.ExactPolynomial` (result A1)."""
         from .gdmap import gd_jacobian_det
 
-        return gd_jacobian_det(self, force=force, progress=progress)
+        return gd_jacobian_det(self, force=force, progress=progress, method=method)
 
-    def stability_det(self, *, force: bool = False, progress=None):
+    def stability_det(self, *, force: bool = False, progress=None, method: str = "auto"):
         """``det(2I - eta H)``: zero exactly when DG has eigenvalue -1 (eta = 2/lambda)."""
         from .gdmap import stability_det
 
-        return stability_det(self, force=force, progress=progress)
+        return stability_det(self, force=force, progress=progress, method=method)
 
-    def hessian_charpoly(self, *, force: bool = False, progress=None):
+    def hessian_charpoly(self, *, force: bool = False, progress=None, method: str = "auto"):
         """``det(lam I - H)`` in ``(theta, lam)``."""
         from .gdmap import hessian_charpoly
 
-        return hessian_charpoly(self, force=force, progress=progress)
+        return hessian_charpoly(self, force=force, progress=progress, method=method)
 
     def gd_map(self) -> list:
         """``G(theta) = theta - eta grad L(theta)`` as sympy expressions."""

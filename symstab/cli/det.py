@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from ..gdmap import METHODS
 from .common import add_network_arguments, network_from_args, progress_bar
 
 __all__ = ["register", "run"]
@@ -26,7 +27,10 @@ def register(sub) -> None:
     det.add_argument("--factor", action="store_true", help="factor the polynomial over Q")
     det.add_argument("--latex", action="store_true", help="print LaTeX only")
     det.add_argument("--json", action="store_true", help="print a JSON object")
-    det.add_argument("--force", action="store_true", help="compute even when estimated too large")
+    det.add_argument("--method", default="auto", choices=list(METHODS),
+                     help="exact method (default auto: the fastest that applies; recorded in the output)")
+    det.add_argument("--force", action="store_true",
+                     help="compute even when the estimated output (terms, memory, time) is too large")
     det.add_argument("--quiet", action="store_true", help="no progress bar")
     det.set_defaults(handler=run)
 
@@ -64,7 +68,7 @@ def run(args) -> int:
     net = network_from_args(args)
     which = {"jacobian": net.gd_jacobian_det, "stability": net.stability_det,
              "charpoly": net.hessian_charpoly}[args.which]
-    poly = which(force=args.force, progress=None if args.quiet else progress_bar("Berkowitz"))
+    poly = which(force=args.force, method=args.method, progress=None if args.quiet else progress_bar("det"))
     title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
     factorization = poly.factor() if args.factor else None
     stream = factorization is None and poly.nterms > _STREAM_TERMS
@@ -80,6 +84,7 @@ def run(args) -> int:
             "parameters": list(net.param_names),
             "degree": poly.degree,
             "nterms": poly.nterms,
+            "method": poly.method,
             "polynomial": str(poly),
             "latex": poly.latex(),
         }
@@ -92,7 +97,7 @@ def run(args) -> int:
         print(factorization.latex() if factorization is not None else poly.latex())
         return 0
     print(f"{title} for widths {net.widths} (loss {net.loss_description}, D = {net.num_params})")
-    print(f"degree {poly.degree}, {poly.nterms} terms (exact, rational coefficients)")
+    print(f"degree {poly.degree}, {poly.nterms} terms (exact, rational coefficients; method {poly.method})")
     if factorization is not None:
         print(f"factorization: {factorization}")
     elif poly.nterms <= _TEXT_TERMS:

@@ -196,13 +196,15 @@ class ExactPolynomial:
     ``kind`` is ``"jacobian"`` for det(I - eta H), ``"stability"`` for
     det(2I - eta H) or ``"charpoly"`` for det(lam I - H). The spectral variable
     (``eta`` or ``lam``) is the last generator of :attr:`ring`; the parameters
-    (and any data symbols) come first, in parameter order.
+    (and any data symbols) come first, in parameter order. ``method`` names the exact
+    method that computed it (see :func:`symstab.gdmap.det_polynomial`).
     """
 
     poly: object = field(repr=False)
     ring: Ring = field(repr=False)
     kind: str
     num_params: int
+    method: str = "berkowitz"
 
     @property
     def variable(self) -> str:
@@ -315,7 +317,7 @@ class ExactPolynomial:
         return Factorization(
             content=Fraction(int(content.p), int(content.q)),
             factors=tuple(
-                (ExactPolynomial(f, self.ring, self.kind, self.num_params), int(m)) for f, m in factors
+                (ExactPolynomial(f, self.ring, self.kind, self.num_params, self.method), int(m)) for f, m in factors
             ),
         )
 

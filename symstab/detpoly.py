@@ -1,0 +1,357 @@
+"""Result A1, fast exact paths: ``det(I - eta H(theta))`` by structure, with residual variables and C-level composition.
+
+The dispatcher in :mod:`symstab.gdmap` calls one of these methods and records its
+name in ``ExactPolynomial.method``. Each returns ``P(theta, eta) = det(I - eta H)``
+as a python-flint ``fmpq_mpoly`` in the generators ``param_names + ("eta",)``
+(numeric data only; families go to Berkowitz):
+
+* ``"invariant"`` (depth 2, ``Sigma = sigma I``): the determinant is a polynomial in
+  ``G1 = W1^T W1``, ``G2 = W2 W2^T`` and ``mu = W2 W1``; a Schur complement on the
+  residual part gives ``det(I - e H') = delta^(d1 - m) det(delta I_m - e sigma Mt)``
+  with ``m = d0 d2`` (docs/theory.md, "Fast exact determinants"). It is computed in
+  the small ring of invariants and expanded into theta by ``compose`` (C).
+* ``"residual"`` (any depth): Berkowitz on ``H(theta, r)``, where the residual
+  ``P = mu Sigma - Y X^T`` is replaced by free variables ``r`` (the coefficients are far
+  smaller in ``(theta, r)``), then ``compose`` with ``r -> P(theta)``.
+* ``"scalar-residual"`` (``d_0 = d_H = 1``, depth >= 3): the rank-one structure
+  ``H = a g g^T + b K`` with ``b`` kept as a variable, then ``compose`` with ``b -> b(theta)``.
+
+Every result is checked exactly at random rational points against ``det(I - eta H(theta0))``
+from the exact Hessian (:func:`spot_check`), and the tests check each method against
+Berkowitz wherever both run.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import flint
+
+from .errors import SymstabError
+from .exact.matrices import object_array, product_chain
+from .exact.poly import berkowitz
+from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
+
+__all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
+           "scalar_residual_det_poly",
+           "spot_check", "target_context"]
+
+
+def target_context(net):
+    """The ``fmpq_mpoly`` context of the result: the parameters, then ``eta``."""
+    return flint.fmpq_mpoly_ctx.get(tuple(net.param_names) + ("eta",), "degrevlex")
+
+
+def _scalar_sigma(net):
+    """``sigma`` when ``Sigma = sigma I`` (exactly), else None."""
+    Sigma = net.fmpq_data[0]
+    d = Sigma.shape[0]
+    s = Sigma[0, 0]
+    for i in range(d):
+        for j in range(d):
+            if Sigma[i, j] != (s if i == j else 0):
+                return None
+    return s
+
+
+def invariant_applies(net, max_m: int = 4) -> bool:
+    """The invariant formula applies: depth 2, numeric data, ``Sigma = sigma I``, ``d_0 d_2 <= max_m``."""
+    return (net.depth == 2 and not net.is_family and net.widths[0] * net.widths[2] <= max_m
+            and _scalar_sigma(net) is not None)
+
+
+def _scale(M, s):
+    """``s * M`` entry by entry (numpy would iterate into a flint polynomial ``s``)."""
+    return object_array([[s * v for v in row] for row in M])
+
+
+def _adjugate_and_det(A, zero, one):
+    """``(adj(A), det(A))`` of a small square object array, division-free (Cayley-Hamilton on Berkowitz)."""
+    n = A.shape[0]
+    c = berkowitz([list(row) for row in A], zero, one)  # det(lam I - A) = sum c_k lam^(n-k)
+    eye = object_array([[one if i == j else zero for j in range(n)] for i in range(n)])
+    acc = _scale(eye, c[0])
+    for k in range(1, n):
+        acc = acc @ A + _scale(eye, c[k])
+    sign = 1 if n % 2 == 1 else -1  # adj(A) = (-1)^(n+1) (A^(n-1) + c_1 A^(n-2) + ... + c_(n-1) I)
+    det = c[n] if n % 2 == 0 else -c[n]
+    return _scale(acc, sign), det
+
+
+def invariant_det_poly(net, progress=None):
+    """``det(I - eta H)`` for depth 2 with ``Sigma = sigma I``, through the invariants ``G1, G2, mu``.
+
+    With ``H = 2c (sigma J^T J + Q_R)``, ``J(E1, E2) = W2 E1 + E2 W1``, ``R = sigma mu - Y X^T``
+    and ``e = 2 c eta``: ``det(I - eta H) = delta^(d1 - m) det(delta I_m - e sigma Mt)`` where
+    ``delta = det(I - e^2 R^T R)``, ``Nt = adj(I - e^2 R^T R)`` and
+    ``Mt(F) = G2 F Nt + delta F G1 + e^2 R Nt R^T F G1 + e (mu F^T R Nt + R Nt F^T mu)``.
+    """
+    d0, d1, d2 = net.widths
+    m = d0 * d2
+    sigma = _scalar_sigma(net)
+    YXt = net.fmpq_data[1]
+    g1 = {(i, j): f"g1_{i}_{j}" for i in range(d0) for j in range(i, d0)}
+    g2 = {(i, j): f"g2_{i}_{j}" for i in range(d2) for j in range(i, d2)}
+    mus = {(i, j): f"r_{i}_{j}" for i in range(d2) for j in range(d0)}
+    names = tuple(g1.values()) + tuple(g2.values()) + tuple(mus.values()) + ("e",)
+    ictx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    gen = dict(zip(names, ictx.gens()))
+    zero, one = ictx.constant(0), ictx.constant(1)
+    e = gen["e"]
+    G1 = object_array([[gen[g1[min(i, j), max(i, j)]] for j in range(d0)] for i in range(d0)])
+    G2 = object_array([[gen[g2[min(i, j), max(i, j)]] for j in range(d2)] for i in range(d2)])
+    # the residual R = sigma mu - Y X^T is a generator; mu = (R + Y X^T) / sigma
+    R = object_array([[gen[mus[i, j]] for j in range(d0)] for i in range(d2)])
+    mu = object_array([[(R[i, j] + YXt[i, j]) / sigma for j in range(d0)] for i in range(d2)])
+    RtR = R.T @ R
+    A = object_array([[(one if i == j else zero) - e * e * RtR[i, j] for j in range(d0)] for i in range(d0)])
+    Nt, delta = _adjugate_and_det(A, zero, one)
+    RNt = R @ Nt
+    RNtRt = RNt @ R.T
+    columns = []
+    for a in range(d2):
+        for b in range(d0):
+            F = object_array([[one if (i, j) == (a, b) else zero for j in range(d0)] for i in range(d2)])
+            image = (G2 @ F @ Nt + _scale(F @ G1, delta) + _scale(RNtRt @ F @ G1, e * e)
+                     + _scale(mu @ F.T @ RNt + RNt @ F.T @ mu, e))
+            columns.append([image[i, j] for i in range(d2) for j in range(d0)])
+    Mt = [[columns[j][i] for j in range(m)] for i in range(m)]
+    if progress is not None:
+        progress(1, 3)
+    c = berkowitz(Mt, zero, one)
+    s = e * sigma
+    det, s_power, delta_powers = zero, one, [one]
+    for _ in range(m):
+        delta_powers.append(delta_powers[-1] * delta)
+    for k in range(m + 1):
+        det += c[k] * s_power * delta_powers[m - k]
+        s_power *= s
+    # det(delta I - s Mt) is divisible by a power of delta already in the free invariant ring
+    exponent = d1 - m
+    while exponent < 0:
+        quotient, remainder = divmod(det, delta)
+        if not remainder.is_zero():
+            break
+        det, exponent = quotient, exponent + 1
+    if exponent > 0:
+        det *= delta ** exponent
+    if progress is not None:
+        progress(2, 3)
+    # expand into theta: g1 -> W1^T W1, g2 -> W2 W2^T, r -> sigma W2 W1 - Y X^T, e -> 2 c eta (in C)
+    tctx = target_context(net)
+    tgens = tctx.gens()
+    W1, W2 = net.split(tgens[:-1])
+    tzero = tctx.constant(0)
+    TG1, TG2, Tmu = W1.T @ W1, W2 @ W2.T, W2 @ W1
+    images = [tzero + TG1[i, j] for (i, j) in g1] + [tzero + TG2[i, j] for (i, j) in g2]
+    images += [Tmu[i, j] * sigma - YXt[i, j] for (i, j) in mus] + [tgens[-1] * (2 * net.loss_scale_fmpq)]
+    result = det.compose(*images, ctx=tctx)
+    if exponent < 0:
+        # the quotient is a polynomial on the image of theta -> (G1, G2, mu), not in free invariants
+        result = result / delta.compose(*images, ctx=tctx) ** (-exponent)
+    if progress is not None:
+        progress(3, 3)
+    return result
+
+
+def _integer_matrix(rows, zctx):
+    """Entries ``d * h`` as ``fmpz_mpoly`` in ``zctx`` (same generator order) and the common denominator ``d``."""
+    denominator = 1
+    for row in rows:
+        for h in row:
+            for c in h.coeffs():
+                denominator = denominator * int(c.q) // _gcd(denominator, int(c.q))
+    scaled = [[zctx.from_dict({ex: int(c.p) * (denominator // int(c.q)) for ex, c in h.to_dict().items()})
+               for h in row] for row in rows]
+    return scaled, denominator
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _residual_images(net, tctx):
+    """``P = mu Sigma - Y X^T`` in the target ring (row-major), the images of the residual variables."""
+    tgens = tctx.gens()
+    weights = net.split(tgens[:-1])
+    Sigma, YXt = net.fmpq_data
+    B, A = product_chain(weights)
+    P = A[0] @ weights[0] @ B[0] @ Sigma - YXt
+    zero = tctx.constant(0)
+    return [zero + v for v in P.flat]
+
+
+def residual_det_poly(net, progress=None):
+    """``det(I - eta H)`` by Berkowitz on ``H(theta, r)`` (residual ``r`` free), then ``compose`` with ``r -> P(theta)``."""
+    D = net.num_params
+    dH, d0 = net.widths[-1], net.widths[0]
+    rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
+    names = tuple(net.param_names) + rnames + ("eta",)
+    qctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    zctx = flint.fmpz_mpoly_ctx.get(names, "degrevlex")
+    gens = qctx.gens()
+    zero = qctx.constant(0)
+    weights = net.split(gens[:D])
+    R = object_array([[gens[D + i * d0 + j] for j in range(d0)] for i in range(dH)])
+    Sigma = object_array([[zero + s for s in row] for row in net.fmpq_data[0]])
+    B, A = product_chain(weights)
+    fake_YXt = A[0] @ weights[0] @ B[0] @ Sigma - R  # so that mu Sigma - Y X^T = R inside the Hessian
+    Hess = hessian_from_weights(weights, Sigma, fake_YXt, net.loss_scale_fmpq)
+    rows = [[zero + h for h in row] for row in Hess]
+    scaled, denominator = _integer_matrix(rows, zctx)
+    coeffs = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
+    eta = zctx.gens()[-1]
+    PZ, power = zctx.constant(0), zctx.constant(1)
+    for c in coeffs:
+        PZ += c * power
+        power *= eta
+    tctx = target_context(net)
+    tgens = tctx.gens()
+    images = list(tgens[:-1]) + _residual_images(net, tctx) + [tgens[-1] / denominator]
+    return flint.fmpq_mpoly(PZ, qctx).compose(*images, ctx=tctx)
+
+
+def scalar_residual_det_poly(net, progress=None):
+    """``det(I - eta H)`` for ``d_0 = d_H = 1`` from ``H = a g g^T + b K`` with ``b`` a free variable.
+
+    ``c_k(H) = b^k c_k(K) - a b^(k-1) sum_{i<k} c_i(K) g^T K^(k-1-i) g`` (the structured path of
+    :mod:`symstab.gdmap`), assembled in ``(theta, b, eta)`` and composed with
+    ``b -> 2c (s mu - w)`` in C.
+    """
+    D = net.num_params
+    names = tuple(net.param_names) + ("b", "eta")
+    ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    gens = ctx.gens()
+    zero, one = ctx.constant(0), ctx.constant(1)
+    b, eta = gens[D], gens[D + 1]
+    weights = net.split(gens[:D])
+    unit = (object_array([[zero]]), object_array([[-one]]), flint.fmpq(1, 2))
+    K = [[zero + k for k in row] for row in hessian_from_weights(weights, *unit)]
+    g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
+    Sigma, _ = net.fmpq_data
+    a = 2 * net.loss_scale_fmpq * Sigma[0, 0]
+    cK = berkowitz(K, zero, one)
+    walks, v = [], g
+    for t in range(D):
+        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
+        if t < D - 1:
+            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+    P, b_power, eta_power = one, one, one
+    for k in range(1, D + 1):
+        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
+        eta_power *= eta
+        P += eta_power * b_power * (b * cK[k] - a * correction)
+        b_power *= b
+        if progress is not None:
+            progress(k, D + 1)
+    tctx = target_context(net)
+    tgens = tctx.gens()
+    images = list(tgens[:-1]) + [_residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]
+    result = P.compose(*images, ctx=tctx)
+    if progress is not None:
+        progress(D + 1, D + 1)
+    return result
+
+
+def lowrank_applies(net) -> bool:
+    """The low-rank method applies: numeric data, depth >= 2, ``m = d_0 d_H <= 2``."""
+    return net.depth >= 2 and not net.is_family and net.widths[0] * net.widths[-1] <= 2
+
+
+def lowrank_det_poly(net, progress=None):
+    """``det(I - eta H)`` for ``m = d_0 d_H <= 2`` from ``H = B(theta, r) + J^T S J`` with the residual ``r`` free.
+
+    ``B`` is the residual part (linear in ``r``), ``J = D mu`` (``m x D``) and ``S = 2c (I (x) Sigma)``.
+    With ``C(lam) = det(lam I - B)`` (Berkowitz on ``B``) and
+    ``M(lam) = J adj(lam I - B) J^T = sum_j lam^(D-1-j) sum_(i<=j) c_i(B) J B^(j-i) J^T``,
+    ``det(lam I - H) = C^(1-m) det(C I_m - S M)``, that is ``C - S M`` for ``m = 1`` and
+    ``C - tr(S M) + det(S) det(M) / C`` for ``m = 2`` (the division by the monic ``C`` is exact).
+    Then ``compose`` with ``r -> P(theta)``.
+    """
+    D = net.num_params
+    d0, dH = net.widths[0], net.widths[-1]
+    m = d0 * dH
+    rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
+    names = tuple(net.param_names) + rnames + ("eta",)
+    ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    gens = ctx.gens()
+    zero, one = ctx.constant(0), ctx.constant(1)
+    weights = net.split(gens[:D])
+    R = object_array([[gens[D + i * d0 + j] for j in range(d0)] for i in range(dH)])
+    Sigma, _ = net.fmpq_data
+    B = [[zero + h for h in row] for row in hessian_from_weights(weights, object_array([[zero] * d0] * d0), -R,
+                                                                   net.loss_scale_fmpq)]
+    J = [[zero + v for v in row] for row in jacobian_from_weights(weights)]
+    S = [[2 * net.loss_scale_fmpq * (Sigma[a % d0, b % d0] if a // d0 == b // d0 else 0) for b in range(m)]
+         for a in range(m)]
+    c = berkowitz(B, zero, one)
+    # W_t = J B^t J^T for t < D, by D matrix-vector products per row of J
+    W = [[[zero] * m for _ in range(m)] for _ in range(D)]
+    for a in range(m):
+        v = J[a]
+        for t in range(D):
+            for b in range(m):
+                W[t][a][b] = sum((J[b][i] * v[i] for i in range(D)), zero)
+            if t < D - 1:
+                v = [sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+        if progress is not None:
+            progress(a + 1, m + 2)
+    Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
+          for j in range(D)]  # coefficient of lam^(D-1-j)
+    chi = list(c)  # chi[k]: coefficient of lam^(D-k) of det(lam I - H)
+    for j in range(D):
+        chi[j + 1] -= sum((S[a][b] * Mj[j][b][a] for a in range(m) for b in range(m)), zero)
+    if m == 2:
+        detS = S[0][0] * S[1][1] - S[0][1] * S[1][0]
+        detM = [zero] * (2 * D - 1)  # coefficient of lam^(2D-2-s)
+        for i in range(D):
+            for j in range(D):
+                detM[i + j] += Mj[i][0][0] * Mj[j][1][1] - Mj[i][0][1] * Mj[j][1][0]
+        for s_ in range(D - 1):  # long division by the monic C: quotient coefficient of lam^(D-2-s)
+            q = detM[s_]
+            for i in range(1, D + 1):
+                if s_ + i < len(detM):
+                    detM[s_ + i] -= q * c[i]
+            chi[s_ + 2] += detS * q
+        if any(not r_.is_zero() for r_ in detM[D - 1:]):
+            raise SymstabError("internal error: det(M) is not divisible by det(lam I - B)")
+    if progress is not None:
+        progress(m + 1, m + 2)
+    eta = gens[-1]
+    P, power = zero, one
+    for coefficient in chi:
+        P += coefficient * power
+        power *= eta
+    tctx = target_context(net)
+    tgens = tctx.gens()
+    result = P.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1], ctx=tctx)
+    if progress is not None:
+        progress(m + 2, m + 2)
+    return result
+
+
+def spot_check(net, poly, *, seed: int = 0, points: int = 2) -> None:
+    """Check ``poly(theta0, eta0) == det(I - eta0 H(theta0))`` exactly at random rational points (``seed``).
+
+    ``poly`` is in :func:`target_context`; ``H(theta0)`` is the exact Hessian (``fmpq_mat``).
+    Raises :class:`~symstab.errors.SymstabError` on a mismatch (a bug, never expected).
+    """
+    rng = random.Random(seed)
+    D = net.num_params
+    for k in range(points):
+        # the first point is integral (evaluating 10^7 terms at rationals costs ~4x more); the others
+        # have denominators unless the polynomial has more than 10^6 terms
+        rational = k > 0 and len(poly) <= 10**6
+        theta = [Fraction(rng.randint(-5, 5), rng.randint(1, 4) if rational else 1) for _ in range(D)]
+        eta = Fraction(rng.randint(1, 9), rng.randint(1, 7) if rational else 1)
+        Hm = net.hessian_at(theta)
+        eye = flint.fmpq_mat(D, D, [1 if i == j else 0 for i in range(D) for j in range(D)])
+        expected = (eye - Hm * flint.fmpq(eta.numerator, eta.denominator)).det()
+        values = [flint.fmpq(t.numerator, t.denominator) for t in theta] + [flint.fmpq(eta.numerator, eta.denominator)]
+        got = poly(*values)
+        if got != expected:
+            raise SymstabError(f"internal error: det(I - eta H) failed its exact spot check at theta = "
+                               f"{[str(t) for t in theta]}, eta = {eta} ({got} != {expected})")
