@@ -52,7 +52,7 @@ def _stream(net, poly, args) -> None:
         out.write("\n")
         return
     head = {"widths": list(net.widths), "loss": net.loss, "which": args.which, "num_params": net.num_params,
-            "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms}
+            "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms, "method": poly.method}
     out.write(json.dumps(head)[:-1])
     for key, style in (("polynomial", "text"), ("latex", "latex")):
         out.write(f', "{key}": "')
