@@ -1,7 +1,7 @@
 """The ``symstab`` command line (interface layer): it parses, calls the API, prints.
 
 One module per subcommand (``det``, ``certify``, ``critical``, ``analyze``,
-``simulate``, ``sgd``), each with ``register(subparsers)`` and ``run(args)``;
+``simulate``, ``sgd``, ``orbits``, ``bifurcation``), each with ``register(subparsers)`` and ``run(args)``;
 the network flags they share live in :mod:`symstab.cli.common`. Every symstab
 error becomes one line on stderr and exit status 2.
 """
@@ -15,12 +15,12 @@ import warnings
 
 from .. import __version__
 from ..errors import InexactInputWarning, SymstabError
-from . import analyze, certify, critical, det, sgd, simulate
+from . import analyze, bifurcation, certify, critical, det, orbits, sgd, simulate
 from .common import add_network_arguments, network_from_args
 
 __all__ = ["add_network_arguments", "build_parser", "main", "network_from_args"]
 
-SUBCOMMANDS = (det, certify, sgd, critical, analyze, simulate)
+SUBCOMMANDS = (det, certify, sgd, critical, analyze, simulate, orbits, bifurcation)
 
 
 def build_parser() -> argparse.ArgumentParser:
