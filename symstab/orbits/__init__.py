@@ -2,7 +2,7 @@
 
 Above ``eta_C`` no minimum is stable (results A4-A6), and GD settles on other
 attractors, most often 2-cycles. This package computes them exactly
-(docs/theory.md, section O):
+(docs/theory.md, section 6, O1-O5):
 
 * :mod:`~symstab.orbits.cycles` -- O1: :func:`period_two`, every real 2-cycle at a
   rational step, with exact points, Floquet multipliers, stability and (scalar

@@ -107,7 +107,7 @@ class PeriodTwoOrbits:
             if o.stable and (lo, hi) != (None, None):
                 lines.append(f"    stable for eta in ({lo}, {hi if hi is not None else 'oo'})")
             elif o.stable:
-                lines.append("    eta-interval of stability: not computed (computed for scalar networks only)")
+                lines.append("    eta-interval of stability: not computed (depth-2 scalar networks only)")
         return "\n".join(lines)
 
     def latex(self) -> str:
@@ -322,9 +322,9 @@ def period_two(net, eta, *, force: bool = False, seed: int = 0, intervals: bool 
     >>> from symstab import LinearNetwork
     >>> res = period_two(LinearNetwork.whitened((1, 1, 1), [[1]]), "11/10")
     >>> [o.stable for o in res.orbits]
-    [False, True, True]
-    >>> res.orbits[1].multipliers_exact
-    ('-1/10', '29/50')
+    [False, True, True, False]
+    >>> res.orbits[1].multipliers_exact, res.orbits[1].stable_eta_interval_exact
+    (('9/50', '4/5'), ('1', '-1 + sqrt(5)'))
     """
     net.require_numeric("period_two")
     eta = _check_eta(eta)
@@ -388,7 +388,7 @@ def _orbit(net, eta, cycle, label, s, vals, intervals) -> PeriodTwoOrbit:
         mc = complex(m)
         mults.append(mc.real if abs(mc.imag) < 1e-30 else [mc.real, mc.imag])
     interval, interval_exact, exists = (None, None), (None, None), (None, None)
-    if intervals and s is not None:
+    if intervals and s is not None and net.depth <= 2:  # deeper: the resultants in (a, eta) take minutes
         interval, interval_exact, exists = stability_interval(net, eta, s, cycle, stable)
     return PeriodTwoOrbit(points=points, points_exact=point_strings(cycle), multipliers=tuple(mults),
                           multipliers_exact=tuple(sympy.sstr(m) for m in fl["exact"]), stable=stable,
