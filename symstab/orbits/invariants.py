@@ -147,24 +147,24 @@ def gf_sharpness(net, theta):
 def gf_sharpness_along(net, theta0, eta, steps: int = 20) -> dict:
     """Exact GD trajectory from a rational ``theta0`` and the GF-solution sharpness at each iterate (Kreisler et al.).
 
-    Returns ``sharpness`` (exact), ``bound`` (``eta |g|`` at each step, exact), and
-    ``decreasing`` / ``violations``: the steps where the sharpness did not decrease,
-    with whether ``0 < eta |g| < sqrt 2`` held there (then it is a counterexample; it never
-    is in the tests) or not (failure above the bound, as the theorem allows).
+    Returns ``sharpness`` (exact), ``bound`` (``eta |g|`` at each step, exact), ``violations``:
+    the steps where the theorem's hypothesis held (``0 < eta |g| < sqrt 2``, not balanced) and
+    the sharpness did not decrease (counterexamples; the tests find none), and
+    ``above_bound``: the steps with ``eta |g| >= sqrt 2`` where it did not decrease (allowed).
 
     Examples
     --------
     >>> from symstab import LinearNetwork
-    >>> r = gf_sharpness_along(LinearNetwork.whitened((1, 1, 1), [[1]]), [2, "1/2"], "1/2", steps=4)
-    >>> r["violations"]
-    []
+    >>> r = gf_sharpness_along(LinearNetwork.whitened((1, 1, 1), [[1]]), [2, "1/3"], "1/4", steps=2)
+    >>> r["violations"], r["sharpness"][2] < r["sharpness"][0]
+    ([], True)
     """
     s_x, wstar, c = _scalar_data(net)
     step = to_exact(eta, where="eta")
     if not isinstance(step, Fraction) or step <= 0:
         raise InvalidInputError("eta must be an exact positive number")
     theta = [to_exact(t, where="theta") for t in theta0]
-    values, bounds, violations = [gf_sharpness(net, theta)], [], []
+    values, bounds, violations, above = [gf_sharpness(net, theta)], [], [], []
     for k in range(steps):
         mu = sympy.prod([as_rational(t) for t in theta])
         g = 2 * c * s_x * (mu - wstar)
@@ -174,6 +174,9 @@ def gf_sharpness_along(net, theta0, eta, steps: int = 20) -> dict:
         values.append(gf_sharpness(net, theta))
         bounds.append(bound)
         if not sympy.simplify(values[-1] - values[-2]).is_negative:
-            violations.append({"step": k, "bound": bound, "within_bound": bool(0 < bound ** 2 < 2),
-                               "balanced": balanced})
-    return {"sharpness": values, "bound": bounds, "violations": violations}
+            record = {"step": k, "bound": bound, "balanced": balanced}
+            if 0 < bound ** 2 < 2 and not balanced:
+                violations.append(record)
+            elif bound ** 2 >= 2:
+                above.append(record)
+    return {"sharpness": values, "bound": bounds, "violations": violations, "above_bound": above}
