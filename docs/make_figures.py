@@ -1,6 +1,6 @@
 """Regenerate the README's figures from the public API: ``python docs/make_figures.py``.
 
-Every figure is numerical (float64 Monte Carlo / GD), seeded, and takes a few
+Every figure is numerical (float64 Monte Carlo / GD; the 2-cycle branches drawn exactly), seeded, and takes a few
 seconds on two cores. Pass ``--only NAME`` to redo one of them.
 """
 
@@ -41,7 +41,15 @@ def sgd_optimality_gap(path):
     sgd.optimality_gap(12, sigmas=(1, 2, 3, 6, 12), batches=(1, 2, 3, 4, 6, 8, 11)).plot(path)
 
 
-FIGURES = {"simulate_sweep": simulate_sweep, "simulate_trajectory": simulate_trajectory,
+def orbits_bifurcation(path):
+    from symstab import LinearNetwork
+    from symstab.orbits.diagram import bifurcation_diagram, plot_bifurcation
+
+    net = LinearNetwork.whitened((1, 1, 1), [[1]])  # eta_C = 1; stable 2-cycle exactly for 1 < eta < sqrt(5) - 1
+    plot_bifurcation(bifurcation_diagram(net, "4/5", "8/5", n_eta=240, inits=8, steps=2000, keep=16, seed=0), path)
+
+
+FIGURES = {"simulate_sweep": simulate_sweep, "orbits_bifurcation": orbits_bifurcation, "simulate_trajectory": simulate_trajectory,
            "sgd_stability_map": sgd_stability_map, "sgd_optimality_gap": sgd_optimality_gap}
 
 

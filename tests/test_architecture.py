@@ -46,6 +46,7 @@ RESULTS = {
     "symstab.critical": "A5",
     "symstab.simulate": "A6",
     "symstab.sgd": "paper B",
+    "symstab.orbits": "Beyond the threshold",
 }
 
 

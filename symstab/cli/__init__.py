@@ -1,7 +1,8 @@
 """The ``symstab`` command line (interface layer): it parses, calls the API, prints.
 
 One module per subcommand (``det``, ``certify``, ``critical``, ``analyze``,
-``simulate``, ``sgd``, ``prove``, ``check``, ``audit``), each with ``register(subparsers)`` and ``run(args)``;
+``simulate``, ``sgd``, ``orbits``, ``bifurcation``, ``prove``, ``check``,
+``audit``), each with ``register(subparsers)`` and ``run(args)``;
 the network flags they share live in :mod:`symstab.cli.common`. Every error,
 argparse's and symstab's, becomes one line on stderr (``symstab <cmd>: error:
 ... (see symstab <cmd> --help)``) and exit status 2; warnings become one line
@@ -18,12 +19,12 @@ import warnings
 
 from .. import __version__
 from ..errors import InexactInputWarning, SymstabError
-from . import analyze, audit, certify, check, critical, det, prove, sgd, simulate
+from . import analyze, audit, bifurcation, certify, check, critical, det, orbits, prove, sgd, simulate
 from .common import OneLineParser, add_network_arguments, error_line, interrupt_note, network_from_args
 
 __all__ = ["add_network_arguments", "build_parser", "main", "network_from_args"]
 
-SUBCOMMANDS = (det, certify, sgd, critical, analyze, simulate, prove, check, audit)
+SUBCOMMANDS = (det, certify, sgd, critical, analyze, simulate, orbits, bifurcation, prove, check, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

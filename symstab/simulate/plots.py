@@ -74,7 +74,7 @@ def plot_trajectory(net, eta, theta0=None, steps: int = 2000, path=None, seed: i
 def plot_sweep(result, path=None):
     """Converged fraction (with Wilson intervals) and median final gradient norm vs eta/eta_C.
 
-    The top panel also shows the diverged fraction and the median limit
+    The top panel also shows the diverged and period-2 fractions and the median limit
     sharpness x eta/2 of converged runs.  A vertical line marks ``eta = eta_C``.
     :meth:`SweepResult.plot <symstab.simulate.SweepResult.plot>` calls this.
 
@@ -110,6 +110,8 @@ def plot_sweep(result, path=None):
     dv = np.array([r["diverged_fraction"] for r in result.rows])
     ax1.errorbar(x, f, yerr=[f - lo, hi - f], marker="o", capsize=3, label="converged to M (Wilson 95%)")
     ax1.plot(x, dv, marker="x", ls=":", color="tab:red", label="diverged")
+    p2 = np.array([r.get("period2_fraction", np.nan) for r in result.rows], dtype=float)
+    ax1.plot(x, p2, marker="s", ls="-.", color="tab:orange", label="period-2 orbit")
     sr = np.array([np.nan if r["median_sharpness_ratio"] is None else r["median_sharpness_ratio"]
                    for r in result.rows])
     ax1.plot(x, sr, marker="^", ls="--", color="tab:purple",

@@ -173,6 +173,7 @@ def _row(cell: int, eta_ratio: float, eta: float, summary: CellSummary) -> dict:
     n = summary.n
     counts = summary.counts
     k = counts["converged"]
+    period2 = summary.periods.get("2", 0)  # periodic runs of period 2 (docs/theory.md, O4)
     return {
         "cell": cell,
         "eta_ratio": eta_ratio,
@@ -181,6 +182,9 @@ def _row(cell: int, eta_ratio: float, eta: float, summary: CellSummary) -> dict:
         "converged_fraction": k / n,
         "converged_ci": list(wilson_interval(k, n)),
         "diverged_fraction": counts["diverged"] / n,
+        "period2_fraction": period2 / n,
+        "period2_ci": list(wilson_interval(period2, n)),
+        "other_bounded_fraction": (n - k - counts["diverged"] - period2) / n,
         "median_grad_norm": _maybe(summary.grad.median()),
         "median_sharpness_ratio": _maybe(summary.ratio.median()),
         "max_sharpness_ratio": _maybe(summary.max_ratio),
@@ -200,7 +204,10 @@ class SweepResult:
     """The phase-transition experiment: one row per ``eta / eta_C`` (numerical, float64).
 
     Row keys: ``eta_ratio``, ``eta``, ``n_inits``, ``converged_fraction``,
-    ``converged_ci`` (Wilson 95%), ``diverged_fraction``, ``median_grad_norm``
+    ``converged_ci`` (Wilson 95%), ``diverged_fraction``, ``period2_fraction`` (runs
+    ending on a 2-cycle) with ``period2_ci``, ``other_bounded_fraction`` (neither
+    converged, period 2 nor diverged: other periods, bounded, saddle, origin; the four
+    fractions add up to 1), ``median_grad_norm``
     (over non-diverged runs), ``median_sharpness_ratio`` and ``max_sharpness_ratio``
     (limit sharpness x eta/2 over converged runs), ``median_relative_error`` (0: exact
     medians; beyond 4M values per cell they come from a bounded histogram), ``sharpness_violations``
@@ -228,7 +235,7 @@ class SweepResult:
     def table(self) -> str:
         """A plain-text table, one line per ratio."""
         head = (f"{'eta/eta_C':>9} {'eta':>10} {'converged':>9} {'95% CI':>15} {'diverged':>8} "
-                f"{'periodic':>8} {'bounded':>7} {'saddle+0':>8} {'med |grad|':>10} {'med S*eta/2':>11} {'>=2/eta':>7}")
+                f"{'period-2':>8} {'other bd':>8} {'med |grad|':>10} {'med S*eta/2':>11} {'>=2/eta':>7}")
         lines = [f"GD convergence sweep, widths {self.widths}, eta_C = {self.eta_C_exact or self.eta_C}"
                  f" (~ {self.eta_C:.6g}); {self.n_inits} inits x {self.steps} steps, seed {self.seed},"
                  f" init scale {self.init_scale:.4g} [numerical]", head]
@@ -241,7 +248,7 @@ class SweepResult:
             lines.append(
                 f"{r['eta_ratio']:>9.4g} {r['eta']:>10.4g} {r['converged_fraction']:>9.3f} "
                 f"{'[' + format(lo, '.3f') + ', ' + format(hi, '.3f') + ']':>15} {r['diverged_fraction']:>8.3f} "
-                f"{c['periodic'] / n:>8.3f} {c['bounded'] / n:>7.3f} {(c['saddle'] + c['origin']) / n:>8.3f} "
+                f"{r.get('period2_fraction', float('nan')):>8.3f} {r.get('other_bounded_fraction', float('nan')):>8.3f} "
                 f"{g:>10} {s:>11} {r['sharpness_violations']:>7}")
         return "\n".join(lines)
 
