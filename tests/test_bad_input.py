@@ -293,6 +293,14 @@ CASES = {
     "audit unknown claim": ["audit", "--claim", "__import__('os')"],
     "audit negative examples": ["audit", "--claim", "A1-nonsingular", "--max-examples", "-3"],
     "audit seed letters": ["audit", "--claim", "A1-nonsingular", "--seed", "abc"],
+    # orbits and the bifurcation diagram
+    "orbits eta zero": ["orbits", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta", "0"],
+    "orbits eta expression": ["orbits", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta", "__import__('os')"],
+    "orbits no eta": ["orbits", "--widths", "1,1,1", "--whitened", "--target", "1"],
+    "bifurcation range reversed": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min", "2",
+                                   "--eta-max", "1", "--plot", "/tmp/never.png"],
+    "bifurcation plot unwritable": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min",
+                                    "0.8", "--eta-max", "1.6", "--plot", "/proc/bif.png"],
 }
 
 

@@ -305,7 +305,7 @@ def test_cli_orbits_json(capsys):
 def test_cli_orbits_bad_input(capsys, argv):
     code = main(["orbits", "--widths", "1,1,1", "--whitened", "--target", "1", *argv])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("symstab: error:") and err.count("\n") == 1
+    assert code == 2 and err.startswith("symstab orbits: error:") and err.count("\n") == 1
 
 
 def test_cli_orbits_too_large_is_refused_with_an_estimate(capsys):
