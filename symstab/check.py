@@ -18,7 +18,8 @@ import json
 import re
 from fractions import Fraction
 
-__all__ = ["CheckFailed", "check_certificate", "check_file", "second_moment_charpoly", "FORMAT", "VERSION"]
+__all__ = ["CheckFailed", "check_certificate", "check_file", "second_moment_charpoly", "verified_claim", "FORMAT",
+           "VERSION"]
 
 FORMAT, VERSION = "symstab-certificate", 1
 _NUM = re.compile(r"-?\d+(/\d+)?\Z")
@@ -634,6 +635,13 @@ def _root(factor, lo, hi, name) -> str:
 
 def check_certificate(cert) -> str:
     """Verify one certificate (a dict); return its claim, or raise :class:`CheckFailed`."""
+    claim = verified_claim(cert)
+    need(cert.get("claim") == claim, f"the stated claim differs from what was verified: {claim}")
+    return claim
+
+
+def verified_claim(cert) -> str:
+    """Verify every identity and inequality of ``cert``; return the claim they establish (its text ignored)."""
     need(isinstance(cert, dict) and cert.get("format") == FORMAT, "not a symstab certificate")
     need(cert.get("version") == VERSION, f"unsupported certificate version {cert.get('version')!r}")
     kind = cert.get("result")
@@ -651,7 +659,6 @@ def check_certificate(cert) -> str:
             claim = f"{kind} for widths ({','.join(map(str, net.widths))}){getattr(net, 'gap', '')}: {body}"
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as err:
         raise CheckFailed(f"malformed certificate ({type(err).__name__}: {err})") from None
-    need(cert.get("claim") == claim, f"the stated claim differs from what was verified: {claim}")
     return claim
 
 

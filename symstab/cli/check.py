@@ -34,18 +34,19 @@ def register(sub) -> None:
 def run(args) -> int:
     """Execute ``symstab check``: exit 0 when every file is valid, 1 otherwise."""
     coq = None
-    if args.coq is not None:  # refuse a bad --coq before any checking
+    results = {}
+    if args.coq is not None:  # refuse a bad --coq before printing anything
         if len(args.files) != 1:
             raise InvalidInputError("--coq takes exactly one certificate")
         coq = writable_file(args.coq, "--coq", suffixes={".v"})
-        ok, text = check_file(args.files[0])
-        if ok:
+        results[args.files[0]] = check_file(args.files[0])
+        if results[args.files[0]][0]:
             reason = coq_supported(json.loads(Path(args.files[0]).read_text(encoding="utf-8")))
             if reason:
                 raise InvalidInputError(f"no Coq export for this certificate: {reason}")
     status = 0
     for name in args.files:
-        ok, text = check_file(name)
+        ok, text = results[name] if name in results else check_file(name)
         print(f"{name}: {'valid' if ok else 'invalid'}: {text}")
         status = status if ok else 1
     if coq is not None and status == 0:
