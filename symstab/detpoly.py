@@ -214,6 +214,30 @@ def residual_det_poly(net, progress=None):
     return flint.fmpq_mpoly(PZ, qctx).compose(*images, ctx=tctx)
 
 
+def rank_one_update_coefficients(K, g, a, b, zero, one, progress=None, total=None) -> list:
+    """``c_k(a g g^T + b K)``, ``k = 0..D``, from Berkowitz on ``K`` and the walks ``g^T K^t g``.
+
+    ``c_k = b^k c_k(K) - a b^(k-1) sum_{i<k} c_i(K) g^T K^(k-1-i) g`` (matrix determinant lemma);
+    ``progress(k, total)`` after each coefficient. Used by the scalar paths of :mod:`symstab.gdmap`
+    (``b`` a polynomial) and :func:`scalar_residual_det_poly` (``b`` a free variable).
+    """
+    D = len(g)
+    cK = berkowitz(K, zero, one)
+    walks, v = [], g
+    for t in range(D):
+        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
+        if t < D - 1:
+            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+    coeffs, b_power = [one], one
+    for k in range(1, D + 1):
+        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
+        coeffs.append(b_power * (b * cK[k] - a * correction))
+        b_power *= b
+        if progress is not None:
+            progress(k, total or D)
+    return coeffs
+
+
 def scalar_residual_det_poly(net, progress=None):
     """``det(I - eta H)`` for ``d_0 = d_H = 1`` from ``H = a g g^T + b K`` with ``b`` a free variable.
 
@@ -233,20 +257,10 @@ def scalar_residual_det_poly(net, progress=None):
     g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
     Sigma, _ = net.fmpq_data
     a = 2 * net.loss_scale_fmpq * Sigma[0, 0]
-    cK = berkowitz(K, zero, one)
-    walks, v = [], g
-    for t in range(D):
-        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
-        if t < D - 1:
-            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
-    P, b_power, eta_power = one, one, one
-    for k in range(1, D + 1):
-        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
+    P, eta_power = one, one
+    for k, c_k in enumerate(rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)[1:], 1):
         eta_power *= eta
-        P += eta_power * b_power * (b * cK[k] - a * correction)
-        b_power *= b
-        if progress is not None:
-            progress(k, D + 1)
+        P += eta_power * c_k
     tctx = target_context(net)
     tgens = tctx.gens()
     images = list(tgens[:-1]) + [_residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]

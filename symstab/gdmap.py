@@ -243,21 +243,7 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     s, w = zero + Sigma[0, 0], zero + YXt[0, 0]
     a = 2 * c * s
     b = 2 * c * (s * mu - w)
-    D = len(g)
-    cK = berkowitz(K, zero, one)
-    walks, v = [], g
-    for t in range(D):
-        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
-        if t < D - 1:
-            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
-    coeffs, b_power = [one], one
-    for k in range(1, D + 1):
-        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
-        coeffs.append(b_power * (b * cK[k] - a * correction))
-        b_power *= b
-        if progress is not None:
-            progress(k, D)
-    return tuple(coeffs)
+    return tuple(detpoly.rank_one_update_coefficients(K, g, a, b, zero, one, progress))
 
 
 METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")

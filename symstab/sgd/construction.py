@@ -59,12 +59,7 @@ def coherence_construction(n: int, sigma: int, scale=1) -> list[list[list[Fracti
     >>> coherence(hs).sigma
     2
     """
-    for name, v in (("n", n), ("sigma", sigma)):
-        if isinstance(v, bool) or not isinstance(v, (Integral, np.integer)):
-            raise InvalidInputError(f"{name} must be an integer, got {v!r}")
-    n, sigma = int(n), int(sigma)
-    if n < 1 or not 1 <= sigma <= n:
-        raise InvalidInputError(f"need n >= 1 and 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    n, sigma = _sizes(n, sigma)
     a = exact_entry(scale, "scale")
     if a is None or a <= 0:
         raise InvalidInputError(f"scale must be a positive rational, got {scale!r}")
@@ -136,12 +131,7 @@ def construction_analysis(n: int, sigma: int, batch: int, eta=None, sampling: st
     100000000/12500001
     """
     coherence_construction(1, 1, scale)  # validates scale
-    for name, v in (("n", n), ("sigma", sigma)):
-        if isinstance(v, bool) or not isinstance(v, (Integral, np.integer)):
-            raise InvalidInputError(f"{name} must be an integer, got {v!r}")
-    n, sigma = int(n), int(sigma)
-    if n < 1 or not 1 <= sigma <= n:
-        raise InvalidInputError(f"need n >= 1 and 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    n, sigma = _sizes(n, sigma)
     batch = validate_batch(n, batch, sampling)
     a = as_rational(exact_entry(scale, "scale"))
     alpha, beta = (as_rational(c) for c in second_moment_coefficients(n, batch, sampling))
@@ -285,3 +275,14 @@ def optimality_gap(n: int, sigmas=None, batches=None, scale=1) -> OptimalityGap:
                 "tightness_coherence": float(result.tightness["coherence"]),
             })
     return OptimalityGap(n=n, scale=scale, rows=tuple(rows))
+
+
+def _sizes(n, sigma) -> tuple:
+    """``(n, sigma)`` as ints with ``1 <= sigma <= n``, or a one-line error."""
+    for name, v in (("n", n), ("sigma", sigma)):
+        if isinstance(v, bool) or not isinstance(v, (Integral, np.integer)):
+            raise InvalidInputError(f"{name} must be an integer, got {v!r}")
+    n, sigma = int(n), int(sigma)
+    if n < 1 or not 1 <= sigma <= n:
+        raise InvalidInputError(f"need n >= 1 and 1 <= sigma <= n, got n = {n}, sigma = {sigma}")
+    return n, sigma
