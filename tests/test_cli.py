@@ -246,3 +246,14 @@ def test_cli_critical_plots(tmp_path, capsys):
     assert main(["critical", "--widths", "1,2,1", "--whitened", "--target", "3", "--plot", str(tmp_path / "y.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "hidden width 1" in err and not (tmp_path / "y.png").exists()
+
+
+def test_cli_det_plot(tmp_path, capsys):
+    base = ["det", "--widths", "1,1,1", "--whitened", "--target", "2", "--quiet"]
+    assert main([*base, "--plot", str(tmp_path / "s.png"), "--eta", "1/4"]) == 0
+    assert "--plot: figure written to" in capsys.readouterr().out and (tmp_path / "s.png").stat().st_size > 5000
+    for extra, message in ((["--eta", "1/4"], "--plot and --eta go together"),
+                           (["--plot", str(tmp_path / "t.png"), "--eta", "-1"], "--eta must be positive")):
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
