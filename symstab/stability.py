@@ -409,7 +409,7 @@ def plot_stable_set(net, eta=None, path=None, *, points: int = 1500):
     >>> from symstab import LinearNetwork
     >>> fig = plot_stable_set(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), "1/6", points=50)
     >>> [ax.get_label() for ax in fig.axes]
-    ['M', 'spectrum', 'colorbar']
+    ['M', 'spectrum', '<colorbar>']
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
