@@ -117,6 +117,10 @@ def plot_singular_set(net, eta, path=None, *, params=(0, 1), base=None, points: 
         ax.contour(gx, gy, np.broadcast_to(np.asarray(residual(gx, gy), dtype=float), gx.shape), levels=[0],
                    colors="tab:red", linewidths=1.6, linestyles="--")
         handles.append(Line2D([], [], color="tab:red", lw=1.6, ls="--", label="M (global minima)"))
+    if D > 2:
+        ax.plot(cx, cy, marker="*", ms=12, color="tab:red", ls="none")
+        handles.append(Line2D([], [], marker="*", ms=12, color="tab:red", ls="none",
+                              label="the point of M the plane passes through"))
     ax.set_xlabel(f"${latex_name(names[i])}$")
     ax.set_ylabel(f"${latex_name(names[j])}$")
     where = "" if D == 2 else " (other parameters at a point of M)"
