@@ -2,10 +2,12 @@
 
 Every ``notebooks/*.ipynb`` is run top to bottom by nbclient in a fresh ``python3``
 kernel (ipykernel, installed by the ``test`` extra, so the kernel is this
-environment's interpreter), one cell at a time with a per-cell timeout. A cell
-that raises fails the test with the cell's traceback.
+environment's interpreter), one cell at a time with a per-cell timeout, two
+notebooks at a time (one kernel per core). A cell that raises fails that
+notebook's test with the cell's traceback.
 """
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -77,12 +79,35 @@ def test_committed_notebook_has_its_outputs(path):
         assert EXPECTED[path.name] in _text(nb)
 
 
+@pytest.fixture(scope="module")
+def executed(request):
+    """The selected notebooks executed afresh: ``{path: (notebook, exception or None)}``, two kernels at a time."""
+    chosen = [item.callspec.params["path"] for item in request.session.items
+              if item.originalname == "test_notebook_executes"]
+    async def run_all():
+        slots = asyncio.Semaphore(2)
+
+        async def run(path):
+            nb = nbformat.read(path, as_version=4)
+            client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
+                                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+            async with slots:
+                try:
+                    await client.async_execute()
+                except Exception as exc:  # CellExecutionError (cell and traceback), timeout, dead kernel
+                    return nb, exc
+            return nb, None
+
+        return dict(zip(chosen, await asyncio.gather(*(run(p) for p in chosen))))
+
+    return asyncio.run(run_all())
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_executes(path):
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.execute()  # raises CellExecutionError (with the cell and its traceback) on the first error
+def test_notebook_executes(path, executed):
+    nb, error = executed[path]
+    if error is not None:
+        raise error  # the first failing cell, with its traceback
     assert not [o for o in _outputs(nb) if o.output_type == "error"]
     if path.name not in WITHOUT_PLOTS:
         assert _pngs(nb) >= 1, f"{path.name} made no inline PNG plot"
