@@ -192,7 +192,7 @@ def test_pdf_without_pdflatex_writes_the_tex_and_says_how(tmp_path, capsys, monk
 
     monkeypatch.setattr(files.shutil, "which", lambda name: None)
     out = tmp_path / "r.pdf"
-    assert main(["report", "--construction", "--n", "12", "--sigma", "3", "--batch", "4", "--out", str(out)]) == 2
+    assert main(["report", "--construction", "--n", "6", "--sigma", "4", "--batch", "3", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pdflatex is not installed" in err and "pdflatex r.tex" in err
     assert (tmp_path / "r.tex").is_file() and not out.exists()

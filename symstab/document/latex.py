@@ -178,14 +178,14 @@ class Formulas:
                 f"\\texttt{{{text(self.file)}}} under the key \\texttt{{{text(key)}}}.")
 
     def sum(self, key: str, description: str, expr, lhs: str, what: str) -> str:
-        """A polynomial or rational expression: displayed when it fits, else stated by size."""
+        """An expanded polynomial (or any sum): displayed when it fits, else stated by its terms and degree."""
         expr = sympy.sympify(expr)
         free = sorted(expr.free_symbols, key=str)
-        terms = len(sympy.Add.make_args(sympy.expand(sympy.numer(sympy.together(expr))))) if expr.is_Add else 1
+        terms = len(sympy.Add.make_args(expr))
         degree = sympy.Poly(expr, *free).total_degree() if free and expr.is_polynomial(*free) else None
         self.record(key, description, sympy.sstr(expr), terms=terms, degree=degree)
-        pieces = expr_terms(expr)
-        if len(pieces) <= TERMS and sum(map(len, pieces)) <= DISPLAY:
+        pieces = expr_terms(expr) if terms <= TERMS else []
+        if pieces and sum(map(len, pieces)) <= DISPLAY:
             return display(pieces, lhs)
         size = f"{terms} terms" + (f", total degree {degree}" if degree is not None else "")
         return self.too_large(key, what, size)
