@@ -1,4 +1,4 @@
-"""The compiled report (interface layer): a standalone LaTeX appendix of results A1-A6 or B1-B3, behind ``symstab report``.
+"""The compiled report (interface layer): a standalone LaTeX appendix of A1-A6 or B1-B3, behind ``symstab report``.
 
 :func:`network_document` typesets an analysis (:func:`symstab.report.analyze`) as
 theorem-style statements A1-A5, in that order, each followed by the kind of

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sympy
 
-from .latex import (LAM, monic, Document, Formulas, INLINE, LINE, TERMS, approx, as_text, certificate_text, decimal, display, evidence, expr_latex, expr_terms, fragment_body, matrix, number, point_equation, preamble, text, weights)
+from .latex import (
+    approx, as_text, certificate_text, decimal, display, Document, evidence, expr_latex, expr_terms, Formulas,
+    fragment_body, INLINE, LAM, LINE, matrix, monic, number, point_equation, preamble, TERMS, text, weights)
 
 __all__ = ["network_document"]
+
 
 def network_document(report, *, formulas_file: str = "report.formulas.json", sweep=None,
                      figure: str | None = None) -> Document:
@@ -155,8 +158,7 @@ def _a3(net, parts, certs, f) -> list:
                      "enclosures, are\n" + _eigenvalues(spec, f))
     along = parts.get("along")
     if along is not None:
-        items.append(f"Along all of $\\mathcal{{M}}$ \\textup{{({text(along.description)})}}, the non-zero eigenvalues are\n"
-                     + as_text(along.latex()))
+        items.append(_along(net, along))
     proper = parts.get("properness")
     if proper is not None and proper.proved:
         items.append(r"The sharpness is proper on $\mathcal{M}$: for every $\theta \in \mathcal{M}$, "
@@ -191,6 +193,22 @@ def _a3(net, parts, certs, f) -> list:
                          "rational functions of $\\tau$." + also))
     out.append(certificate_text(certs.get("A3"), "A3"))
     return out
+
+
+def _along(net, along) -> str:
+    """The closed-form spectrum along M, with its setting in words chosen by the object's fields."""
+    eig = ",\\quad ".join(expr_latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in along.eigenvalues)
+    if along.theta is not None:  # an exact parametrisation of M
+        params = ", ".join(expr_latex(p) for p in along.parameters)
+        return (f"$\\mathcal{{M}}$ is parametrised exactly by ${params} \\ne 0$ as\n\\begin{{equation*}}\n"
+                + weights(net.widths, along.theta) + "\n\\end{equation*}\n"
+                + f"and along it the non-zero eigenvalues are\n\\begin{{equation*}}\n{eig}.\n\\end{{equation*}}")
+    if net.widths[0] == net.widths[-1] == 1:
+        return ("At every point of $\\mathcal{M}$ the single non-zero eigenvalue is the polynomial\n"
+                f"\\begin{{equation*}}\n{eig}\n\\end{{equation*}}")
+    return (r"At every point of $\mathcal{M}$ (two layers, $\Sigma = sI$) the non-zero eigenvalues are "
+            f"${eig}$, where $p_i$ ranges over the eigenvalues of $W_2 W_2^\\top$ and $q_j$ over those of "
+            r"$W_1^\top W_1$ (the pairs with $p_i + q_j > 0$).")
 
 
 def _a4(net, parts, certs, f) -> list:

@@ -14,6 +14,7 @@ from .latex import (Document, Formulas, certificate_text, evidence, expr_latex, 
 
 __all__ = ["sgd_document"]
 
+
 def _entry(v):
     """A Hessian entry as given: exact (int, Fraction, ``"p/q"`` text) or a float (shown to 6 digits)."""
     if isinstance(v, float):
