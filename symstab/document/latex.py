@@ -19,7 +19,7 @@ from ..proofs.render import certificate_latex
 
 __all__ = ["DISPLAY", "EVIDENCE", "INLINE", "LAM", "LINE", "TERMS", "Document", "Formulas", "approx", "as_text",
            "certificate_text", "decimal", "display", "evidence", "expr_latex", "expr_terms", "fragment_body",
-           "matrix", "monic", "number", "point_equation", "preamble", "text", "weights"]
+           "matrix", "monic", "number", "point_equation", "preamble", "text", "weights", "width"]
 
 try:
     _VERSION = version("symstab")
@@ -87,7 +87,7 @@ def _name(name: str) -> str:
     return f"w_{{{m[1]},{i}{j}}}" if i < 10 and j < 10 else rf"w_{{{m[1]},{i}\,{j}}}"
 
 
-def _width(tex: str) -> int:
+def width(tex: str) -> int:
     """Roughly how many characters ``tex`` is wide once typeset."""
     tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m[1], m[2], key=len), tex)
     return len(re.sub(r"\\[a-zA-Z]+|[{}^_ ]", "", tex))
@@ -113,7 +113,7 @@ def number(expr, names=None) -> str:
     if key is not None and names and key in names:
         return rf"\operatorname{{root}}_{{{expr.index + 1}}}({names[key]}) \approx {approx(expr)}"
     tex = expr_latex(expr)
-    if _width(tex) <= INLINE // 2:
+    if width(tex) <= INLINE // 2:
         return tex + r" \approx " + approx(expr)
     degree = sympy.degree(sympy.minimal_polynomial(expr, LAM), LAM) if isinstance(expr, sympy.CRootOf) else None
     return r"\approx " + approx(expr) + (rf" \text{{ (algebraic of degree {degree})}}" if degree else "")
@@ -126,7 +126,7 @@ def display(terms, lhs: str = "") -> str:
     pieces = [terms[0]] + [t if t.startswith("-") else "+ " + t for t in terms[1:]]
     lines, cur = [], ""
     for piece in pieces:
-        if cur and _width(cur) + _width(piece) > LINE:
+        if cur and width(cur) + width(piece) > LINE:
             lines.append(cur)
             cur = ""
         cur += (" " if cur else "") + piece

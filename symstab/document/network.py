@@ -12,7 +12,7 @@ import sympy
 
 from .latex import (
     approx, as_text, certificate_text, decimal, display, Document, evidence, expr_latex, expr_terms, Formulas,
-    fragment_body, INLINE, LAM, LINE, matrix, monic, number, point_equation, preamble, TERMS, text, weights)
+    fragment_body, INLINE, LAM, LINE, matrix, monic, number, point_equation, preamble, TERMS, text, weights, width)
 
 __all__ = ["network_document"]
 
@@ -48,7 +48,7 @@ def network_document(report, *, formulas_file: str = "report.formulas.json", swe
     out += _a2(net, parts, certs)
     out += _a3(net, parts, certs, f)
     out += _a4(net, parts, certs, f)
-    out += _a5(net, parts, certs)
+    out += _a5(net, parts, certs, f)
     if sweep is not None:
         out += _a6(sweep, figure)
         if figure is not None:
@@ -80,7 +80,7 @@ def _a1(net, parts, certs, f) -> list:
     cert = parts["A1"]
     kind = "certified" if certs.get("A1", {}).get("status") == "certified" else "exact"
     out = [r"\subsection*{A1. The gradient-descent map is non-singular}",
-           "\\begin{resultA}[non-singularity]\\label{thm:A1}\n" + fragment_body(cert.latex()) + "\n\\end{resultA}"]
+           "\\setcounter{resultA}{0}\\begin{resultA}[non-singularity]\\label{thm:A1}\n" + fragment_body(cert.latex()) + "\n\\end{resultA}"]
     det = parts.get("det")
     if det is not None and not isinstance(det, str):
         what = r"The Jacobian determinant $p(\theta, \eta) = \det(I - \eta H(\theta))$ of $G_\eta$"
@@ -112,7 +112,7 @@ def _a2(net, parts, certs) -> list:
                  f"$\\operatorname{{rank}} D\\mu(\\theta^{{(1)}}) = {rank.value}$ (predicted {rank.expected}) and "
                  f"$\\dim \\ker H(\\theta^{{(1)}}) = {mb.value} = \\dim \\mathcal{{M}}$"
                  + (" (Morse--Bott)." if mb.holds else f" fails (expected {mb.expected})."))
-    out.append("\\begin{resultA}[minima]\\label{thm:A2}\n" + body + "\n\\end{resultA}")
+    out.append("\\setcounter{resultA}{1}\\begin{resultA}[minima]\\label{thm:A2}\n" + body + "\n\\end{resultA}")
     if point is not None:
         out.append(point_equation("theta1", r"\theta^{(1)}", weights(net.widths, point)))
     kind = "certified" if certs.get("A2", {}).get("status") == "certified" else "exact"
@@ -158,7 +158,7 @@ def _a3(net, parts, certs, f) -> list:
                      "enclosures, are\n" + _eigenvalues(spec, f))
     along = parts.get("along")
     if along is not None:
-        items.append(_along(net, along))
+        items.append(_along(net, along, f))
     proper = parts.get("properness")
     if proper is not None and proper.proved:
         items.append(r"The sharpness is proper on $\mathcal{M}$: for every $\theta \in \mathcal{M}$, "
@@ -185,7 +185,7 @@ def _a3(net, parts, certs, f) -> list:
                      + r"which tends to $0$ as $\tau \to 0^+$.")
     body = ("The Hessian on $\\mathcal{M}$ has the following spectra.\n\\begin{enumerate}\n"
             + "\n".join(r"\item " + i for i in items) + "\n\\end{enumerate}")
-    out.append("\\begin{resultA}[spectra]\\label{thm:A3}\n" + body + "\n\\end{resultA}")
+    out.append("\\setcounter{resultA}{2}\\begin{resultA}[spectra]\\label{thm:A3}\n" + body + "\n\\end{resultA}")
     also = (f" Item {proper_item} is also certified: the certificate below was accepted by the independent checker."
             if certs.get("A3", {}).get("status") == "certified" and proper_item else "")
     out.append(evidence("exact", "Eigenvalues are exact algebraic numbers (closed forms or roots of their minimal "
@@ -195,7 +195,7 @@ def _a3(net, parts, certs, f) -> list:
     return out
 
 
-def _along(net, along) -> str:
+def _along(net, along, f) -> str:
     """The closed-form spectrum along M, with its setting in words chosen by the object's fields."""
     eig = ",\\quad ".join(expr_latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in along.eigenvalues)
     if along.theta is not None:  # an exact parametrisation of M
@@ -203,9 +203,10 @@ def _along(net, along) -> str:
         return (f"$\\mathcal{{M}}$ is parametrised exactly by ${params} \\ne 0$ as\n\\begin{{equation*}}\n"
                 + weights(net.widths, along.theta) + "\n\\end{equation*}\n"
                 + f"and along it the non-zero eigenvalues are\n\\begin{{equation*}}\n{eig}.\n\\end{{equation*}}")
-    if net.widths[0] == net.widths[-1] == 1:
+    if net.widths[0] == net.widths[-1] == 1 and len(along.eigenvalues) == 1:
         return ("At every point of $\\mathcal{M}$ the single non-zero eigenvalue is the polynomial\n"
-                f"\\begin{{equation*}}\n{eig}\n\\end{{equation*}}")
+                + f.sum("A3.along_M", "the non-zero Hessian eigenvalue at every point of M", along.eigenvalues[0][0],
+                        r"\lambda", "The polynomial"))
     return (r"At every point of $\mathcal{M}$ (two layers, $\Sigma = sI$) the non-zero eigenvalues are "
             f"${eig}$, where $p_i$ ranges over the eigenvalues of $W_2 W_2^\\top$ and $q_j$ over those of "
             r"$W_1^\top W_1$ (the pairs with $p_i + q_j > 0$).")
@@ -239,7 +240,7 @@ def _a4(net, parts, certs, f) -> list:
         for k, c in enumerate(mss.conditions):
             body += f.sum(f"A4.M_SS.condition_{k + 1}", f"leading principal minor {k + 1} of S(theta) at eta = {mss.eta}",
                           c, f"\\Delta_{{{k + 1}}}(\\theta)", f"The minor $\\Delta_{{{k + 1}}}(\\theta)$") + "\n"
-    out.append("\\begin{resultA}[stability]\\label{thm:A4}\n" + body + "\n\\end{resultA}")
+    out.append("\\setcounter{resultA}{3}\\begin{resultA}[stability]\\label{thm:A4}\n" + body + "\n\\end{resultA}")
     if "theta2" in parts:
         out.append("Here $\\theta^{(2)}$ is a rational point of $\\mathcal{M}$ near the witness $\\theta^*$ of "
                    "Theorem~\\ref{thm:A5}:\n" + point_equation("theta2", r"\theta^{(2)}", weights(net.widths, parts["theta2"])))
@@ -252,7 +253,7 @@ def _a4(net, parts, certs, f) -> list:
     return out
 
 
-def _a5(net, parts, certs) -> list:
+def _a5(net, parts, certs, f) -> list:
     cs = parts["critical"]
     out = [r"\subsection*{A5. Critical step sizes}"]
     fragment = cs.latex().split("\n% ")[0]  # the older fragment keeps its method in a comment: stated below
@@ -262,15 +263,24 @@ def _a5(net, parts, certs) -> list:
         body += r" $\eta_E = \infty$ because $\lambda_{\min}^+$ is not proper on $\mathcal{M}$ (Theorem~\ref{thm:A3})."
     if cs.assumptions:
         body += " Assumptions: " + "; ".join(text(a) for a in cs.assumptions) + "."
+    rounded = cs.witness is not None and (not cs.witness_exact or any(
+        width(expr_latex(v)) > 24 for v in cs.witness))
     if cs.witness is not None:
-        exact = cs.witness_exact
-        body += ("\nThe minimum of $\\lambda_{\\max}$ over $\\mathcal{M}$ is attained at the "
-                 + ("point" if exact else "numerical point (10 significant digits shown)")
+        if not cs.witness_exact:
+            how = "numerical point (10 significant digits shown)"
+        elif rounded:
+            f.record("A5.witness", "the witness theta^* (exact entries, W_1 row by row, then W_2, ...)",
+                     [str(v) for v in cs.witness], terms=len(cs.witness))
+            how = (f"point (exact algebraic entries, shown to 10 digits; in full in \\texttt{{{text(f.file)}}} "
+                   "under the key \\texttt{A5.witness})")
+        else:
+            how = "point"
+        body += ("\nThe minimum of $\\lambda_{\\max}$ over $\\mathcal{M}$ is attained at the " + how
                  + " $\\theta^*$ below.")
-    out.append("\\begin{resultA}[critical step sizes]\\label{thm:A5}\n" + body + "\n\\end{resultA}")
+    out.append("\\setcounter{resultA}{4}\\begin{resultA}[critical step sizes]\\label{thm:A5}\n" + body + "\n\\end{resultA}")
     if cs.witness is not None:
         out.append(point_equation("witness", r"\theta^*", weights(net.widths, list(cs.witness),
-                                                            None if cs.witness_exact else decimal)))
+                                                            decimal if rounded else None)))
     detail = ""
     if cs.proof is not None:
         detail = f"The solver z3 reports: {text(cs.proof)} (solver verdict, no certificate)."
