@@ -207,3 +207,11 @@ def test_a_latex_error_is_one_line_with_the_log_kept(tmp_path):
     with pytest.raises(InvalidInputError, match="Undefined control sequence") as info:
         write_document(doc, tmp_path / "bad.pdf")
     assert "\n" not in str(info.value) and (tmp_path / "bad.log").is_file() and (tmp_path / "bad.tex").is_file()
+
+
+def test_an_irrational_target_keeps_the_numbering_and_rounds_a_wide_witness_with_its_exact_entries_on_file():
+    net, doc = _network_document((2, 1, 2), [[1, 2], [3, 4]])  # M has no rational point: A4 has no example
+    assert r"\setcounter{resultA}{4}\begin{resultA}[critical step sizes]\label{thm:A5}" in doc.tex
+    entry = doc.formulas["A5.witness"]
+    assert len(entry["value"]) == net.num_params and any("sqrt" in v for v in entry["value"])
+    assert r"\texttt{A5.witness}" in doc.tex and r"\tag{$\theta^*$}" in doc.tex

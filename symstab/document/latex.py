@@ -113,6 +113,9 @@ def number(expr, names=None) -> str:
     if key is not None and names and key in names:
         return rf"\operatorname{{root}}_{{{expr.index + 1}}}({names[key]}) \approx {approx(expr)}"
     tex = expr_latex(expr)
+    if not expr.atoms(sympy.CRootOf):  # 2/(5 sqrt(5)/18 + 25/18) -> 9 (5 - sqrt(5))/10
+        simpler = expr_latex(sympy.radsimp(expr))
+        tex = simpler if len(simpler) < len(tex) else tex
     if width(tex) <= INLINE // 2:
         return tex + r" \approx " + approx(expr)
     degree = sympy.degree(sympy.minimal_polynomial(expr, LAM), LAM) if isinstance(expr, sympy.CRootOf) else None

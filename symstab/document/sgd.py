@@ -117,12 +117,14 @@ def sgd_document(result, *, hessians=None, source: str = "", certificate=None,
         ratio = "" if tight.get(name) is None else f"; $\\eta^*/t = {tight[name]:.4g}$"
         rows.append(f"\\item {names.get(name, text(name))} holds if and only if $\\eta > t = {number(t)}$"
                     + ratio + holds + ".")
+    b3_exact = exact and all(_exact(t) for t in r.implied_thresholds.values())
     out += [r"\subsection*{B3. Sufficient conditions for divergence}",
             "\\begin{resultB}[divergence conditions]\\label{thm:B3}\n"
             r"Each of the following implies that linearised SGD diverges in mean square; each threshold $t$ "
             r"is at least $\eta^*$ of Theorem~\ref{thm:B2}." + "\n\\begin{enumerate}\n" + "\n".join(rows)
             + "\n\\end{enumerate}\n\\end{resultB}",
-            evidence("exact" if exact and all(_exact(t) for t in r.implied_thresholds.values()) else "numerical",
+            evidence("exact" if b3_exact else "numerical", ("" if b3_exact else "Here some threshold is a float "
+                     "(the coherence threshold uses the floating-point $\\sigma$ of Theorem~\\ref{thm:B1}). ") +
                       "The thresholds are evaluated exactly where the input is exact. The sharpness condition is "
                       "derived from the mean and the top eigenvector; the coherence condition is paper B's "
                       "and symstab does not prove it (it is tested never to fall below $\\eta^*$)."),
