@@ -3,8 +3,12 @@
 :func:`analyze` gathers the A1 certificate, the manifold of minima (A2), the
 exact spectrum at a point of M, the spectrum along M, properness and the escape
 curve (A3), example classifications (A4) and the critical step sizes (A5) into
-one :class:`Report`, rendered as text, JSON or a standalone LaTeX document.
-Every line says which kind of evidence backs it.
+one :class:`Report`, in the order A1, A2, A3, A4, A5. The points it uses are
+labelled once and referred to by label: ``theta^(1)`` (the exact point of M of
+A2, used again in A3 and A4), ``theta^(2)`` (the rational point of M near the
+witness, A4) and ``theta^*`` (the witness of A5). Every line says which kind of
+evidence backs it. The report renders as text, JSON, or (``latex``) the standalone
+document of :mod:`symstab.document`.
 """
 
 from __future__ import annotations
@@ -15,63 +19,69 @@ from fractions import Fraction
 import sympy
 
 from .critical import critical_step_sizes, exact_point_near
-from .proofs.lower_bounds import certify_critical
+from .document import network_document
+from .errors import SymstabError
 from .exact.numbers import as_fraction, check_seed, simplest_between
 from .gdmap import nonsingularity_certificate
 from .minima import minima
+from .proofs.certificates import a1_certificate, a2_certificate, a3_certificate, a4_certificate
+from .proofs.lower_bounds import a5_certificate, certify_critical
 from .spectrum import properness, spectrum_along, spectrum_at
 from .stability import classify, stable_set
 
-__all__ = ["Report", "analyze"]
+__all__ = ["POINT_LABELS", "Report", "analyze"]
+
+# the labelled points, as the text report and the document name them
+POINT_LABELS = {"theta1": "theta^(1)", "theta2": "theta^(2)", "witness": "theta^*"}
 
 
 @dataclass(frozen=True)
 class Report:
-    """The sections of an analysis; ``sections`` maps a title to (text lines, JSON object, LaTeX)."""
+    """The sections of an analysis, in the order A1-A5.
+
+    ``sections`` holds ``(key, title, text lines, JSON object)``; ``parts`` the result
+    objects themselves (``"A1"``, ``"minima"``, ``"theta1"``, ``"spectrum"``, ``"critical"``,
+    ``"examples"``, ``"certificates"``, ...), which :mod:`symstab.document` typesets.
+    """
 
     widths: tuple
     loss: str
-    sections: tuple  # (key, title, lines, data, latex)
+    sections: tuple  # (key, title, lines, data)
     net: object = field(repr=False, compare=False)
+    parts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {"widths": list(self.widths), "loss": self.loss, **{key: data for key, _, _, data, _ in self.sections}}
+        return {"widths": list(self.widths), "loss": self.loss, **{key: data for key, _, _, data in self.sections}}
 
     def __str__(self) -> str:
         out = [f"symstab analysis: widths {self.widths}, loss {self.net.loss_description}, D = {self.net.num_params}"]
-        for _, title, lines, _, _ in self.sections:
+        for _, title, lines, _ in self.sections:
             out.append("")
             out.append(f"== {title} ==")
             out.extend(lines)
         return "\n".join(out)
 
-    def latex(self) -> str:
-        """A standalone LaTeX document (compiles with pdflatex; packages amsmath, amssymb only)."""
-        body = []
-        for _, title, _, _, tex in self.sections:
-            body.append(rf"\section*{{{title}}}")
-            body.append(tex)
-        widths = ",".join(map(str, self.widths))
-        return "\n".join([
-            r"\documentclass{article}",
-            r"\usepackage{amsmath,amssymb}",
-            r"\usepackage[margin=2cm]{geometry}",
-            r"\allowdisplaybreaks",
-            r"\begin{document}",
-            rf"\noindent\textbf{{symstab analysis}} of the linear network with widths $({widths})$, "
-            rf"loss ${self.net.loss_latex}$.",
-            *body,
-            r"\end{document}",
-            "",
-        ])
+    def latex(self, formulas_file: str = "report.formulas.json") -> str:
+        """The standalone LaTeX document (:func:`symstab.document.network_document`); formulas too large to
+        typeset are named by their size and the key under which ``formulas_file`` holds them."""
+        return network_document(self, formulas_file=formulas_file).tex
 
 
-def _breakable(tex: str, limit: int = 400) -> str:
-    return tex if len(tex) <= limit else r"\text{(too long to print; see the JSON output)}"
+def _point(theta) -> str:
+    return "(" + ", ".join(str(v) for v in theta) + ")"
 
 
-def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
-    """Analyse ``net``: results A1-A5 with their evidence.
+def _certificate(build, *args, **kwargs) -> dict:
+    """``{"status": "certified", "claim", "data"}`` from a certificate builder, or why there is none."""
+    try:
+        cert = build(*args, **kwargs)
+    except SymstabError as err:  # NotCertified, or an input the certificate does not cover
+        return {"status": "not certified", "reason": " ".join(str(err).split())}
+    return {"status": "certified", "claim": cert.claim, "data": cert.data}
+
+
+def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: bool = False) -> Report:
+    """Analyse ``net``: results A1-A5 with their evidence, in that order.
 
     Parameters
     ----------
@@ -83,6 +93,9 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
         Run z3 where the case is tiny.
     dps : int
         Digits for numerical witnesses.
+    document : bool
+        Also gather what the compiled report (``symstab report``) shows: the checked
+        certificates of A1-A5 (:mod:`symstab.proofs`) and the determinant ``p(theta, eta)``.
 
     Returns
     -------
@@ -94,69 +107,82 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     >>> report = analyze(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), prove=False)
     >>> report.to_dict()["critical"]["eta_C"], report.to_dict()["critical"]["eta_E"]
     ('1/5', 'oo')
+    >>> [key for key, *_ in report.sections]
+    ['nonsingularity', 'minima', 'spectrum', 'classification', 'critical']
     """
     seed = check_seed(seed)
     net.require_numeric("symstab analyze")
-    sections = []
+    parts, certs = {}, {}
+    t1, t2, ts = POINT_LABELS["theta1"], POINT_LABELS["theta2"], POINT_LABELS["witness"]
 
     # A1
     cert = nonsingularity_certificate(net, seed=seed)
-    sections.append(("nonsingularity", "A1: the GD map is non-singular", str(cert).splitlines(),
-                     cert.to_dict(), cert.latex()))
+    parts["A1"] = cert
+    a1 = ("nonsingularity", "A1: the GD map is non-singular", str(cert).splitlines(), cert.to_dict())
+    if document:
+        certs["A1"] = _certificate(a1_certificate, net, seed=seed)
+        try:
+            parts["det"] = net.gd_jacobian_det()
+        except SymstabError as err:  # refused up front as too large: the document says so
+            parts["det"] = " ".join(str(err).split())
 
     # A2
     M = minima(net, dps=dps)
+    parts["minima"] = M
     m_lines = str(M).splitlines()
     point = M.point(seed=seed) if M.points_exact else None
     m_data = M.to_dict()
-    m_tex = M.latex()
     if point is not None:
-        rank = M.rank_check(point)
-        mb = M.morse_bott(point)
-        m_lines.append(f"exact point of M (seed {seed}): ({', '.join(str(v) for v in point)})")
-        m_lines.append(f"  {rank}")
-        m_lines.append(f"  {mb}")
-        m_data["point"] = [str(v) for v in point]
-        m_data["rank_check"] = rank.to_dict()
-        m_data["morse_bott"] = mb.to_dict()
-    sections.append(("minima", "A2: the manifold of minima", m_lines, m_data, m_tex))
+        rank, mb = M.rank_check(point), M.morse_bott(point)
+        parts.update(theta1=point, rank_check=rank, morse_bott=mb)
+        m_lines.append(f"the point {t1} of M (exact, seed {seed}): {_point(point)}")
+        m_lines.append(f"  at {t1}: {rank}")
+        m_lines.append(f"  at {t1}: {mb}")
+        m_data.update(point=[str(v) for v in point], point_label=t1, rank_check=rank.to_dict(),
+                      morse_bott=mb.to_dict())
+    else:
+        m_lines.append("no exact point of M (irrational target): the checks at a point are skipped")
+    a2 = ("minima", "A2: the manifold of minima", m_lines, m_data)
+    if document:
+        certs["A2"] = _certificate(a2_certificate, net, seed=seed)
 
     # A3
-    s_lines, s_data, s_tex = [], {}, []
+    s_lines, s_data = [], {}
     if point is not None:
         spec = spectrum_at(net, point)
-        s_lines.append("exact Hessian spectrum at the point above (eigenvalues exact, enclosures rigorous):")
+        parts["spectrum"] = spec
+        s_lines.append(f"exact Hessian spectrum at {t1} (eigenvalues exact, enclosures rigorous):")
         s_lines.extend("  " + line for line in str(spec).splitlines())
-        s_data["at_point"] = spec.to_dict()
-        s_tex.append(r"At the exact point of M: $" + _breakable(spec.latex()) + "$.")
+        s_data["at_point"] = {**spec.to_dict(), "point_label": t1}
     along = spectrum_along(net)
+    parts["along"] = along
     if along is not None:
         s_lines.extend(str(along).splitlines())
         s_data["along_M"] = along.to_dict()
-        s_tex.append(r"Along M (exact): $" + _breakable(along.latex()) + "$.")
     proper = properness(net)
+    parts["properness"] = proper
     s_lines.append(str(proper))
     s_data["properness"] = proper.to_dict()
-    if proper.proved:
-        s_tex.append(r"Sharpness is proper on M: $\lambda_{\max} \ge " + sympy.latex(proper.bound)
-                     + r"$ with $R_2 = \|\theta\|^2$ (exact bound).")
-    elif proper.disproved:
-        s_tex.append(r"The sharpness is \emph{not} proper on M (exact counterexample): $"
-                     + _breakable(proper.counterexample.latex()) + "$ for every $\\tau > 0$.")
-    sections.append(("spectrum", "A3: Hessian spectra on M", s_lines, s_data, "\n\n".join(s_tex) or "--"))
+    a3 = ("spectrum", "A3: Hessian spectra on M", s_lines, s_data)
+    if document:
+        certs["A3"] = _certificate(a3_certificate, net)
 
-    # A5 (before A4: the examples use eta_C)
+    # A5 first: the examples of A4 use eta_C (the sections are listed A1-A5 below)
     cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed)
-    cs, certificate = certify_critical(net, cs)
-    cs_lines = str(cs).splitlines() + [f"  certificate: {certificate['status']}: "
-                                       f"{certificate.get('claim') or certificate.get('reason')}"]
-    sections.append(("critical", "A5: critical step sizes", cs_lines, {**cs.to_dict(), "certificate": certificate},
-                     "\\[\n" + cs.latex().split("\n% method")[0].replace(r"\begin{align*}", r"\begin{aligned}")
-                     .replace(r"\end{align*}", r"\end{aligned}") + "\n\\]\nMethod: " + _tex_escape(cs.method)
-                     + f" (evidence: {cs.evidence})."))
+    cs, summary = certify_critical(net, cs)
+    parts.update(critical=cs, critical_certificate=summary)
+    cs_lines = str(cs).splitlines()
+    if cs.witness is not None:
+        cs_lines = [line.replace("  witness (", f"  witness {ts} (", 1) for line in cs_lines]
+    cs_lines.append(f"  certificate: {summary['status']}: {summary.get('claim') or summary.get('reason')}")
+    a5 = ("critical", "A5: critical step sizes", cs_lines,
+          {**cs.to_dict(), "witness_label": ts, "certificate": summary})
+    if document:
+        certs["A5"] = (_certificate(a5_certificate, net, critical=cs) if summary["status"].startswith("certified")
+                       else summary)
 
     # A4
-    c_lines, c_data, c_tex = [], [], []
+    c_lines, c_data, examples = [], [], []
     if point is not None and cs.eta_C_interval is not None:
         lo, hi = cs.eta_C_interval
         # the simplest rationals 10-20% below / above the enclosure (limit_denominator(1000) gave 0 for eta_C < 5e-4)
@@ -165,35 +191,31 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
             etas.append(simplest_between(hi * Fraction(11, 10), hi * Fraction(6, 5)))
         near = exact_point_near(net, M, cs.witness, 10**3) if cs.witness is not None else None
         if near is not None:
+            parts["theta2"] = near
             cl = classify(net, near, etas[0])
-            c_lines.append(f"rational point of M near the witness: ({', '.join(str(v) for v in near)})")
-            c_lines.append(f"  eta = {etas[0]}: {cl}")
-            c_data.append({"point": [str(v) for v in near], **cl.to_dict()})
-            c_tex.append(r"Near the witness, $\eta = " + sympy.latex(sympy.Rational(etas[0].numerator, etas[0].denominator))
-                         + "$: $" + _breakable(cl.latex()) + "$")
-        spec_top = spectrum_at(net, point).lambda_max
+            examples.append(("theta2", cl))
+            c_lines.append(f"the point {t2} of M (rational, near the witness {ts} of A5): {_point(near)}")
+            c_lines.append(f"  at {t2}, eta = {etas[0]} (below eta_C): {cl}")
+            c_data.append({"point": [str(v) for v in near], "point_label": t2, **cl.to_dict()})
+        spec_top = parts["spectrum"].lambda_max
         if spec_top is not None and sympy.sympify(spec_top).is_Rational and spec_top != 0:
             etas.append(as_fraction(2 / sympy.sympify(spec_top)))
         for eta in etas:
             cl = classify(net, point, eta)
-            c_lines.append(f"eta = {eta}: {cl}")
-            c_data.append(cl.to_dict())
-            c_tex.append(r"$\eta = " + sympy.latex(sympy.Rational(eta.numerator, eta.denominator)) + "$: $"
-                         + _breakable(cl.latex()) + "$")
+            examples.append(("theta1", cl))
+            side = "below" if eta < lo else "above" if hi is not None and eta > hi else "at 2/lambda_max"
+            c_lines.append(f"at {t1}, eta = {eta} ({side} eta_C): {cl}")
+            c_data.append({"point_label": t1, **cl.to_dict()})
+        if document:
+            certs["A4"] = _certificate(a4_certificate, net, point, etas[0])
         if cs.eta_C != sympy.oo:  # eta_C = oo (W* = 0, depth 1) leaves no finite example step
             mss = stable_set(net, etas[0], "M_SS", decide_empty=False)  # etas[0] < eta_C: never empty
+            parts["M_SS"] = mss
             c_lines.extend(str(mss).splitlines())
             c_data.append({"M_SS": mss.to_dict()})
-            c_tex.append("$" + mss.latex() + "$")
     else:
         c_lines.append("no exact point of M or no eta_C enclosure: classification examples skipped")
-    sections.append(("classification", "A4: stability of minima", c_lines, c_data,
-                     "\n\n".join(c_tex) if c_tex else "--"))
-    return Report(widths=net.widths, loss=net.loss, sections=tuple(sections), net=net)
-
-
-def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("^", r"\^{}"), ("&", r"\&"), ("%", r"\%"),
-                 ("#", r"\#"), ("{", r"\{"), ("}", r"\}")):
-        text = text.replace(a, b)
-    return text
+    parts["examples"] = tuple(examples)
+    a4 = ("classification", "A4: stability of minima", c_lines, c_data)
+    parts["certificates"] = certs
+    return Report(widths=net.widths, loss=net.loss, sections=(a1, a2, a3, a4, a5), net=net, parts=parts)

@@ -32,7 +32,7 @@ def _layer(name: str) -> int:
         return 1
     if name == FACADE:
         return 2
-    if name in ("symstab", "symstab.report") or name.startswith("symstab.cli"):
+    if name in ("symstab", "symstab.report") or name.startswith(("symstab.cli", "symstab.document")):
         return 4
     return 3
 

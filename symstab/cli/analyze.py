@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
+from ..document import formulas_path, network_document, write_document
 from ..errors import InvalidInputError
 from ..files import writable_file
 from ..report import analyze
@@ -18,7 +18,8 @@ def register(sub) -> None:
     ana = sub.add_parser("analyze", help="full report for one network: A1-A5 with their evidence")
     add_network_arguments(ana)
     add_analysis_arguments(ana)
-    ana.add_argument("--latex", metavar="FILE", help="also write a standalone LaTeX report to FILE")
+    ana.add_argument("--latex", metavar="FILE", help="also write the standalone LaTeX report of symstab report to "
+                     "FILE (and its formulas to FILE's stem + .formulas.json)")
     ana.set_defaults(handler=run)
 
 
@@ -28,10 +29,12 @@ def run(args) -> int:
     net = network_from_args(args)
     if args.latex is not None:
         writable_file(args.latex, "--latex")
-    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps)
+        writable_file(formulas_path(args.latex), "--latex (its formulas file)")
+    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps, document=args.latex is not None)
     if args.latex is not None:
+        doc = network_document(report, formulas_file=formulas_path(args.latex).name)
         try:
-            pathlib.Path(args.latex).write_text(report.latex())
+            write_document(doc, args.latex, pdf=False)
         except OSError as exc:
             raise InvalidInputError(f"--latex: cannot write {args.latex!r}: {exc.strerror}") from None
     if args.json:
@@ -39,5 +42,6 @@ def run(args) -> int:
     else:
         print(report)
         if args.latex is not None:
-            print(f"\nLaTeX report written to {args.latex} (compile with pdflatex)")
+            print(f"\nLaTeX report written to {args.latex} (compile with pdflatex; every formula in full in "
+                  f"{formulas_path(args.latex)}); symstab report --out FILE.pdf compiles it")
     return 0

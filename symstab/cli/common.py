@@ -140,9 +140,10 @@ def interrupt_note(args, argv) -> str:
     return f"nothing was kept; rerun with: {shlex.join(['symstab', *argv])}"
 
 
-def add_network_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags that describe a network; shared by every subcommand that takes one."""
-    parser.add_argument("--widths", required=True, help="comma-separated widths d_0,...,d_H, e.g. 2,2,2")
+def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """The flags that describe a network; shared by every subcommand that takes one (``required=False``:
+    ``--widths`` is optional, for a subcommand that also takes another kind of input)."""
+    parser.add_argument("--widths", required=required, help="comma-separated widths d_0,...,d_H, e.g. 2,2,2")
     parser.add_argument("--X", dest="X", help='inputs, rows separated by ";", e.g. "1,0;0,1"')
     parser.add_argument("--Y", dest="Y", help='targets, rows separated by ";", e.g. "1,2;3,4"')
     parser.add_argument("--whitened", action="store_true", help="X = I and Y = --target")

@@ -25,7 +25,7 @@ from .common import MAX_DPS, integer
 
 _DENSE_CONSTRUCTION_LIMIT = 2000
 
-__all__ = ["register", "run", "load_hessians"]
+__all__ = ["analysis_from_args", "load_hessians", "register", "run"]
 
 
 def load_hessians(path) -> list:
@@ -155,13 +155,19 @@ def run(args) -> int:
       eta* = 24/5 (~ 4.8, exact)
     0
     """
+    return _print(analysis_from_args(args)[0], args.json)
+
+
+def analysis_from_args(args) -> tuple:
+    """``(StabilityAnalysis, hessians or None)`` for the SGD input flags (``--hessians`` or ``--construction``,
+    ``--batch``, ``--eta``, ``--sampling``, ``--method``, ``--dps``); ``hessians`` is None for the closed form."""
     if args.construction:
         if args.n is None or args.sigma is None:
             raise InvalidInputError("--construction needs --n and --sigma")
         if args.method == "auto" and args.dps is None:  # closed form: O(1) for any n, no matrices
             result = construction_analysis(args.n, args.sigma, args.batch, eta=args.eta, sampling=args.sampling,
                                            scale=args.scale)
-            return _print(result, args.json)
+            return result, None
         if args.n > _DENSE_CONSTRUCTION_LIMIT:
             raise InvalidInputError(f"--construction with --method {args.method} or --dps builds n dense matrices: "
                                     f"n must be at most {_DENSE_CONSTRUCTION_LIMIT} (got {args.n}); "
@@ -173,7 +179,7 @@ def run(args) -> int:
         hessians = load_hessians(args.hessians)
     result = sgd.analyze(hessians, batch=args.batch, eta=args.eta, sampling=args.sampling,
                          method=args.method, dps=args.dps)
-    return _print(result, args.json)
+    return result, hessians
 
 
 def _print(result, as_json: bool) -> int:
