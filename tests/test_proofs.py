@@ -84,3 +84,19 @@ def test_the_latex_fragments_compile(tmp_path):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize("n, sigma, batch", [(3, 2, 1), (4, 3, 2), (5, 2, 2)])
+def test_mean_square_certificate_with_a_rational_threshold_is_accepted(n, sigma, batch):
+    # rho = 4/3 for (3, 2, 1): its interval must isolate it among every root of the charpoly,
+    # not only among the roots of its own (linear) factor
+    from fractions import Fraction
+
+    from symstab.check import check_certificate
+    from symstab.proofs.certificates import b_certificate
+    from symstab.sgd import coherence_construction
+
+    cert = b_certificate(coherence_construction(n, sigma), batch)
+    assert check_certificate(cert.data) == cert.claim
+    lo, hi = (Fraction(x) for x in cert.data["rho"]["interval"])
+    assert lo < hi

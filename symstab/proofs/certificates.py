@@ -243,10 +243,10 @@ def b_certificate(hessians, batch: int, sampling: str = "bernoulli") -> Certific
     threshold = compute_threshold(hs, validate_batch(hs.n, batch, sampling), sampling, "exact")
     if threshold.lam is None:
         raise InvalidInputError("the threshold is infinite (H = 0): nothing to certify")
-    factor = flint.fmpq_poly([int(c) for c in reversed(threshold.lam.poly.all_coeffs())])
-    body = {"hessians": [[[frac(Fraction(int(v.p), int(v.q))) for v in m.table()[i]] for i in range(m.nrows())]
-                         for m in hs.exact], "batch": int(batch), "sampling": sampling,
-            "rho": largest_root_data(factor)}
     mats = [[[Fraction(int(v.p), int(v.q)) for v in m.table()[i]] for i in range(m.nrows())] for m in hs.exact]
-    body["charpoly"] = [frac(c) for c in second_moment_charpoly(mats, int(batch), sampling)]
+    charpoly = second_moment_charpoly(mats, int(batch), sampling)
+    # rho's interval must isolate it among all roots of the charpoly, not only of its own factor
+    rho = largest_root_data(flint.fmpq_poly([as_fmpq(c) for c in charpoly]))
+    body = {"hessians": [[[frac(v) for v in row] for row in m] for m in mats], "batch": int(batch),
+            "sampling": sampling, "rho": rho, "charpoly": [frac(c) for c in charpoly]}
     return finish("B", body)
