@@ -10,6 +10,7 @@ the closed form of :func:`construction_threshold`.  On these Hessians
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral
@@ -25,8 +26,8 @@ from .analysis import StabilityAnalysis, analyze
 from .hessians import exact_entry, parse_eta, validate_batch
 from .threshold import second_moment_coefficients
 
-__all__ = ["OptimalityGap", "coherence_construction", "construction_analysis", "construction_threshold",
-           "optimality_gap"]
+__all__ = ["OptimalityGap", "coherence_construction", "construction_analysis", "construction_lyapunov",
+           "construction_threshold", "optimality_gap"]
 
 
 def coherence_construction(n: int, sigma: int, scale=1) -> list[list[list[Fraction]]]:
@@ -165,6 +166,58 @@ def construction_analysis(n: int, sigma: int, batch: int, eta=None, sampling: st
         implied_thresholds=thresholds, eta_star=eta_star, eta_star_float=float(eta_star),
         stable=stable, marginal=marginal, nonuniformity=s, nonuniformity_float=float(sympy.N(s, 30)),
         threshold_method="exact")
+
+
+def construction_lyapunov(n: int, sigma: int, batch: int, eta, scale=1) -> float:
+    """Top Lyapunov exponent of linearised SGD on :func:`coherence_construction`, Bernoulli sampling.
+
+    Everything is diagonal, so direction ``k`` is multiplied at each step by
+    ``1 - eta a c_k / B`` with ``c_0 ~ Binomial(sigma, B/n)`` and ``c_k ~ Bernoulli(B/n)``
+    for the ``n - sigma`` other directions, independently over steps.  By the law of
+    large numbers per direction the top exponent is
+    ``max_k E log|1 - eta a c_k / B|`` (a finite sum; ``-inf`` for a direction whose
+    factor is 0 with positive probability) (docs/theory.md, B3).  The factors are
+    compared with 0 exactly; the sum is evaluated in float64 (numerical).  It is the
+    reference for the Monte Carlo estimate of :func:`~symstab.sgd.montecarlo.monte_carlo`.
+
+    Parameters
+    ----------
+    n, sigma, batch : int
+    eta : positive number
+    scale : positive rational ``a``
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> construction_lyapunov(8, 1, 6, "3/2", scale=8)   # the factors are 1 and -1: exactly 0
+    0.0
+    >>> construction_lyapunov(12, 12, 6, "3/2")          # 1 - c/4 = 0 at c = 4: -inf
+    -inf
+    """
+    n, sigma = _sizes(n, sigma)
+    batch = validate_batch(n, batch, "bernoulli")
+    eta_q, eta_f = parse_eta(eta)
+    a = exact_entry(scale, "scale")
+    if a is None or a <= 0:
+        raise InvalidInputError(f"scale must be a positive rational, got {scale!r}")
+    p = Fraction(batch, n)
+
+    def exponent(copies: int) -> float:
+        total = 0.0
+        for c in range(copies + 1):
+            prob = math.comb(copies, c) * p**c * (1 - p) ** (copies - c)
+            if prob == 0:
+                continue
+            factor = 1 - eta_q * a * c / batch if eta_q is not None else 1 - eta_f * float(a) * c / batch
+            if factor == 0:
+                return -math.inf
+            total += float(prob) * math.log(abs(float(factor)))
+        return total
+
+    return max(exponent(sigma), exponent(1)) if sigma < n else exponent(sigma)
 
 
 # --------------------------------------------------------------------------- optimality gap
