@@ -251,7 +251,7 @@ def _plot(result: StabilityMap, path=None):
                  f"seed {result.seed} + grid index (Monte Carlo)", fontsize=9)
     ax.set_title("")
     counts = {v: sum(p["almost_sure"] == v for p in result.points) for v in style}
-    heavy = sum(p["almost_sure"] == "converges" and p["mean_square"] != "stable" for p in result.points)
+    heavy = sum(p["almost_sure"] == "converges" and p["mean_square"] == "divergent" for p in result.points)
     handles = [
         Line2D([], [], color="k", lw=1.3, label=r"$\eta = \eta^*$, exact mean-square" + "\nboundary"),
         Patch(color="tab:blue", alpha=0.15, label="mean square stable\n(exact second-moment\noperator, no sampling)"),
