@@ -331,6 +331,8 @@ def test_sweep_plot_legends_outside_the_data_eta_c_labelled_wilson_intervals(net
     assert r"$\eta = \eta_C$" in [t.get_text() for t in top.get_legend().get_texts()]
     assert any("Wilson" in t.get_text() for t in top.get_legend().get_texts())
     assert len(top.collections) >= 4  # one shaded Wilson band per fraction
+    converged = top.lines[0]  # not drawn across eta_C, where the fraction jumps
+    assert np.isnan(converged.get_ydata()[list(converged.get_xdata()).index(1.0)])
 
 
 def test_trajectory_quantiles_period_two_above_eta_c():

@@ -167,8 +167,8 @@ def plot_sweep(result, path=None):
     diverged, and the other bounded runs (the four add up to 1), each with its 95% Wilson interval (shaded band and error bars).
     Middle: the median and maximum limit sharpness x ``eta/2`` of converged runs (1 is
     ``2/eta``; below 1 the limit lies in ``M_SS``).  Bottom: the median final
-    ``||grad L||`` of non-diverged runs.  A labelled vertical line marks ``eta = eta_C``;
-    legends sit outside the axes.  :meth:`SweepResult.plot <symstab.simulate.SweepResult.plot>` calls this.
+    ``||grad L||`` of non-diverged runs.  A labelled vertical line marks ``eta = eta_C``, and
+    no line is drawn across it (the fractions jump there); legends sit outside the axes.  :meth:`SweepResult.plot <symstab.simulate.SweepResult.plot>` calls this.
 
     Parameters
     ----------
@@ -200,6 +200,12 @@ def plot_sweep(result, path=None):
     ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True, height_ratios=(1.5, 1, 1))
     rows = result.rows
     x = np.array([r["eta_ratio"] for r in rows])
+    # no line across eta = eta_C, where the fractions jump: a NaN there breaks every line and band
+    cut = int(np.searchsorted(x, 1.0, side="right")) if (np.diff(x) > 0).all() and x[0] < 1 < x[-1] else None
+    xb = x if cut is None else np.insert(x, cut, 1.0)
+
+    def broken(y):
+        return np.asarray(y, dtype=float) if cut is None else np.insert(np.asarray(y, dtype=float), cut, np.nan)
 
     def column(key):
         return np.array([np.nan if r.get(key) is None else r[key] for r in rows], dtype=float)
@@ -211,24 +217,24 @@ def plot_sweep(result, path=None):
     for key, label, colour, marker, ls in series:
         f = column(f"{key}_fraction")
         cis = [r.get(f"{key}_ci") for r in rows]
-        ax1.plot(x, f, marker=marker, ls=ls, color=colour, ms=5, label=label)
+        ax1.plot(xb, broken(f), marker=marker, ls=ls, color=colour, ms=5, label=label)
         if all(c is not None for c in cis):
             lo = np.array([c[0] for c in cis])
             hi = np.array([c[1] for c in cis])
-            ax1.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
+            ax1.fill_between(xb, broken(lo), broken(hi), color=colour, alpha=0.2, lw=0)
             ax1.errorbar(x, f, yerr=[np.maximum(f - lo, 0), np.maximum(hi - f, 0)], fmt="none", ecolor=colour,
                          elinewidth=1.2, capsize=4, capthick=1.2)
     ax1.set_ylabel("fraction of starts")
     ax1.set_ylim(-0.04, 1.04)
     med, mx = column("median_sharpness_ratio"), column("max_sharpness_ratio")
-    ax2.plot(x, med, marker="^", color="tab:purple", label="median over converged runs")
-    ax2.plot(x, mx, marker="v", ls="--", color="tab:purple", alpha=0.6, label="maximum over converged runs")
+    ax2.plot(xb, broken(med), marker="^", color="tab:purple", label="median over converged runs")
+    ax2.plot(xb, broken(mx), marker="v", ls="--", color="tab:purple", alpha=0.6, label="maximum over converged runs")
     ax2.axhline(1.0, color="k", lw=1, ls=":", label=r"$2/\eta$ (edge of stability)")
     ax2.set_ylabel("limit sharpness\n" + r"$\times\,\eta/2$")
     finite = np.concatenate([med[np.isfinite(med)], mx[np.isfinite(mx)], [1.0]])
     ax2.set_ylim(min(0.0, finite.min() - 0.05), max(1.1, finite.max() + 0.05))
     g = column("median_grad_norm")
-    ax3.semilogy(x, np.maximum(g, 1e-300), marker="o", color="tab:green", label="median over\nnon-diverged runs")
+    ax3.semilogy(xb, broken(np.maximum(g, 1e-300)), marker="o", color="tab:green", label="median over\nnon-diverged runs")
     ax3.set_ylabel(r"final $\|\nabla L\|$")
     ax3.set_xlabel(r"$\eta / \eta_C$")
     for ax in (ax1, ax2, ax3):
