@@ -7,7 +7,9 @@ stable when every ``|1 - eta lambda_i| < 1`` (``lambda_max < 2/eta``), unstable 
 is exact: the enclosure of lambda_max from :mod:`symstab.spectrum` is refined until
 it separates from ``2/eta``, and equality is decided by the minimal polynomial.
 
-``M_SS(eta)`` and ``M_WS(eta)`` are semi-algebraic sets with exact membership.
+``M_SS(eta)`` and ``M_WS(eta)`` are semi-algebraic sets with exact membership;
+:func:`plot_stable_set` draws M coloured by the sharpness with ``M_SS(eta)`` marked
+when M is a curve (two layers, hidden width 1).
 This module sits above :mod:`symstab.critical` (A5): whether ``M_SS(eta)`` is empty,
 bounded or unbounded is decided against the enclosure of ``eta_C``.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
+import numpy as np
 import sympy
 
 from .critical import critical_step_sizes, exact_point_near
@@ -26,9 +29,11 @@ from .exact.algebraic import enclose_algebraic, format_interval, sign_changes
 from .exact.matrices import fmpq_matrix, sympy_matrix
 from .exact.numbers import as_rational, to_exact
 from .minima import minima, product_jacobian
-from .spectrum import bounded_sharpness_curve, normal_operator, properness, sharpness_enclosure, spectrum_at
+from .files import figure_suffixes, save_figure, writable_file
+from .spectrum import (bounded_sharpness_curve, normal_operator, properness, sharpness_enclosure, spectrum_along,
+                       spectrum_at)
 
-__all__ = ["Classification", "StableSet", "classify", "stable_set"]
+__all__ = ["Classification", "StableSet", "classify", "plot_stable_set", "stable_set"]
 
 
 @dataclass(frozen=True)
@@ -360,3 +365,128 @@ def _unbounded_curve_below(net, M, proof, level, eta_c):
     curve = bounded_sharpness_curve(net, base) if base is not None else None
     return curve if below(curve) else None
 
+
+
+# --- the figure: M coloured by the sharpness, with M_SS(eta) marked --------------------------
+
+def _default_eta(cs) -> Fraction:
+    """``4/5`` of ``eta_C`` (from its enclosure), rounded to a short fraction."""
+    lo = cs.eta_C_interval[0] if cs.eta_C_interval is not None else Fraction(str(cs.eta_C_float))
+    return Fraction(4 * lo / 5).limit_denominator(100)
+
+
+def plot_stable_set(net, eta=None, path=None, *, points: int = 1500):
+    """Plot M coloured by the sharpness ``lambda_max``, with ``M_SS(eta)`` marked (result A4).
+
+    For two layers with hidden width 1 (widths ``(1, 1, k)``, ``(k, 1, 1)``, ...),
+    M is the curve ``theta(a) = (a h, g / a)``, ``a != 0`` (:func:`~symstab.spectrum.spectrum_along`);
+    it lies in the plane spanned by ``(h, 0)`` and ``(0, g)``, drawn in the
+    orthonormal coordinates ``(a ||h||, ||g|| / a)``: two branches, ``a > 0`` and ``a < 0``.
+    Left: M in that plane, coloured by ``lambda_max``, with the arcs
+    of ``M_SS(eta) = {lambda_max < 2/eta}`` and the minimiser of ``lambda_max``
+    (``2/eta_C``) marked. Right: the non-zero eigenvalues against ``a > 0`` with
+    ``2/eta`` and ``2/eta_C``. The eigenvalues are the exact closed forms
+    evaluated in floats (numerical); exact membership of a rational point is
+    :meth:`StableSet.contains`.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+        Two layers, hidden width 1, numeric data, non-zero filling target.
+    eta : exact positive number, optional
+        The step whose ``M_SS`` is marked; default ``4/5`` of ``eta_C``, rounded.
+    path : path, optional
+        Where to save the figure (PNG, PDF, SVG by extension).
+    points : int
+        Points per branch.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> fig = plot_stable_set(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), "1/6", points=50)
+    >>> [ax.get_label() for ax in fig.axes]
+    ['M', 'spectrum', '<colorbar>']
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+
+    along = None if net.is_family or net.depth != 2 or net.widths[1] != 1 else spectrum_along(net)
+    if along is None or along.theta is None:
+        raise InvalidInputError(f"plot_stable_set draws M as a curve: it needs two layers with hidden width 1, numeric "
+                                f"data and a non-zero filling target (widths {net.widths})")
+    if path is not None:
+        writable_file(path, "plot", figure_suffixes())
+    cs = critical_step_sizes(net, prove=False)
+    step = _default_eta(cs) if eta is None else to_exact(eta, where="eta")
+    if not isinstance(step, Fraction) or step <= 0:
+        raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
+    level, level_c = 2 / float(step), 2 / cs.eta_C_float
+    a = along.parameters[0]
+    d0 = net.widths[0]
+    h_norm = float(sympy.sqrt(sum(v.subs(a, 1) ** 2 for v in along.theta[:d0])))
+    g_norm = float(sympy.sqrt(sum(v.subs(a, 1) ** 2 for v in along.theta[d0:])))
+    eig_fns = [sympy.lambdify(a, e, "numpy") for e, _ in along.eigenvalues]
+
+    def spectrum(values):
+        return np.array([np.broadcast_to(np.asarray(f(values), dtype=float), values.shape) for f in eig_fns])
+
+    # the parameter range: where lambda_max stays below a few times max(2/eta, 2/eta_C) (lambda_max is even in a)
+    balanced = np.sqrt(g_norm / h_norm)
+    wide = balanced * np.geomspace(1e-4, 1e4, 4001)
+    keep = wide[spectrum(wide).max(axis=0) <= 3 * max(level, level_c)]
+    a_pos = np.geomspace(keep.min(), keep.max(), points) if keep.size > 1 else balanced * np.geomspace(0.2, 5, points)
+    eig = spectrum(a_pos)
+    lam_max = eig.max(axis=0)
+    inside = lam_max < level
+
+    fig = Figure(figsize=(11.5, 4.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax, ax2 = fig.add_subplot(1, 2, 1, label="M"), fig.add_subplot(1, 2, 2, label="spectrum")
+    norm = Normalize(vmin=lam_max.min(), vmax=lam_max.max())
+    widths = ",".join(map(str, net.widths))
+    for sign in (1, -1):
+        x, y = sign * a_pos * h_norm, sign * g_norm / a_pos
+        pts = np.column_stack([x, y]).reshape(-1, 1, 2)
+        ax.plot(np.where(inside, x, np.nan), np.where(inside, y, np.nan), color="tab:green", lw=10, alpha=0.35,
+                solid_capstyle="butt", label=rf"$M_{{SS}}(\eta)$, $\eta = {step}$" if sign == 1 else None)
+        lines = LineCollection(np.concatenate([pts[:-1], pts[1:]], axis=1), cmap="viridis", norm=norm, lw=2.5)
+        lines.set_array((lam_max[:-1] + lam_max[1:]) / 2)
+        ax.add_collection(lines)
+        best = int(np.argmin(lam_max))
+        ax.plot(x[best], y[best], marker="*", ms=13, color="tab:red", ls="none",
+                label=rf"min $\lambda_{{\max}} = 2/\eta_C$" if sign == 1 else None)
+    fig.colorbar(lines, ax=ax, label=r"sharpness $\lambda_{\max}(\nabla^2 L)$")
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.axvline(0, color="0.7", lw=0.8)
+    ax.set_aspect("equal", adjustable="box")
+    span = max(np.abs(a_pos * h_norm).max(), np.abs(g_norm / a_pos).max()) * 1.05
+    ax.set_xlim(-span, span)
+    ax.set_ylim(-span, span)
+    ax.set_xlabel(r"$a\,\|h\|$: coordinate of $W_1 = a h^\top$")
+    ax.set_ylabel(r"$\|g\| / a$: coordinate of $W_2 = g / a$")
+    ax.set_title(f"M for widths ({widths}), coloured by the sharpness", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.13), frameon=False, ncol=2)
+
+    for j, e in enumerate(eig):
+        top = j == len(eig) - 1 and np.allclose(e, lam_max)
+        ax2.semilogy(a_pos, e, color="k" if top else f"C{j}", lw=2.2 if top else 1.3,
+                     label=(r"$\lambda_{\max} = " if top else r"$\lambda = ") + sympy.latex(along.eigenvalues[j][0]) + "$")
+    ax2.axhline(level, color="tab:green", ls="--", label=rf"$2/\eta = {sympy.latex(2 / sympy.Rational(step))}$")
+    ax2.axhline(level_c, color="tab:red", ls=":", label=rf"$2/\eta_C \approx {level_c:.4g}$")
+    if inside.any():
+        ax2.axvspan(a_pos[inside].min(), a_pos[inside].max(), color="tab:green", alpha=0.15,
+                    label=r"$M_{SS}(\eta)$ ($a > 0$)")
+    ax2.set_xlabel(r"parameter $a > 0$ of M")
+    ax2.set_ylabel("non-zero Hessian eigenvalues")
+    ax2.set_title("the spectrum along M (exact closed form, evaluated in floats)", fontsize=10)
+    ax2.grid(True, which="major", alpha=0.3)
+    ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.13), frameon=False, ncol=2)
+    if path is not None:
+        save_figure(fig, path)
+    return fig

@@ -227,3 +227,33 @@ def test_det_streams_large_polynomials_as_the_same_json(capsys, monkeypatch):
     assert streamed["latex"].count(r"\eta") == whole["latex"].count(r"\eta")
     code, out, _ = run(capsys, *argv[:-1], "--latex")
     assert code == 0 and out.count(r"\eta") == whole["latex"].count(r"\eta")
+
+
+def test_cli_critical_plots(tmp_path, capsys):
+    base = ["critical", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--no-z3", "--no-certificate"]
+    assert main([*base, "--plot", str(tmp_path / "M.png"), "--eta", "1/6",
+                 "--plot-curves", str(tmp_path / "curves.svg")]) == 0
+    out = capsys.readouterr().out
+    assert "eta_C = 1/5" in out and f"--plot: figure written to {tmp_path / 'M.png'}" in out
+    assert (tmp_path / "M.png").stat().st_size > 5000
+    assert (tmp_path / "curves.svg").read_text().lstrip().startswith("<?xml")
+    for extra, message in ((["--eta", "1/6"], "--eta only sets the step marked by --plot"),
+                           (["--plot", str(tmp_path / "x.png"), "--eta", "0"], "--eta must be positive"),
+                           (["--plot", str(tmp_path / "x.png"), "--eta", "1/x"], "--eta: not an exact number")):
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+    assert main(["critical", "--widths", "1,2,1", "--whitened", "--target", "3", "--plot", str(tmp_path / "y.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hidden width 1" in err and not (tmp_path / "y.png").exists()
+
+
+def test_cli_det_plot(tmp_path, capsys):
+    base = ["det", "--widths", "1,1,1", "--whitened", "--target", "2", "--quiet"]
+    assert main([*base, "--plot", str(tmp_path / "s.png"), "--eta", "1/4"]) == 0
+    assert "--plot: figure written to" in capsys.readouterr().out and (tmp_path / "s.png").stat().st_size > 5000
+    for extra, message in ((["--eta", "1/4"], "--plot and --eta go together"),
+                           (["--plot", str(tmp_path / "t.png"), "--eta", "-1"], "--eta must be positive")):
+        assert main([*base, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err

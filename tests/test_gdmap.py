@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import given
@@ -306,3 +307,37 @@ def test_certificate_reports_progress_and_refuses_huge_networks_up_front():
     assert certificate_cost(big).seconds > certificate_cost(LinearNetwork.whitened((1, 60, 60, 1), [[1]])).seconds
     with pytest.raises(TooLargeError, match=r"estimated at .* pass force=True"):
         nonsingularity_certificate(big)
+
+
+# --- the figure ----------------------------------------------------------------------------------
+
+def test_plot_singular_set_traces_the_zero_set_of_det_DG(tmp_path):
+    """(1,1,1), w* = 2, eta = 1/4: the drawn zero set is where float64 det(I - eta H) vanishes; M is ab = 2."""
+    from symstab.gdmap_figure import plot_singular_set
+    from symstab.network import hessian_from_weights
+
+    net = LinearNetwork.whitened((1, 1, 1), [[2]])
+    fig = plot_singular_set(net, "1/4", tmp_path / "s.png", points=201)
+    assert (tmp_path / "s.png").stat().st_size > 5000
+    ax = fig.axes[0]
+    zero_set, m_curve = [c for c in ax.collections if len(c.get_paths()) and c.get_linewidths()[0] > 1][-2:]
+
+    def det_dg(a, b):
+        Hess = hessian_from_weights([np.array([[a]]), np.array([[b]])], np.eye(1), np.array([[2.0]]), 0.5)
+        return np.linalg.det(np.eye(2) - Hess / 4)
+
+    vertices = np.concatenate([p.vertices for p in zero_set.get_paths()])
+    assert len(vertices) > 50 and max(abs(det_dg(a, b)) for a, b in vertices) < 0.05
+    m_vertices = np.concatenate([p.vertices for p in m_curve.get_paths()])
+    assert np.allclose(m_vertices[:, 0] * m_vertices[:, 1], 2, atol=0.05)
+
+
+def test_plot_singular_set_bad_input():
+    from symstab.errors import InvalidInputError
+    from symstab.gdmap_figure import plot_singular_set
+
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    for kwargs, message in (({"eta": "0"}, "eta"), ({"eta": "1/4", "params": (0, 0)}, "two different"),
+                            ({"eta": "1/4", "base": [1, 2]}, "base needs 3")):
+        with pytest.raises(InvalidInputError, match=message):
+            plot_singular_set(net, **kwargs)

@@ -364,3 +364,31 @@ def test_residual_term_of_the_hessian_is_traceless(values):
         residual = product.dot(Sigma) - object_array((net.Y * net.X.T).tolist())
         if any(v != 0 for v in residual.flat) and sum(1 for v in values if v != 0) == 8:
             assert any(full[i, j] != gauss_newton[i, j] for i in range(8) for j in range(8))
+
+
+# --- the figure ----------------------------------------------------------------------------------
+
+def test_plot_spectrum_curves_shows_the_A3_dichotomy(tmp_path):
+    """(1,1,2): along the escape curve (tau, 3/tau, 4/tau) the spectrum is {tau^2, tau^2 + 25/tau^2} and
+    ||theta||^2 = tau^2 + 25/tau^2, so lambda_max = ||theta||^2 and lambda_min^+ lambda_max = lambda_min^+^2 + 25;
+    (1,2,2,1): lambda_max = 19 at every point of the bounded-sharpness curve."""
+    from symstab.spectrum import plot_spectrum_curves
+
+    nets = [LinearNetwork.whitened((1, 1, 2), [[3], [4]]), LinearNetwork.whitened((1, 2, 2, 1), [[3]])]
+    fig = plot_spectrum_curves(nets, tmp_path / "curves.pdf", points=30)
+    assert (tmp_path / "curves.pdf").stat().st_size > 5000 and len(fig.axes) == 2
+    small, top = fig.axes[0].get_lines()
+    norms, lam_max = top.get_data()
+    assert np.allclose(lam_max, norms ** 2, rtol=1e-12)
+    assert np.allclose(small.get_ydata() * lam_max, small.get_ydata() ** 2 + 25, rtol=1e-6)  # float64 eigenvalues
+    assert small.get_ydata()[-1] < 1e-3 and norms[-1] > 100
+    (flat,) = fig.axes[1].get_lines()
+    assert np.allclose(flat.get_ydata(), 19, rtol=1e-12) and flat.get_xdata()[-1] > 50
+
+
+def test_plot_spectrum_curves_refuses_a_net_without_curves():
+    from symstab.errors import InvalidInputError
+    from symstab.spectrum import plot_spectrum_curves
+
+    with pytest.raises(InvalidInputError, match="no escape or bounded-sharpness curve"):
+        plot_spectrum_curves(LinearNetwork.whitened((1, 1, 1), [[2]]))

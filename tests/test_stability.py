@@ -128,3 +128,39 @@ def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
         theta = [sympy.Rational(v.subs(TAU, t)) for v in ss.curve.theta]
         assert net.minima().check_on_manifold(theta)
         assert abs(float_lambda_max(net, theta) - float(ss.curve.lambda_max)) < 1e-7 * float(ss.curve.lambda_max)
+
+
+# --- the figure ----------------------------------------------------------------------------------
+
+def test_plot_stable_set_colours_by_the_sharpness_and_marks_exactly_M_SS(tmp_path):
+    """(1,1,2), w* = (3, 4): M = {(a, 3/a, 4/a)} is drawn at (a, 5/a); the colour is the float64 lambda_max
+    of the full Hessian there, and the marked interval of a agrees with exact membership in M_SS(1/6)."""
+    from symstab.stability import plot_stable_set
+
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    fig = plot_stable_set(net, "1/6", tmp_path / "M.png", points=400)
+    assert (tmp_path / "M.png").stat().st_size > 5000
+    ax_m, ax_s = fig.axes[0], fig.axes[1]
+    for lines in ax_m.collections:  # one LineCollection per branch of M
+        for (x0, y0), (x1, y1), colour in list(zip(*zip(*lines.get_segments()), lines.get_array()))[::40]:
+            ends = [float_lambda_max(net, [x, 3 * y / 5, 4 * y / 5]) for x, y in ((x0, y0), (x1, y1))]
+            assert abs(colour - sum(ends) / 2) < 1e-9 * colour
+            assert abs(x0 * y0 - 5) < 1e-9  # on M
+    (lo, hi), = [(p.get_bbox().x0, p.get_bbox().x1) for p in ax_s.patches]
+    ss = net.M_SS("1/6", decide_empty=False)
+    exact_lo, exact_hi = (6 - 11 ** 0.5) ** 0.5, (6 + 11 ** 0.5) ** 0.5  # a^2 + 25/a^2 = 12
+    assert abs(lo - exact_lo) < 0.01 * exact_lo and abs(hi - exact_hi) < 0.01 * exact_hi
+    for a, inside in ((Fraction(lo).limit_denominator(10**6) * Fraction(101, 100), True),
+                      (Fraction(hi).limit_denominator(10**6) * Fraction(99, 100), True),
+                      (Fraction(lo).limit_denominator(10**6) * Fraction(97, 100), False),
+                      (Fraction(hi).limit_denominator(10**6) * Fraction(103, 100), False)):
+        assert ss.contains([a, 3 / a, 4 / a]) is inside
+
+
+def test_plot_stable_set_refuses_a_manifold_that_is_not_a_curve():
+    from symstab.stability import plot_stable_set
+
+    with pytest.raises(InvalidInputError, match="hidden width 1"):
+        plot_stable_set(LinearNetwork.whitened((1, 2, 1), [[3]]))
+    with pytest.raises(InvalidInputError, match="eta"):
+        plot_stable_set(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), "-1/2")

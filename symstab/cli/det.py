@@ -1,5 +1,8 @@
 """``symstab det``: det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials (result A1).
 
+``--plot FILE --eta ETA`` draws the sign of det(I - eta H) on a plane of two
+parameters, with its zero set (where the GD map is singular).
+
 A polynomial of more than a few thousand terms is written out as it is
 formatted, term by term from flint (:meth:`~symstab.exact.poly.ExactPolynomial.text_chunks`),
 with a progress bar: no sympy expression of it is built.
@@ -7,10 +10,15 @@ with a progress bar: no sympy expression of it is built.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
+from ..errors import InvalidInputError
+from ..exact.numbers import parse_number
+from ..files import figure_suffixes, writable_file
 from ..gdmap import METHODS
+from ..gdmap_figure import plot_singular_set
 from .common import add_network_arguments, network_from_args, progress_bar
 
 __all__ = ["register", "run"]
@@ -21,7 +29,13 @@ _STREAM_TERMS = 2000
 
 def register(sub) -> None:
     """Add the ``det`` subcommand."""
-    det = sub.add_parser("det", help="det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials")
+    det = sub.add_parser(
+        "det", help="det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  symstab det --widths 1,1,2 --whitened --target \"3;4\" --factor\n"
+               "  symstab det --widths 2,2,2 --whitened --target \"1,2;3,4\" --which stability --json\n"
+               "  symstab det --widths 1,1,1 --whitened --target 2 --plot singular.png --eta 1/4")
     add_network_arguments(det)
     det.add_argument("--which", default="jacobian", choices=["jacobian", "stability", "charpoly"])
     det.add_argument("--factor", action="store_true", help="factor the polynomial over Q")
@@ -32,6 +46,10 @@ def register(sub) -> None:
     det.add_argument("--force", action="store_true",
                      help="compute even when the estimated output (terms, memory, time) is too large")
     det.add_argument("--quiet", action="store_true", help="no progress bar")
+    det.add_argument("--plot", metavar="FILE",
+                     help="also write the sign of det(I - eta H) on the plane of the first two parameters (through "
+                          "a point of M when D > 2), with its zero set: PNG, PDF or SVG; needs --eta")
+    det.add_argument("--eta", help="the step for --plot, exact (e.g. 1/4)")
     det.set_defaults(handler=run)
 
 
@@ -63,12 +81,33 @@ def _stream(net, poly, args) -> None:
     out.write("}\n")
 
 
+def _plot_step(args):
+    """The exact step of ``--plot`` (checked with the path before any computation), or None."""
+    if (args.plot is None) != (args.eta is None):
+        raise InvalidInputError("--plot and --eta go together: --plot FILE --eta ETA")
+    if args.plot is None:
+        return None
+    writable_file(args.plot, "--plot", figure_suffixes())
+    try:
+        eta = parse_number(args.eta)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"--eta: {exc}") from None
+    if eta <= 0:
+        raise InvalidInputError(f"--eta must be positive, got {args.eta}")
+    return eta
+
+
 def run(args) -> int:
     """Execute ``symstab det``; print the polynomial as text, JSON or LaTeX."""
     net = network_from_args(args)
+    eta = _plot_step(args)
     which = {"jacobian": net.gd_jacobian_det, "stability": net.stability_det,
              "charpoly": net.hessian_charpoly}[args.which]
     poly = which(force=args.force, method=args.method, progress=None if args.quiet else progress_bar("det"))
+    if args.plot is not None:
+        plot_singular_set(net, eta, args.plot)
+        if not (args.json or args.latex):
+            print(f"--plot: figure written to {args.plot}")
     title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
     factorization = poly.factor() if args.factor else None
     stream = factorization is None and poly.nterms > _STREAM_TERMS
