@@ -25,14 +25,16 @@ def simulate_sweep(path):
 def simulate_trajectory(path):
     from symstab import LinearNetwork, simulate
 
-    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])  # eta_C = 1/5, 2/eta = 10.5 here
-    simulate.plot_trajectory(net, 0.19, steps=150, seed=6, path=path)
+    net = LinearNetwork.whitened((2, 2, 2), [[2, 1], [1, 2]])  # eta_C = 1/3; period-2 orbits just above it
+    simulate.plot_trajectory(net, ["3/10", "11/30"], steps=300, inits=200, seed=0, eta_C="1/3", path=path)
 
 
 def sgd_stability_map(path):
     from symstab import sgd
 
-    sgd.plot_stability_map(n=12, eta="3/2", seed=0, path=path)
+    result = sgd.stability_map(n=12, eta="3/2", runs=200, steps=500, seed=0)
+    result.plot(path)
+    print(result.counts())
 
 
 def sgd_optimality_gap(path):

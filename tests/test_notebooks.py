@@ -22,6 +22,8 @@ CELL_TIMEOUT = 120  # seconds for one cell; a whole notebook takes well under a 
 EXPECTED = {"01_determinant.ipynb": "non-singular",
             "02_minima_spectra.ipynb": "the sharpness is not proper",
             "03_critical_stable_sets.ipynb": "eta_C is the edge",
+            "04_phase_transition_eos.ipynb": "exact stable intervals: [('1', '-1 + sqrt(5)')]",
+            "05_sgd_coherence.ipynb": "mean square divergent but almost surely convergent",
             "audit_tour.ipynb": "counterexample found"}
 # notebooks whose theme has no plot (every other notebook must show at least one inline PNG)
 WITHOUT_PLOTS = {"audit_tour.ipynb"}
@@ -52,7 +54,7 @@ def _pngs(nb) -> int:
 def test_the_notebooks_are_found():
     names = {p.name for p in NOTEBOOKS}
     assert {"01_determinant.ipynb", "02_minima_spectra.ipynb", "03_critical_stable_sets.ipynb",
-            "audit_tour.ipynb"} <= names
+            "04_phase_transition_eos.ipynb", "05_sgd_coherence.ipynb", "audit_tour.ipynb"} <= names
 
 
 def test_the_kernel_is_this_interpreter(tmp_path):

@@ -396,7 +396,95 @@ def test_stability_map_plot(tmp_path):
     out = tmp_path / "map.png"
     fig = sgd.plot_stability_map(n=4, eta="3/2", runs=30, steps=15, path=out)
     assert out.stat().st_size > 1000
-    assert fig.axes[0].get_xlabel() == "batch size B"
+    assert fig.axes[0].get_xlabel() == "batch size $B$"
+
+
+@pytest.mark.parametrize("n, eta, batches, sigmas", [
+    (5, "3/2", None, None),            # every point on the dense exact operator
+    (6, "4/3", None, None),
+    (14, "3/2", [1, 4, 7, 14], [1, 2, 7, 14]),  # n - sigma + 1 > 12: the exact closed form
+])
+def test_stability_map_mean_square_is_the_exact_threshold(n, eta, batches, sigmas):
+    """The map's mean-square verdict is the exact threshold's at every grid point, and so never contradicts
+    the drawn boundary sigma = (n/B - 1) / (2/eta - 1) (both decided here in exact rationals)."""
+    m = sgd.stability_map(n=n, eta=eta, batches=batches, sigmas=sigmas, runs=4, steps=5, seed=0)
+    e = F(eta)
+    assert len(m.points) == (n * n if batches is None else len(batches) * len(sigmas))
+    for p in m.points:
+        B, s = p["batch"], p["sigma"]
+        if n <= 6:
+            eta_star = sympy.nsimplify(sgd.mean_square_threshold(sgd.coherence_construction(n, s, F(n, s)), batch=B,
+                                                                 method="exact"))
+        else:
+            eta_star = sgd.construction_threshold(n, s, B, scale=F(n, s))
+        expected = "stable" if e < eta_star else "marginal" if e == eta_star else "divergent"
+        assert p["mean_square"] == expected and sympy.sympify(p["eta_star"]) == eta_star
+        side = F(s) - (F(n, B) - 1) / (2 / e - 1)  # > 0: above the boundary, the stable side
+        assert expected == ("stable" if side > 0 else "marginal" if side == 0 else "divergent")
+
+
+def test_stability_map_lyapunov_is_reproducible_from_the_seed():
+    a = sgd.stability_map(n=4, eta="3/2", runs=40, steps=60, seed=3)
+    assert a == sgd.stability_map(n=4, eta="3/2", runs=40, steps=60, seed=3)
+    b = sgd.stability_map(n=4, eta="3/2", runs=40, steps=60, seed=4)
+    assert [p["lyapunov_exponent"] for p in a.points] != [p["lyapunov_exponent"] for p in b.points]
+    for p in a.points:  # the stated interval is the estimate +- 1.96 standard errors
+        lo, hi = p["lyapunov_ci"]
+        if math.isfinite(p["lyapunov_exponent"]):
+            assert lo == pytest.approx(p["lyapunov_exponent"] - 1.96 * p["lyapunov_se"])
+            assert hi == pytest.approx(p["lyapunov_exponent"] + 1.96 * p["lyapunov_se"])
+        verdict = "converges" if hi < -1e-9 else "diverges" if lo > 1e-9 else "undecided"
+        assert p["almost_sure"] == verdict
+    d = json.loads(json.dumps(a.to_dict(), allow_nan=False))
+    assert d["evidence"]["mean_square"] == "exact" and "Monte Carlo" in d["evidence"]["almost_sure"]
+
+
+def test_stability_map_bad_input():
+    with pytest.raises(InvalidInputError, match="eta must lie in"):
+        sgd.stability_map(n=4, eta="2")
+    with pytest.raises(InvalidInputError, match="sigma"):
+        sgd.stability_map(n=4, eta="1", batches=[1], sigmas=[5])
+    with pytest.raises(InvalidInputError, match="seed"):
+        sgd.stability_map(n=4, eta="1", seed=-1)
+
+
+def _lyapunov_by_enumeration(n, sigma, B, eta, a):
+    """max over directions of E log|1 - eta Hhat_kk| over all 2^n Bernoulli selections (exact weights)."""
+    hs = sgd.coherence_construction(n, sigma, a)
+    d = len(hs[0])
+    best = -math.inf
+    for k in range(d):
+        total, zero = 0.0, False
+        for w, x in batch_distribution(n, B, "bernoulli"):
+            factor = 1 - eta * sum(xi * h[k][k] for xi, h in zip(x, hs)) / B
+            if w and factor == 0:
+                zero = True
+            elif w:
+                total += float(w) * math.log(abs(float(factor)))
+        best = max(best, -math.inf if zero else total)
+    return best
+
+
+@pytest.mark.parametrize("n, sigma, B, eta", [(4, 2, 2, F(3, 2)), (5, 1, 2, F(1)), (5, 5, 3, F(3, 2)),
+                                                (5, 3, 1, F(1, 2)), (4, 4, 2, F(3, 2)), (3, 1, 3, F(3, 2))])
+def test_construction_lyapunov_matches_enumeration(n, sigma, B, eta):
+    a = F(n, sigma)
+    assert sgd.construction_lyapunov(n, sigma, B, eta, scale=a) == pytest.approx(
+        _lyapunov_by_enumeration(n, sigma, B, eta, a), abs=1e-12)
+
+
+@pytest.mark.parametrize("B", [1, 2, 3, 5])
+def test_monte_carlo_lyapunov_interval_covers_the_reference(B):
+    """sigma = n: one direction, so (1/T) log|w_T| is an exact mean of i.i.d. terms and the 95% interval
+    (widened to 4 standard errors for the several cases) must cover the reference exponent."""
+    n = 6
+    ref = sgd.construction_lyapunov(n, n, B, "3/2")
+    mc = sgd.monte_carlo(sgd.coherence_construction(n, n), B, F(3, 2), runs=400, steps=200, seed=B)
+    if ref == -math.inf:
+        assert mc.lyapunov_exponent == -math.inf
+    else:
+        se = (mc.lyapunov_ci[1] - mc.lyapunov_ci[0]) / (2 * 1.96)
+        assert abs(mc.lyapunov_exponent - ref) <= 4 * se
 
 
 # --------------------------------------------------------------------------- CLI
@@ -742,3 +830,36 @@ def test_construction_cli_answers_for_huge_n_without_matrices(capsys):
     assert out["eta_star"] == "100000000/12500001" and out["sigma"] == "3" and out["n"] == 10**8
     assert main(["sgd", "--construction", "--n", "100000", "--sigma", "3", "--batch", "4", "--method", "exact"]) == 2
     assert "closed form" in capsys.readouterr().err
+
+
+def test_main_cli_writes_the_map_and_gap_figures(tmp_path, capsys):
+    """--map-plot and --gap-plot: figures from the command line, their data in the JSON."""
+    map_png, gap_pdf = tmp_path / "map.png", tmp_path / "gap.pdf"
+    argv = ["sgd", "--construction", "--n", "4", "--eta", "3/2", "--map-plot", str(map_png), "--gap-plot",
+            str(gap_pdf), "--mc-runs", "20", "--mc-steps", "30", "--seed", "2", "--json"]
+    assert symstab_main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert map_png.read_bytes()[:4] == b"\x89PNG" and gap_pdf.read_bytes()[:4] == b"%PDF"
+    points = out["stability_map"]["points"]
+    assert len(points) == 16 and out["stability_map"]["seed"] == 2
+    assert {p["mean_square"] for p in points} == {"stable", "marginal", "divergent"}
+    assert len(out["optimality_gap"]["rows"]) == 4 * 3
+    # with --batch the analysis is printed as well, text mode lists the map
+    assert symstab_main(["sgd", "--construction", "--n", "4", "--sigma", "2", "--batch", "2", "--eta", "3/2",
+                         "--map-plot", str(map_png), "--mc-runs", "5", "--mc-steps", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "eta* = " in text and "stability map" in text
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "--batch is required"),
+    (["--map-plot", "{tmp}/m.png"], "--map-plot needs --eta"),
+    (["--eta", "1", "--map-plot", "{tmp}/no/m.png"], "does not exist"),
+    (["--eta", "1", "--map-plot", "{tmp}/m.txt"], "extension"),
+    (["--eta", "1", "--map-plot", "{tmp}/m.png", "--sampling", "with_replacement"], "Bernoulli"),
+])
+def test_main_cli_plot_errors(tmp_path, capsys, extra, message):
+    argv = ["sgd", "--construction", "--n", "4"] + [a.format(tmp=tmp_path) for a in extra]
+    assert symstab_main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

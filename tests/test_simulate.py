@@ -306,11 +306,59 @@ def test_wilson_interval():
 def test_plots(net112, tmp_path):
     sweep = simulate.convergence_sweep(net112, [0.9, 1.1], n_inits=20, steps=500, seed=0, eta_C="1/5", workers=1)
     fig = sweep.plot(tmp_path / "sweep.png")
-    assert len(fig.axes) == 2 and (tmp_path / "sweep.png").stat().st_size > 1000
+    assert len(fig.axes) == 3 and (tmp_path / "sweep.png").stat().st_size > 1000
     simulate.plot_trajectory(net112, 0.18, [0.5, 0.5, 0.5], steps=300, path=tmp_path / "traj.pdf")
     assert (tmp_path / "traj.pdf").read_bytes()[:4] == b"%PDF"
     tr = simulate.sharpness_trajectory(net112, 0.18, [0.5, 0.5, 0.5], steps=300, every=10)
     assert tr["step"][-1] == 300 and tr["sharpness"][-1] < tr["two_over_eta"] and tr["loss"][-1] < 1e-12
+
+
+def test_sweep_plot_legends_outside_the_data_eta_c_labelled_wilson_intervals(net222):
+    sweep = simulate.convergence_sweep(net222, [0.9, 1.1, 1.5], n_inits=30, steps=800, seed=0, workers=1)
+    for r in sweep.rows:  # every fraction drawn has its Wilson interval
+        for key in ("converged", "period2", "diverged", "other_bounded"):
+            lo, hi = r[f"{key}_ci"]
+            k = round(r[f"{key}_fraction"] * r["n_inits"])
+            assert (lo, hi) == simulate.wilson_interval(k, r["n_inits"]) and lo <= r[f"{key}_fraction"] <= hi
+    fig = sweep.plot()
+    fig.canvas.draw()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        assert legend is not None
+        assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # to the right of the axes
+    top = fig.axes[0]
+    assert any(t.get_text() == r"$\eta_C$" for t in top.texts)
+    assert r"$\eta = \eta_C$" in [t.get_text() for t in top.get_legend().get_texts()]
+    assert any("Wilson" in t.get_text() for t in top.get_legend().get_texts())
+    assert len(top.collections) >= 4  # one shaded Wilson band per fraction
+    converged = top.lines[0]  # not drawn across eta_C, where the fraction jumps
+    assert np.isnan(converged.get_ydata()[list(converged.get_xdata()).index(1.0)])
+
+
+def test_trajectory_quantiles_period_two_above_eta_c():
+    """(1,1,1), target 1: eta_C = 1 and a stable 2-cycle for 1 < eta < sqrt(5) - 1, so above eta_C the two
+    envelopes separate around 2/eta; below eta_C they meet at the limit. Same seed, same quantiles."""
+    net = LinearNetwork.whitened((1, 1, 1), [[1]])
+    above = simulate.trajectory_quantiles(net, "11/10", inits=40, steps=400, every=50, seed=1)
+    med = above["quantiles"].index(0.5)
+    assert above["sharpness_lower"][med, -1] < above["two_over_eta"] < above["sharpness_upper"][med, -1]
+    assert (above["sharpness_upper"] >= above["sharpness_lower"]).all()
+    assert (above["loss_upper"] >= above["loss_lower"]).all()
+    again = simulate.trajectory_quantiles(net, "11/10", inits=40, steps=400, every=50, seed=1)
+    assert all(np.array_equal(above[k], again[k], equal_nan=True) for k in above if isinstance(above[k], np.ndarray))
+    below = simulate.trajectory_quantiles(net, "9/10", inits=40, steps=400, every=50, seed=1)
+    assert below["sharpness_upper"][med, -1] == pytest.approx(below["sharpness_lower"][med, -1])
+    assert below["sharpness_upper"][med, -1] < below["two_over_eta"]
+    with pytest.raises(InvalidInputError, match="quantiles"):
+        simulate.trajectory_quantiles(net, 1, inits=2, steps=2, quantiles=[1.5])
+
+
+def test_trajectory_plot_draws_bands_not_runs(net222, tmp_path):
+    fig = simulate.plot_trajectory(net222, [0.3, 0.37], steps=60, inits=30, eta_C="1/3", path=tmp_path / "t.png")
+    assert len(fig.axes) == 4 and (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    for ax in fig.axes:
+        assert len(ax.lines) <= 3  # two medians (and 2/eta): no line per run
+        assert len(ax.collections) == 2  # two 10-90% bands
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -335,6 +383,17 @@ def test_cli_json(capsys, tmp_path):
     assert plot.stat().st_size > 1000
 
 
+def test_cli_trajectory_plot(capsys, tmp_path):
+    plot, traj = tmp_path / "sweep.pdf", tmp_path / "traj.png"
+    assert main(CLI + ["--inits", "8", "--steps", "200", "--quiet", "--plot", str(plot), "--trajectory-plot", str(traj),
+                       "--trajectory-inits", "12", "--trajectory-steps", "40"]) == 0
+    assert plot.read_bytes()[:4] == b"%PDF" and traj.read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(CLI + ["--trajectory-plot", str(tmp_path / "no" / "t.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--trajectory-plot" in err and "does not exist" in err and err.count("\n") == 1
+
+
 def test_cli_table_and_errors(capsys):
     assert main(CLI) == 0
     captured = capsys.readouterr()
@@ -355,8 +414,8 @@ def test_readme_figure_script_runs(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert set(module.FIGURES) == {p.stem for p in script.parent.glob("*.png")}
-    module.main(["--only", "simulate_trajectory", "--out", str(tmp_path)])
-    assert (tmp_path / "simulate_trajectory.png").read_bytes()[:4] == b"\x89PNG"
+    module.main(["--only", "sgd_optimality_gap", "--out", str(tmp_path)])
+    assert (tmp_path / "sgd_optimality_gap.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_rows_do_not_depend_on_the_other_ratios_and_a_checkpoint_extends(net112, tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ would say nothing, as both are always false there.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 from .. import sgd
 from ..errors import InvalidInputError, ParseError
 from ..sgd.construction import construction_analysis
+from ..files import figure_suffixes, writable_file
 from .common import MAX_DPS, integer
 
 _DENSE_CONSTRUCTION_LIMIT = 2000
@@ -106,6 +108,11 @@ def register(subparsers) -> None:
         "sgd",
         help="SGD linear stability: coherence, divergence conditions, exact mean-square threshold",
         description="Analyse linearised SGD at a minimum from per-sample Hessians (docs/theory.md, B).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  symstab sgd --construction --n 12 --sigma 3 --batch 4 --eta 1\n"
+               "  symstab sgd --construction --n 8 --eta 3/2 --map-plot map.png --mc-runs 100 --mc-steps 300\n"
+               "  symstab sgd --construction --n 12 --gap-plot gap.png",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
@@ -113,13 +120,22 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=integer(1), help="number of samples, >= 1 (construction)")
     p.add_argument("--sigma", type=integer(1), help="coherence sigma, 1 <= sigma <= n (construction)")
     p.add_argument("--scale", default="1", help="rank-one scale a (construction), exact, default 1")
-    p.add_argument("--batch", type=integer(1), required=True, help="batch size B, 1 <= B <= n")
+    p.add_argument("--batch", type=integer(1), help="batch size B, 1 <= B <= n (required unless --map-plot or "
+                   "--gap-plot is given)")
     p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
                    "the conditions are reported as step-size thresholds")
     p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
     p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
                    help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
     p.add_argument("--dps", type=integer(15, MAX_DPS), help=f"15..{MAX_DPS} decimal digits of the mpmath path (large rational cases)")
+    p.add_argument("--map-plot", metavar="FILE", help="with --construction --n --eta: write the (B, sigma) stability "
+                   "map (PNG or PDF): mean square exact, almost sure by Monte Carlo (Bernoulli, lambda_1(H) = 1)")
+    p.add_argument("--gap-plot", metavar="FILE", help="with --construction --n: write the tightness of the coherence "
+                   "condition over (sigma, B) (PNG or PDF)")
+    p.add_argument("--mc-runs", type=integer(1), default=200, help="Monte Carlo runs per map point, >= 1 (default 200)")
+    p.add_argument("--mc-steps", type=integer(1), default=500,
+                   help="Monte Carlo steps per run (the horizon T of the Lyapunov estimate), >= 1 (default 500)")
+    p.add_argument("--seed", type=integer(0), default=0, help="Monte Carlo seed of the map, >= 0 (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
@@ -155,7 +171,12 @@ def run(args) -> int:
       eta* = 24/5 (~ 4.8, exact)
     0
     """
-    return _print(analysis_from_args(args)[0], args.json)
+    plots = _plots(args)
+    if args.batch is None:
+        if not plots:
+            raise InvalidInputError("--batch is required (unless --map-plot or --gap-plot is given)")
+        return _print_plots(plots, args.json)
+    return _print(analysis_from_args(args)[0], args.json, plots)
 
 
 def analysis_from_args(args) -> tuple:
@@ -182,13 +203,54 @@ def analysis_from_args(args) -> tuple:
     return result, hessians
 
 
-def _print(result, as_json: bool) -> int:
+def _plots(args) -> dict:
+    """Write the requested figures (paths checked first) and return their results by JSON key."""
+    wanted = [(args.map_plot, "--map-plot"), (args.gap_plot, "--gap-plot")]
+    if not any(path for path, _ in wanted):
+        return {}
+    for path, flag in wanted:
+        if path:
+            writable_file(path, flag, figure_suffixes())
+    if not args.construction or args.n is None:
+        raise InvalidInputError("--map-plot and --gap-plot need --construction and --n")
+    out = {}
+    if args.map_plot:
+        if args.eta is None:
+            raise InvalidInputError("--map-plot needs --eta (eta lambda_1(H), in (0, 2))")
+        if args.sampling != "bernoulli":
+            raise InvalidInputError("--map-plot draws the Bernoulli boundary: use --sampling bernoulli")
+        result = sgd.stability_map(args.n, args.eta, runs=args.mc_runs, steps=args.mc_steps, seed=args.seed)
+        result.plot(args.map_plot)
+        out["stability_map"] = result
+    if args.gap_plot:
+        if args.n < 2:
+            raise InvalidInputError("--gap-plot needs --n >= 2 (batch sizes 1 <= B < n)")
+        result = sgd.optimality_gap(args.n, scale=args.scale)
+        result.plot(args.gap_plot)
+        out["optimality_gap"] = result
+    return out
+
+
+def _print_plots(plots: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({k: v.to_dict() for k, v in plots.items()}))
+    else:
+        print("\n\n".join(str(v) for v in plots.values()))
+    return 0
+
+
+def _print(result, as_json: bool, plots=None) -> int:
+    plots = plots or {}
     if as_json:
         d = result.to_dict()
         keys = ["sigma", "lambda_1", "eta_star", "eta_star_float", "conditions", "stable"]
         out = {k: d[k] for k in keys}
         out.update({k: v for k, v in d.items() if k not in out})
+        out.update({k: v.to_dict() for k, v in plots.items()})
         print(json.dumps(out))
     else:
         print(result)
+        for v in plots.values():
+            print()
+            print(v)
     return 0

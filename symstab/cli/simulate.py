@@ -2,7 +2,8 @@
 
 It builds the network from the shared flags, runs the sweep over ``eta / eta_C``
 (``eta_C`` from the exact layer, or ``--eta-C``) and prints the table or JSON
-(``rows``: one object per ratio).  ``--plot`` writes the figure, ``--checkpoint``
+(``rows``: one object per ratio).  ``--plot`` writes the sweep figure, ``--trajectory-plot`` the loss and
+sharpness distributions along GD at the same step sizes, ``--checkpoint``
 resumes an interrupted sweep, and Ctrl-C says how many cells it kept and prints
 the command that resumes.  Starts are streamed in chunks that fit ``--memory``;
 a sweep estimated above ten minutes is refused unless ``--force``.  A progress bar is shown on stderr when it is a
@@ -12,6 +13,7 @@ the main CLI prints it on one line and exits with status 2.
 
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 import shlex
@@ -57,6 +59,13 @@ def register(subparsers) -> None:
         "simulate",
         help="A6 numerically: GD from many random starts across eta/eta_C (converged fraction, grad norm)",
         description="Batched float64 GD sweep over eta = ratio * eta_C (docs/theory.md, A6). Numerical evidence.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  symstab simulate --widths 1,1,2 --whitened --target \"3;4\" --inits 200 --steps 2000\n"
+               "  symstab simulate --widths 2,2,2 --whitened --target \"2,1;1,2\" --eta-ratios 0.5,0.9,1.1,1.5 "
+               "--inits 200 --steps 5000 --plot sweep.png\n"
+               "  symstab simulate --widths 2,2,2 --whitened --target \"2,1;1,2\" --eta-ratios 0.9,1.1 --inits 100 "
+               "--steps 2000 --trajectory-plot traj.png",
     )
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
@@ -72,6 +81,13 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="run even when estimated above 10 minutes")
     p.add_argument("--checkpoint", metavar="FILE", help="JSON-lines checkpoint; resumes when it exists")
     p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
+    p.add_argument("--trajectory-plot", metavar="FILE",
+                   help="write the loss and sharpness along GD, one column per --eta-ratios value: median and "
+                        "10-90%% band over --trajectory-inits random starts (PNG or PDF)")
+    p.add_argument("--trajectory-inits", type=integer(1), default=200,
+                   help="random starts of the trajectory plot, >= 1 (default 200)")
+    p.add_argument("--trajectory-steps", type=integer(1), default=300,
+                   help="GD steps of the trajectory plot, >= 1 (default 300)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run, interrupt_note=_interrupt_note)
@@ -116,8 +132,9 @@ def run(args) -> int:
     0
     """
     net = network_from_args(args)
-    if args.plot:  # checked before the sweep, not after an hour of it
-        writable_file(args.plot, "--plot", figure_suffixes())
+    for path, flag in ((args.plot, "--plot"), (args.trajectory_plot, "--trajectory-plot")):
+        if path:  # checked before the sweep, not after an hour of it
+            writable_file(path, flag, figure_suffixes())
     if args.checkpoint:
         writable_file(args.checkpoint, "--checkpoint")
     progress = None if args.quiet else progress_bar("simulate")
@@ -127,6 +144,11 @@ def run(args) -> int:
         progress=progress, memory=args.memory, force=args.force)
     if args.plot:
         sweep.plot(args.plot)
+    if args.trajectory_plot:
+        etas = [r["eta"] for r in sweep.rows]
+        simulate.plot_trajectory(net, etas, steps=args.trajectory_steps, inits=args.trajectory_inits, seed=args.seed,
+                                 init_scale=args.init_scale, eta_C=sweep.eta_C_exact or sweep.eta_C,
+                                 path=args.trajectory_plot)
     if args.json:
         d = sweep.to_dict()
         keys = ["eta_ratio", "eta", "converged_fraction", "converged_ci", "diverged_fraction",

@@ -24,15 +24,16 @@ Split by result, data flowing one way (each module imports only those above it):
 * :mod:`~symstab.sgd.construction` -- B3: the near-optimality construction, its
   closed-form threshold, the optimality gap;
 * :mod:`~symstab.sgd.montecarlo` -- B3: the Monte Carlo check (mean square and almost sure);
-* :mod:`~symstab.sgd.plots` -- the stability map (theory vs Monte Carlo).
+* :mod:`~symstab.sgd.plots` -- the stability map: mean square exactly, almost sure by Monte Carlo.
 """
 
 from .analysis import StabilityAnalysis, analyze
 from .coherence import Coherence, coherence
-from .construction import OptimalityGap, coherence_construction, construction_threshold, optimality_gap
+from .construction import (OptimalityGap, coherence_construction, construction_lyapunov, construction_threshold,
+                           optimality_gap)
 from .hessians import SAMPLINGS, per_sample_hessians
 from .montecarlo import MonteCarloResult, monte_carlo
-from .plots import plot_stability_map
+from .plots import StabilityMap, plot_stability_map, stability_map
 from .threshold import (DEFAULT_DPS, EXACT_RANGE_LIMIT, mean_square_threshold, second_moment_coefficients,
                         spectral_radius)
 
@@ -52,7 +53,10 @@ __all__ = [
     "spectral_radius",
     "coherence_construction",
     "construction_threshold",
+    "construction_lyapunov",
     "monte_carlo",
     "optimality_gap",
     "plot_stability_map",
+    "stability_map",
+    "StabilityMap",
 ]

@@ -10,6 +10,7 @@ the closed form of :func:`construction_threshold`.  On these Hessians
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral
@@ -25,8 +26,8 @@ from .analysis import StabilityAnalysis, analyze
 from .hessians import exact_entry, parse_eta, validate_batch
 from .threshold import second_moment_coefficients
 
-__all__ = ["OptimalityGap", "coherence_construction", "construction_analysis", "construction_threshold",
-           "optimality_gap"]
+__all__ = ["OptimalityGap", "coherence_construction", "construction_analysis", "construction_lyapunov",
+           "construction_threshold", "optimality_gap"]
 
 
 def coherence_construction(n: int, sigma: int, scale=1) -> list[list[list[Fraction]]]:
@@ -167,6 +168,58 @@ def construction_analysis(n: int, sigma: int, batch: int, eta=None, sampling: st
         threshold_method="exact")
 
 
+def construction_lyapunov(n: int, sigma: int, batch: int, eta, scale=1) -> float:
+    """Top Lyapunov exponent of linearised SGD on :func:`coherence_construction`, Bernoulli sampling.
+
+    Everything is diagonal, so direction ``k`` is multiplied at each step by
+    ``1 - eta a c_k / B`` with ``c_0 ~ Binomial(sigma, B/n)`` and ``c_k ~ Bernoulli(B/n)``
+    for the ``n - sigma`` other directions, independently over steps.  By the law of
+    large numbers per direction the top exponent is
+    ``max_k E log|1 - eta a c_k / B|`` (a finite sum; ``-inf`` for a direction whose
+    factor is 0 with positive probability) (docs/theory.md, B3).  The factors are
+    compared with 0 exactly; the sum is evaluated in float64 (numerical).  It is the
+    reference for the Monte Carlo estimate of :func:`~symstab.sgd.montecarlo.monte_carlo`.
+
+    Parameters
+    ----------
+    n, sigma, batch : int
+    eta : positive number
+    scale : positive rational ``a``
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> construction_lyapunov(8, 1, 6, "3/2", scale=8)   # the factors are 1 and -1: exactly 0
+    0.0
+    >>> construction_lyapunov(12, 12, 6, "3/2")          # 1 - c/4 = 0 at c = 4: -inf
+    -inf
+    """
+    n, sigma = _sizes(n, sigma)
+    batch = validate_batch(n, batch, "bernoulli")
+    eta_q, eta_f = parse_eta(eta)
+    a = exact_entry(scale, "scale")
+    if a is None or a <= 0:
+        raise InvalidInputError(f"scale must be a positive rational, got {scale!r}")
+    p = Fraction(batch, n)
+
+    def exponent(copies: int) -> float:
+        total = 0.0
+        for c in range(copies + 1):
+            prob = math.comb(copies, c) * p**c * (1 - p) ** (copies - c)
+            if prob == 0:
+                continue
+            factor = 1 - eta_q * a * c / batch if eta_q is not None else 1 - eta_f * float(a) * c / batch
+            if factor == 0:
+                return -math.inf
+            total += float(prob) * math.log(abs(float(factor)))
+        return total
+
+    return max(exponent(sigma), exponent(1)) if sigma < n else exponent(sigma)
+
+
 # --------------------------------------------------------------------------- optimality gap
 
 
@@ -202,25 +255,34 @@ class OptimalityGap:
         return self.table()
 
     def plot(self, path=None):
-        """Tightness of the coherence condition vs n/B, one line per sigma (PNG/PDF by extension)."""
+        """Tightness ``eta* / threshold`` of the coherence condition vs n/B, one line per sigma (PNG/PDF by extension).
+
+        1 (dotted) means the condition is exact; the values are exact ratios, plotted as floats.
+        """
         # A bare Figure with its own Agg canvas: no pyplot, no global backend switch.
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        fig = Figure(figsize=(6.4, 4.2))
+        fig = Figure(figsize=(7.4, 4.2), layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
         for sigma in sorted({r["sigma"] for r in self.rows}):
             pts = sorted((r["n_over_B"], r["tightness_coherence"]) for r in self.rows if r["sigma"] == sigma)
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"sigma = {sigma}")
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=4, label=rf"$\sigma = {sigma}$")
         ax.set_xscale("log")
+        ticks = sorted({round(r["n_over_B"], 12) for r in self.rows})
+        if len(ticks) <= 12:
+            ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+            ax.minorticks_off()
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("n / B")
-        ax.set_ylabel("eta* / coherence-condition threshold")
-        ax.set_title(f"Tightness of the coherence condition (construction, n = {self.n}, Bernoulli)")
-        ax.legend(fontsize=8)
+        ax.axhline(1.0, color="k", lw=0.8, ls=":")
+        ax.set_xlabel("$n / B$")
+        ax.set_ylabel(r"tightness $\eta^* / \eta_{\mathrm{coh}}$")
+        ax.set_title(rf"Coherence condition on paper B's construction, $n = {self.n}$, Bernoulli sampling (exact)",
+                     fontsize=9)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                  title="coherence", title_fontsize=8)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
         if path is not None:
             save_figure(fig, path)
         return fig

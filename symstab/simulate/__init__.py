@@ -39,7 +39,8 @@ Modules, bottom to top:
 * :mod:`~symstab.simulate.engine` -- the problem data, the batched float64 engine and the driver;
 * :mod:`~symstab.simulate.precision` -- :func:`flint_precision` and the high-precision (arb) engine;
 * :mod:`~symstab.simulate.inputs` -- checks of step sizes, counts, run options and starting points;
-* :mod:`~symstab.simulate.runs` -- :func:`gd`, :class:`GDRuns` and :func:`sharpness_trajectory`;
+* :mod:`~symstab.simulate.runs` -- :func:`gd`, :class:`GDRuns`, :func:`sharpness_trajectory` and
+  :func:`trajectory_quantiles`;
 * :mod:`~symstab.simulate.plots` -- :func:`plot_trajectory` and the sweep figure;
 * :mod:`~symstab.simulate.sweep` -- :func:`convergence_sweep`, :class:`SweepResult`,
   :func:`critical_eta`, :func:`wilson_interval`, the worker task and checkpoints.
@@ -62,7 +63,7 @@ from __future__ import annotations
 from .engine import STATUSES
 from .plots import plot_trajectory
 from .precision import flint_precision
-from .runs import GDRuns, gd, sharpness_trajectory
+from .runs import GDRuns, gd, sharpness_trajectory, trajectory_quantiles
 from .sweep import SweepResult, convergence_sweep, critical_eta, wilson_interval
 
 __all__ = [
@@ -75,5 +76,6 @@ __all__ = [
     "flint_precision",
     "wilson_interval",
     "sharpness_trajectory",
+    "trajectory_quantiles",
     "plot_trajectory",
 ]

@@ -1,4 +1,5 @@
-"""Result A6, runs from one step size: :func:`gd`, its result :class:`GDRuns`, and :func:`sharpness_trajectory`.
+"""Result A6, runs from one step size: :func:`gd`, its result :class:`GDRuns`, :func:`sharpness_trajectory`
+and :func:`trajectory_quantiles`.
 
 :func:`gd` checks its input (:mod:`~symstab.simulate.inputs`), prepares the
 problem and hands it to :func:`run_problem`, which picks the float64 engine
@@ -17,11 +18,13 @@ from numbers import Integral
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from .engine import STATUSES, FloatEngine, Problem, drive, problem_of
 from .inputs import check_positive_int, initial_points, parse_eta, run_options
 from .precision import ArbEngine, flint_precision, high_precision_sharpness
 
-__all__ = ["SHARPNESS_MARGIN", "GDRuns", "gd", "json_float", "period_counts", "run_problem", "sharpness_trajectory"]
+__all__ = ["SHARPNESS_MARGIN", "TRAJECTORY_QUANTILES", "GDRuns", "gd", "json_float", "period_counts", "run_problem",
+           "sharpness_trajectory", "trajectory_quantiles"]
 
 #: ``|sharpness * eta / 2 - 1|`` below this: "marginal" (float64 cannot tell).
 SHARPNESS_MARGIN = 1e-9
@@ -377,12 +380,7 @@ def sharpness_trajectory(net, eta, theta0=None, steps: int = 2000, every: int = 
                 theta = engine.theta()[0]
                 if not np.isfinite(theta).all():
                     break
-                W = problem.split(theta)
-                # W_H (... (W_2 W_1)): the float association of the engines, not product_chain's
-                mu = W[0]
-                for Wl in W[1:]:
-                    mu = Wl @ mu
-                R = mu - problem.target
+                R = _product(problem, theta) - problem.target
                 record_steps.append(t)
                 # L - L_min = c tr(R Sigma R^T)  (docs/theory.md, A2)
                 loss.append(problem.scale * float(np.trace(R @ problem.sigma @ R.T)))
@@ -391,3 +389,104 @@ def sharpness_trajectory(net, eta, theta0=None, steps: int = 2000, every: int = 
                 engine.advance(1)
     return {"step": np.array(record_steps), "loss": np.array(loss), "sharpness": np.array(sharp),
             "eta": eta_f, "two_over_eta": 2 / eta_f}
+
+
+#: Quantile levels of :func:`trajectory_quantiles` (the median, the quartiles and the 10%/90% levels).
+TRAJECTORY_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def trajectory_quantiles(net, eta, inits: int = 200, steps: int = 500, every: int = 1, seed: int = 0,
+                         init_scale=None, quantiles=TRAJECTORY_QUANTILES) -> dict:
+    """Quantiles over many GD runs of the loss and the sharpness per recorded step (numerical, float64).
+
+    Above ``eta_C`` runs settle on period-2 orbits (and beyond) and jump between two
+    values every step, at phases that differ from run to run, so one trajectory, many
+    overplotted, or quantiles of the raw values say little.  At each recorded step
+    ``t`` every run contributes the larger and the smaller of its values at steps
+    ``t - 1`` and ``t`` (the two points of a 2-cycle; equal once a run has converged),
+    and the quantiles over runs of each are returned: the *upper* and *lower*
+    envelopes.  Quantiles are taken over the runs not diverged by that step (numpy's
+    ``inverted_cdf``: sample values); the diverged share is returned per step.
+
+    Parameters
+    ----------
+    net : LinearNetwork
+    eta : positive number
+    inits : int
+        Number K of random starts (``seed``, ``init_scale`` as in :func:`gd`).
+    steps, every : int
+        Number of steps, and record every ``every``-th step (and the last).
+    quantiles : sequence of float in [0, 1]
+
+    Returns
+    -------
+    dict
+        ``step`` (recorded steps), ``quantiles``, ``loss_upper``, ``loss_lower``,
+        ``sharpness_upper`` and ``sharpness_lower`` (arrays of shape
+        ``(len(quantiles), len(step))``, NaN where every run has diverged; loss as
+        ``L - L_min``), ``diverged_fraction`` per recorded step, ``eta``,
+        ``two_over_eta``, ``n_runs``, ``seed``, ``evidence``.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    >>> q = trajectory_quantiles(net, 0.18, inits=16, steps=400, every=100, seed=0)
+    >>> q["step"].tolist(), q["loss_upper"].shape
+    ([0, 100, 200, 300, 400], (5, 5))
+    >>> bool(q["sharpness_upper"][2, -1] < q["two_over_eta"])   # the median run ends in M_SS
+    True
+    """
+    eta_f, _ = parse_eta(eta)
+    inits = check_positive_int("inits", inits)
+    steps = check_positive_int("steps", steps)
+    every = check_positive_int("every", every)
+    levels = np.asarray(quantiles, dtype=float)
+    if levels.ndim != 1 or levels.size == 0 or not ((levels >= 0) & (levels <= 1)).all():
+        raise InvalidInputError(f"quantiles must be numbers in [0, 1], got {quantiles!r}")
+    problem = problem_of(net)
+    start, _ = initial_points(problem, inits, seed, init_scale)
+    engine = FloatEngine(problem, eta_f, start)
+    record = [t for t in range(steps + 1) if t % every == 0 or t == steps]
+    wanted = set(record) | {t - 1 for t in record if t > 0}
+    out = {k: [] for k in ("loss_upper", "loss_lower", "sharpness_upper", "sharpness_lower")}
+    diverged, previous = [], None
+    dead = np.zeros(inits, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for t in range(steps + 1):
+            if t in wanted:
+                thetas = engine.theta()
+                dead |= ~np.isfinite(thetas).all(axis=1) | (np.abs(thetas).max(axis=1) > 1e30)
+                loss = np.full(inits, np.nan)
+                sharp = np.full(inits, np.nan)
+                for i in np.flatnonzero(~dead):
+                    R = _product(problem, thetas[i]) - problem.target
+                    loss[i] = problem.scale * float(np.trace(R @ problem.sigma @ R.T))
+                    sharp[i] = float(np.linalg.eigvalsh(problem.hessian(thetas[i]))[-1])
+                if t in record:
+                    pair_l = (loss, loss) if t == 0 else (loss, previous[0])
+                    pair_s = (sharp, sharp) if t == 0 else (sharp, previous[1])
+                    live = ~dead
+                    for name, (a, b) in (("loss", pair_l), ("sharpness", pair_s)):
+                        hi, lo = np.maximum(a, b)[live], np.minimum(a, b)[live]
+                        for key, values in ((f"{name}_upper", hi), (f"{name}_lower", lo)):
+                            out[key].append(np.quantile(values, levels, method="inverted_cdf") if values.size
+                                            else np.full(levels.size, np.nan))
+                    diverged.append(float(dead.mean()))
+                previous = (loss, sharp)
+            if t < steps:
+                engine.advance(1)
+    result = {"step": np.array(record), "quantiles": tuple(float(q) for q in levels)}
+    result.update({k: np.array(v).T for k, v in out.items()})
+    result.update({"diverged_fraction": np.array(diverged), "eta": eta_f, "two_over_eta": 2 / eta_f,
+                   "n_runs": inits, "seed": seed, "evidence": "numerical (float64)"})
+    return result
+
+
+def _product(problem, theta) -> np.ndarray:
+    """``W_H (... (W_2 W_1))``: the float association of the engines, not product_chain's."""
+    W = problem.split(theta)
+    mu = W[0]
+    for Wl in W[1:]:
+        mu = Wl @ mu
+    return mu

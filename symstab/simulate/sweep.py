@@ -182,9 +182,11 @@ def _row(cell: int, eta_ratio: float, eta: float, summary: CellSummary) -> dict:
         "converged_fraction": k / n,
         "converged_ci": list(wilson_interval(k, n)),
         "diverged_fraction": counts["diverged"] / n,
+        "diverged_ci": list(wilson_interval(counts["diverged"], n)),
         "period2_fraction": period2 / n,
         "period2_ci": list(wilson_interval(period2, n)),
         "other_bounded_fraction": (n - k - counts["diverged"] - period2) / n,
+        "other_bounded_ci": list(wilson_interval(n - k - counts["diverged"] - period2, n)),
         "median_grad_norm": _maybe(summary.grad.median()),
         "median_sharpness_ratio": _maybe(summary.ratio.median()),
         "max_sharpness_ratio": _maybe(summary.max_ratio),
@@ -204,10 +206,10 @@ class SweepResult:
     """The phase-transition experiment: one row per ``eta / eta_C`` (numerical, float64).
 
     Row keys: ``eta_ratio``, ``eta``, ``n_inits``, ``converged_fraction``,
-    ``converged_ci`` (Wilson 95%), ``diverged_fraction``, ``period2_fraction`` (runs
+    ``converged_ci`` (Wilson 95%), ``diverged_fraction`` with ``diverged_ci``, ``period2_fraction`` (runs
     ending on a 2-cycle) with ``period2_ci``, ``other_bounded_fraction`` (neither
     converged, period 2 nor diverged: other periods, bounded, saddle, origin; the four
-    fractions add up to 1), ``median_grad_norm``
+    fractions add up to 1) with ``other_bounded_ci``, ``median_grad_norm``
     (over non-diverged runs), ``median_sharpness_ratio`` and ``max_sharpness_ratio``
     (limit sharpness x eta/2 over converged runs), ``median_relative_error`` (0: exact
     medians; beyond 4M values per cell they come from a bounded histogram), ``sharpness_violations``
@@ -256,10 +258,10 @@ class SweepResult:
         return self.table()
 
     def plot(self, path=None):
-        """Converged fraction (with Wilson intervals) and median final gradient norm vs eta/eta_C.
+        """Outcome fractions (with Wilson intervals), limit sharpness x eta/2 and final gradient norm vs eta/eta_C.
 
-        The top panel also shows the diverged fraction and the median limit
-        sharpness x eta/2 of converged runs.  A vertical line marks ``eta = eta_C``.  Returns a bare Figure (Agg canvas);
+        Three panels sharing the axis ``eta / eta_C``, legends outside the data, a labelled
+        line at ``eta = eta_C``.  Returns a bare Figure (Agg canvas);
         saved to ``path`` when given (PNG or PDF by extension).  See :func:`symstab.simulate.plots.plot_sweep`.
         """
         return plot_sweep(self, path)
