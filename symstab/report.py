@@ -16,6 +16,7 @@ import sympy
 
 from .critical import critical_step_sizes, exact_point_near
 from .proofs.lower_bounds import certify_critical
+from .exact.latex import to_latex
 from .exact.numbers import as_fraction, check_seed, simplest_between
 from .gdmap import nonsingularity_certificate
 from .minima import minima
@@ -54,7 +55,8 @@ class Report:
         widths = ",".join(map(str, self.widths))
         return "\n".join([
             r"\documentclass{article}",
-            r"\usepackage{amsmath,amssymb}",
+            r"\usepackage[T1]{fontenc}",
+            r"\usepackage{amsmath,amssymb,amsthm}",
             r"\usepackage[margin=2cm]{geometry}",
             r"\allowdisplaybreaks",
             r"\begin{document}",
@@ -64,10 +66,6 @@ class Report:
             r"\end{document}",
             "",
         ])
-
-
-def _breakable(tex: str, limit: int = 400) -> str:
-    return tex if len(tex) <= limit else r"\text{(too long to print; see the JSON output)}"
 
 
 def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
@@ -128,21 +126,20 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
         s_lines.append("exact Hessian spectrum at the point above (eigenvalues exact, enclosures rigorous):")
         s_lines.extend("  " + line for line in str(spec).splitlines())
         s_data["at_point"] = spec.to_dict()
-        s_tex.append(r"At the exact point of M: $" + _breakable(spec.latex()) + "$.")
+        s_tex.append(spec.latex())
     along = spectrum_along(net)
     if along is not None:
         s_lines.extend(str(along).splitlines())
         s_data["along_M"] = along.to_dict()
-        s_tex.append(r"Along M (exact): $" + _breakable(along.latex()) + "$.")
+        s_tex.append(along.latex())
     proper = properness(net)
     s_lines.append(str(proper))
     s_data["properness"] = proper.to_dict()
     if proper.proved:
-        s_tex.append(r"Sharpness is proper on M: $\lambda_{\max} \ge " + sympy.latex(proper.bound)
+        s_tex.append(r"Sharpness is proper on M: $\lambda_{\max} \ge " + to_latex(proper.bound)
                      + r"$ with $R_2 = \|\theta\|^2$ (exact bound).")
     elif proper.disproved:
-        s_tex.append(r"The sharpness is \emph{not} proper on M (exact counterexample): $"
-                     + _breakable(proper.counterexample.latex()) + "$ for every $\\tau > 0$.")
+        s_tex.append(r"The sharpness is \emph{not} proper on M (exact counterexample). " + proper.counterexample.latex())
     sections.append(("spectrum", "A3: Hessian spectra on M", s_lines, s_data, "\n\n".join(s_tex) or "--"))
 
     # A5 (before A4: the examples use eta_C)
@@ -151,9 +148,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     cs_lines = str(cs).splitlines() + [f"  certificate: {certificate['status']}: "
                                        f"{certificate.get('claim') or certificate.get('reason')}"]
     sections.append(("critical", "A5: critical step sizes", cs_lines, {**cs.to_dict(), "certificate": certificate},
-                     "\\[\n" + cs.latex().split("\n% method")[0].replace(r"\begin{align*}", r"\begin{aligned}")
-                     .replace(r"\end{align*}", r"\end{aligned}") + "\n\\]\nMethod: " + _tex_escape(cs.method)
-                     + f" (evidence: {cs.evidence})."))
+                     cs.latex()))
 
     # A4
     c_lines, c_data, c_tex = [], [], []
@@ -169,8 +164,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
             c_lines.append(f"rational point of M near the witness: ({', '.join(str(v) for v in near)})")
             c_lines.append(f"  eta = {etas[0]}: {cl}")
             c_data.append({"point": [str(v) for v in near], **cl.to_dict()})
-            c_tex.append(r"Near the witness, $\eta = " + sympy.latex(sympy.Rational(etas[0].numerator, etas[0].denominator))
-                         + "$: $" + _breakable(cl.latex()) + "$")
+            c_tex.append(r"At a rational point of M near the witness: " + cl.latex())
         spec_top = spectrum_at(net, point).lambda_max
         if spec_top is not None and sympy.sympify(spec_top).is_Rational and spec_top != 0:
             etas.append(as_fraction(2 / sympy.sympify(spec_top)))
@@ -178,22 +172,14 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
             cl = classify(net, point, eta)
             c_lines.append(f"eta = {eta}: {cl}")
             c_data.append(cl.to_dict())
-            c_tex.append(r"$\eta = " + sympy.latex(sympy.Rational(eta.numerator, eta.denominator)) + "$: $"
-                         + _breakable(cl.latex()) + "$")
+            c_tex.append(r"At the exact point of M: " + cl.latex())
         if cs.eta_C != sympy.oo:  # eta_C = oo (W* = 0, depth 1) leaves no finite example step
             mss = stable_set(net, etas[0], "M_SS", decide_empty=False)  # etas[0] < eta_C: never empty
             c_lines.extend(str(mss).splitlines())
             c_data.append({"M_SS": mss.to_dict()})
-            c_tex.append("$" + mss.latex() + "$")
+            c_tex.append(mss.latex())
     else:
         c_lines.append("no exact point of M or no eta_C enclosure: classification examples skipped")
     sections.append(("classification", "A4: stability of minima", c_lines, c_data,
                      "\n\n".join(c_tex) if c_tex else "--"))
     return Report(widths=net.widths, loss=net.loss, sections=tuple(sections), net=net)
-
-
-def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("^", r"\^{}"), ("&", r"\&"), ("%", r"\%"),
-                 ("#", r"\#"), ("{", r"\{"), ("}", r"\}")):
-        text = text.replace(a, b)
-    return text

@@ -52,7 +52,7 @@ def test_det_text_latex_and_factor(capsys):
     code, out, _ = run(capsys, "det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--factor")
     assert code == 0 and "factorization: (W1_0_0**2*eta - 1)" in out
     code, out, _ = run(capsys, "det", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--latex")
-    assert code == 0 and r"W^{(1)}_{00}" in out
+    assert code == 0 and r"W_{1}(1,1)" in out
 
 
 def test_certify(capsys):
