@@ -77,13 +77,11 @@ class EscapeCurve(LatexDisplay):
     def latex(self) -> str:
         """Text-mode fragment: the escape curve (exact) and why it shows ``eta_E = oo``."""
         status = "exact" if self.proved else "exact computation; the limits do NOT show escape"
-        return (rf"\textbf{{Escape curve ({status}).}} For $\tau > 0$ the curve" + "\n"
-                + display(r"\theta(\tau)", tuple_terms(self.theta))
-                + "\n" + rf"lies in $M$. Its {self.codimension} non-zero Hessian eigenvalues satisfy the harmonic-mean "
-                rf"bound $\lambda_{{\min}}^+ \le {to_latex(self.bound)}$, which tends to "
-                rf"${to_latex(self.bound_limit)}$ as $\tau \to 0^+$, while "
-                rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to {to_latex(self.norm_limit)}$. "
-                + latex_text(self.construction[:1].upper() + self.construction[1:]).rstrip(".") + ".")
+        return _curve_latex(f"Escape curve ({status})", self.theta, self.construction,
+                            rf"lies in $M$. Its {self.codimension} non-zero Hessian eigenvalues satisfy the harmonic-mean "
+                            rf"bound $\lambda_{{\min}}^+ \le {to_latex(self.bound)}$, which tends to "
+                            rf"${to_latex(self.bound_limit)}$ as $\tau \to 0^+$, while "
+                            rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to {to_latex(self.norm_limit)}$.")
 
     def __str__(self) -> str:
         status = "proved" if self.proved else "NOT proved"
@@ -212,6 +210,12 @@ def _escape_from(net, base, origin, target):
 
 # --- bounded-sharpness curves: the sharpness is not proper (docs/theory.md, A3) ---------------
 
+def _curve_latex(title: str, theta, construction: str, statement: str) -> str:
+    """Text-mode fragment of a curve in M: title, the curve displayed, what holds along it, its construction."""
+    return (rf"\textbf{{{title}.}} For $\tau > 0$ the curve" + "\n" + display(r"\theta(\tau)", tuple_terms(theta))
+            + "\n" + statement + " " + latex_text(construction[:1].upper() + construction[1:]).rstrip(".") + ".")
+
+
 @dataclass(frozen=True)
 class BoundedSharpnessCurve(LatexDisplay):
     """An exact curve ``theta(tau)`` in M with ``||theta|| -> oo`` (``tau -> 0+``) and a constant spectrum.
@@ -257,12 +261,11 @@ class BoundedSharpnessCurve(LatexDisplay):
     def latex(self) -> str:
         """Text-mode fragment: the curve (exact) along which the sharpness stays bounded while the norm diverges."""
         status = "exact" if self.proved else "exact computation; NOT a counterexample"
-        return (rf"\textbf{{Bounded-sharpness curve ({status}).}} For $\tau > 0$ the curve" + "\n"
-                + display(r"\theta(\tau)", tuple_terms(self.theta))
-                + "\n" + r"lies in $M$; the characteristic polynomial of the Hessian along it does not depend on $\tau$, "
-                rf"so $\lambda_{{\max}} = {to_latex(self.lambda_max)}$ for every $\tau$, while "
-                rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to \infty$ as $\tau \to 0^+$: the sharpness "
-                r"is not proper on $M$. " + latex_text(self.construction[:1].upper() + self.construction[1:]).rstrip(".") + ".")
+        return _curve_latex(f"Bounded-sharpness curve ({status})", self.theta, self.construction,
+                            r"lies in $M$; the characteristic polynomial of the Hessian along it does not depend on "
+                            rf"$\tau$, so $\lambda_{{\max}} = {to_latex(self.lambda_max)}$ for every $\tau$, while "
+                            rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to \infty$ as $\tau \to 0^+$: "
+                            r"the sharpness is not proper on $M$.")
 
     def __str__(self) -> str:
         status = "proved" if self.proved else "NOT proved"
