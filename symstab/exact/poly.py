@@ -426,6 +426,9 @@ class Factorization:
                 + "\nThe factors are:\n" + "\n".join(bodies))
 
     def _repr_latex_(self) -> str:
+        nterms = sum(f.nterms for f, _ in self.factors)
+        if not fits_on_page(nterms=nterms):
+            return rf"$$\text{{{len(self.factors)} factors, {nterms} terms: too large to display}}$$"
         return "$$" + self.latex_formula() + "$$"
 
     def __str__(self) -> str:
