@@ -27,6 +27,7 @@ from .budget import Estimate, guard, power_law
 from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import univariate
 from .exact.matrices import object_array, product_chain
+from .exact.latex import LatexDisplay, display, to_latex
 from .exact.numbers import to_exact
 from . import detpoly
 from .exact.poly import ExactPolynomial, berkowitz
@@ -441,7 +442,7 @@ class ExceptionalEta:
 
 
 @dataclass(frozen=True)
-class NonsingularityCertificate:
+class NonsingularityCertificate(LatexDisplay):
     """Result A1: G_eta is non-singular for every eta > 0 outside the finite set E.
 
     ``holds`` is always True for a linear network: ``p(theta, 0) = 1``, so ``p(theta_0, .)`` is a
@@ -501,26 +502,29 @@ class NonsingularityCertificate:
             text += f" Undecided: {', '.join(sympy.sstr(e.value) for e in undecided)}."
         return text
 
-    def latex(self) -> str:
+    def latex_formula(self) -> str:
+        """Math mode: the exceptional set E and the gcd that certifies it."""
         confirmed = [e for e in self.candidates if e.confirmed]
         if self.exceptional_set_is_empty:
             eset = r"E = \emptyset"
-        elif self.exceptional_set_is_known:
-            eset = r"E = \left\{" + ", ".join(sympy.latex(e.value) for e in confirmed) + r"\right\}"
         else:
-            eset = r"E \subseteq \left\{" + ", ".join(sympy.latex(e.value) for e in self.candidates) + r"\right\}"
-        return (
-            r"\textbf{Result A1 (exact).} For the linear network with widths $"
-            + ",".join(map(str, self.widths))
-            + r"$, $p(\theta,\eta) = \det\left(I - \eta \nabla^2 L(\theta)\right)$ is a non-zero "
-            r"polynomial in $\theta$ for every $\eta > 0$ with $\eta \notin E$, where $"
-            + eset
-            + r"$; hence the gradient-descent map $G_\eta$ is non-singular for every such $\eta$. "
-            + f"Certified with {len(self.points)} exact point(s): "
-            + r"$\gcd_k \chi_{H(\theta_k)}(\lambda)/\lambda^{m_k} = "
-            + sympy.latex(self.gcd, symbol_names={sympy.Symbol("lam"): r"\lambda"})
-            + "$."
-        )
+            vals = confirmed if self.exceptional_set_is_known else self.candidates
+            eset = (r"E = \left\{" if self.exceptional_set_is_known else r"E \subseteq \left\{") + ", ".join(
+                to_latex(sympy.radsimp(e.value)) for e in vals) + r"\right\}"
+        return eset + r",\quad \gcd_k \frac{\chi_{H(\theta_k)}(\lambda)}{\lambda^{m_k}} = " + to_latex(self.gcd)
+
+    def latex(self) -> str:
+        """Text-mode fragment: the statement of A1 with E, its evidence (exact) and the certifying gcd."""
+        eset = self.latex_formula().split(r",\quad")[0]
+        widths = ",".join(map(str, self.widths))
+        return (r"\textbf{Result A1 (exact).} For the linear network with widths $(" + widths + r")$, "
+                r"$p(\theta,\eta) = \det\left(I - \eta \nabla^2 L(\theta)\right)$ is a non-zero polynomial in "
+                r"$\theta$ for every $\eta > 0$ with $\eta \notin E$, where $" + eset + r"$; hence the gradient-descent"
+                r" map $G_\eta$ is non-singular for every such $\eta$. Shown with "
+                f"{len(self.points)} exact point(s) $\\theta_k$ (exact arithmetic): the greatest common divisor of "
+                r"the non-zero-root parts of the characteristic polynomials of the Hessian is"
+                "\n" + display(r"\gcd_k \frac{\chi_{H(\theta_k)}(\lambda)}{\lambda^{m_k}}", self.gcd) + "\n"
+                r"and every $\eta \in E$ is $1/\lambda$ for a positive root $\lambda$ of it.")
 
     def to_dict(self) -> dict:
         return {

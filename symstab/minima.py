@@ -37,6 +37,8 @@ from .errors import InvalidInputError, ShapeError
 from .exact.algebraic import descending_eigenvalues, root_value, tail_sum
 from .exact.matrices import (fmpq_matrix, object_array, random_invertible, rank_factorisation,
                              top_projector)
+from .exact.latex import LatexDisplay, to_latex
+from .exact.latex import text as latex_text
 from .exact.numbers import as_rational, to_exact
 from .network import gradient_from_weights, jacobian_from_weights
 
@@ -180,7 +182,7 @@ class SingularityCertificate:
 
 
 @dataclass(frozen=True)
-class Minima:
+class Minima(LatexDisplay):
     """The set ``M`` of global minima of a linear network (result A2).
 
     Attributes
@@ -520,24 +522,34 @@ class Minima:
             "notes": list(self.notes),
         }
 
+    def latex_formula(self) -> str:
+        """Math mode: ``W*``, the target and ``dim M``."""
+        out = r"W^* = Y X^\top \Sigma^{-1} = " + to_latex(sympy.Matrix(self.W_star))
+        if self.target is not None and not self.filling:
+            out += r",\quad \bar W = " + to_latex(sympy.Matrix(self.target))
+        if self.dimension is not None:
+            out += r",\quad \dim \mathcal M = " + str(self.dimension)
+        return out
+
     def latex(self) -> str:
-        parts = [
-            r"\textbf{Result A2.} ",
-            f"Widths $({','.join(map(str, self.widths))})$, bottleneck $r = {self.bottleneck}$, ",
-            r"$W^* = Y X^\top \Sigma^{-1} = " + sympy.latex(sympy.Matrix(self.W_star)) + "$ ",
-            f"of rank {self.rank_W_star}: " + ("filling" if self.filling else "non-filling") + ". ",
-        ]
+        """Text-mode fragment: result A2 for this network (exact), with its assumptions and notes."""
+        evidence = "exact" if self.target_exact else f"target to {self.dps} digits, numerical"
+        parts = [rf"\textbf{{Result A2 ({evidence}).}} ",
+                 f"Widths $({','.join(map(str, self.widths))})$, bottleneck $r = {self.bottleneck}$, ",
+                 r"$W^* = Y X^\top \Sigma^{-1} = " + to_latex(sympy.Matrix(self.W_star)) + "$ ",
+                 f"of rank {self.rank_W_star}: " + ("filling" if self.filling else "non-filling") + ". "]
         if self.target is not None:
             name = "W^*" if self.filling else r"\bar W"
             parts.append(r"$\mathcal M = \mu^{-1}(" + name + ")$" + (
                 "" if self.filling else r", $\bar W = [W^*\Sigma^{1/2}]_r\Sigma^{-1/2} = "
-                + sympy.latex(sympy.Matrix(self.target)) + "$") + ", ")
+                + to_latex(sympy.Matrix(self.target)) + "$") + ", ")
         if self.min_loss is not None:
-            parts.append(r"$\min L = " + sympy.latex(self.min_loss) + "$, ")
+            parts.append(r"$\min L = " + to_latex(self.min_loss) + "$, ")
         if self.dimension is not None:
             parts.append(r"$\dim \mathcal M = " + str(self.dimension) + "$ (smooth).")
         else:
             parts.append(r"$\mathcal M$ is not a manifold (rank of the target below $r$).")
+        parts.extend(" Note: " + latex_text(n) + "." for n in self.notes)
         return "".join(parts)
 
     def __str__(self) -> str:

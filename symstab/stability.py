@@ -27,6 +27,7 @@ from .critical import critical_step_sizes, exact_point_near
 from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import enclose_algebraic, format_interval, sign_changes
 from .exact.matrices import fmpq_matrix, sympy_matrix
+from .exact.latex import LatexDisplay, to_latex
 from .exact.numbers import as_rational, to_exact
 from .minima import minima, product_jacobian
 from .files import figure_suffixes, save_figure, writable_file
@@ -37,7 +38,7 @@ __all__ = ["Classification", "StableSet", "classify", "plot_stable_set", "stable
 
 
 @dataclass(frozen=True)
-class Classification:
+class Classification(LatexDisplay):
     """Verdict for a minimum: ``"stable"``, ``"unstable"`` or ``"marginal"``, with the eigenvalues of DG."""
 
     verdict: str
@@ -59,11 +60,20 @@ class Classification:
             "evidence": self.evidence,
         }
 
-    def latex(self) -> str:
+    def latex_formula(self) -> str:
+        """Math mode: ``lambda_max`` against ``2/eta`` and the verdict."""
         rel = {"stable": "<", "unstable": ">", "marginal": "="}[self.verdict]
-        return (rf"\lambda_{{\max}} = {sympy.latex(self.lambda_max)} {rel} \frac{{2}}{{\eta}} = "
-                rf"{sympy.latex(sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator))}"
+        two_over_eta = sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator)
+        return (rf"\lambda_{{\max}} = {to_latex(self.lambda_max)} {rel} \frac{{2}}{{\eta}} = {to_latex(two_over_eta)}"
                 rf"\quad(\text{{{self.verdict}}})")
+
+    def latex(self) -> str:
+        """Text-mode fragment: result A4 at one point, with the evidence."""
+        how = "decided exactly" if self.evidence == "exact" else "decided by a rigorous enclosure"
+        eta = to_latex(sympy.Rational(self.eta.numerator, self.eta.denominator))
+        return (rf"\textbf{{Result A4 ({self.evidence}).}} At this minimum, with step size $\eta = {eta}$, the minimum "
+                rf"is \emph{{{self.verdict}}} ({how}):" + "\n\\begin{equation*}\n" + self.latex_formula()
+                + "\n\\end{equation*}")
 
     def __str__(self) -> str:
         how = "decided exactly" if self.evidence == "exact" else "decided by a rigorous enclosure"
@@ -157,7 +167,7 @@ def classify(net, theta, eta) -> Classification:
 # --- M_SS(eta) and M_WS(eta) as semi-algebraic sets --------------------------------------
 
 @dataclass(frozen=True)
-class StableSet:
+class StableSet(LatexDisplay):
     """``M_SS(eta)`` (every normal direction contracts) or ``M_WS(eta)`` (at least one does).
 
     With ``l = 2/eta``, ``N = J J^T`` and ``S(theta) = l (I (x) Sigma^-1) - 2c N(theta)``
@@ -221,23 +231,54 @@ class StableSet:
         n = "d_0 d_H - rank J" if self.filling else "D - rank Hess L"
         return f"{{theta in M : the coefficients of det(x I - S(theta)) have more than {n} sign changes; {S}}}"
 
-    def latex(self) -> str:
+    def _latex_parts(self):
         name = r"M_{SS}" if self.kind == "M_SS" else r"M_{WS}"
         ell = sympy.Rational(2) / sympy.Rational(self.eta.numerator, self.eta.denominator)
         if self.filling:
-            rank, S = r"n - \operatorname{rank} J", rf"{sympy.latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top"
+            rank, S = r"n - \operatorname{rank} J", rf"{to_latex(ell)}\,(I \otimes \Sigma^{{-1}}) - 2c\,J J^\top"
         else:
-            rank, S = r"D - \operatorname{rank} \nabla^2 L", rf"{sympy.latex(ell)}\,I - \nabla^2 L(\theta)"
-        head = (rf"{name}(\eta) = \{{\theta \in M : "
-                + (r"\Delta_i(\theta) > 0,\ i = 1..n" if self.kind == "M_SS" else rf"\operatorname{{var}}(\chi_S) > {rank}")
-                + rf"\}},\quad S = {S}")
+            rank, S = r"D - \operatorname{rank} \nabla^2 L", rf"{to_latex(ell)}\,I - \nabla^2 L(\theta)"
+        cond = r"\Delta_i(\theta) > 0,\ i = 1, \dots, n" if self.kind == "M_SS" else \
+            rf"\operatorname{{var}}(\chi_S) > {rank}"
+        return name, rf"\left\{{\theta \in M : {cond}\right\}}", S
+
+    def latex_formula(self) -> str:
+        """Math mode: the set, the matrix S, and whether the set is empty, bounded or unbounded."""
+        name, body, S = self._latex_parts()
+        head = rf"{name}(\eta) = {body},\quad S = {S}"
         if self.radius_bound == 0:
             head += r",\quad \text{empty}"
         elif self.radius_bound == sympy.oo:
             head += r",\quad \text{unbounded}"
         elif self.radius_bound is not None:
-            head += rf",\quad \|\theta\| < {sympy.latex(self.radius_bound)}"
+            head += rf",\quad \|\theta\| < {to_latex(self.radius_bound)}"
         return head
+
+    def latex(self) -> str:
+        """Text-mode fragment: the semi-algebraic set (exact membership) and what is known of its size."""
+        name, body, S = self._latex_parts()
+        eta = to_latex(sympy.Rational(self.eta.numerator, self.eta.denominator))
+        what = ("the minima where every normal direction contracts" if self.kind == "M_SS"
+                else "the minima where at least one normal direction contracts")
+        cond = (r"$\Delta_i$ are the leading principal minors of $S$" if self.kind == "M_SS" else
+                r"$\operatorname{var}(\chi_S)$ is the number of sign changes in the coefficients of "
+                r"$\det(xI - S(\theta))$")
+        out = (rf"\textbf{{Result A4, the set ${name}(\eta)$}} of {what}, for $\eta = {eta}$ "
+               "(membership of a rational point is decided exactly):\n\\begin{align*}\n"
+               rf"{name}(\eta) &= {body}, \\" + "\n" + rf"S(\theta) &= {S}," + "\n\\end{align*}\n"
+               + f"where {cond}")
+        if self.radius_bound == 0:
+            out += (r". It is \emph{empty} (rigorous enclosure): $\eta$ exceeds the upper end of the enclosure of "
+                    r"$\eta_C$, so $\lambda_{\max} > 2/\eta$ on all of $M$.")
+        elif self.radius_bound == sympy.oo:
+            out += r". It is \emph{unbounded} (exact): it contains a curve in $M$ with constant $\lambda_{\max}$."
+        elif self.radius_bound is not None:
+            out += rf". It is bounded (exact): $\|\theta\| < {to_latex(self.radius_bound)}$ on it."
+        else:
+            out += "."
+        if self.conditions:
+            out += f" Its definition has {len(self.conditions)} polynomial condition(s) in the parameters."
+        return out
 
     def __str__(self) -> str:
         lines = [f"{self.kind}(eta = {self.eta}) = {self.description}"]

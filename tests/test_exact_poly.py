@@ -39,7 +39,7 @@ def test_ring_round_trip_and_embedding():
 
 
 def test_latex_names():
-    assert latex_name("W3_2_1") == "W^{(3)}_{21}"
-    assert latex_name("eta") == r"\eta"
+    assert latex_name("W3_2_1") == "W_{3}(3,2)"  # 1-based in LaTeX, 0-based in the names
+    assert latex_name("eta") == r"\eta" and latex_name("lam") == r"\lambda"
     R = Ring(("W1_0_0", "eta"))
-    assert R.latex(R.to_sympy(R.gens[0] * R.gens[1])) == r"W^{(1)}_{00} \eta"
+    assert R.latex(R.to_sympy(R.gens[0] * R.gens[1])) == r"W_{1}(1,1) \cdot \eta"

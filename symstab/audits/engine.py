@@ -23,6 +23,8 @@ from hypothesis.strategies import SearchStrategy
 
 from ..errors import InvalidInputError
 from ..exact.algebraic import exact_sign
+from ..exact.latex import LatexDisplay, math_text
+from ..exact.latex import text as latex_text
 from ..exact.numbers import check_seed
 from .render import jsonable, latex_value
 
@@ -159,7 +161,7 @@ _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
 
 
 @dataclass(frozen=True)
-class AuditResult:
+class AuditResult(LatexDisplay):
     """The outcome of :func:`audit`.
 
     ``verdict`` is ``"counterexample"`` (``counterexample`` holds the shrunk example
@@ -208,10 +210,16 @@ class AuditResult:
                 "evaluations": self.evaluations, "max_examples": self.max_examples,
                 "reproduction": self.reproduction, "error": self.error, "summary": self.summary_line()}
 
+    def latex_formula(self) -> str:
+        """Math mode: the verdict and the counterexample (for Jupyter)."""
+        head = math_text(f"audit of {self.claim}: {self.summary_line()}")
+        if self.verdict == "none found" or self.counterexample is None:
+            return head
+        return head + r"\\ " + latex_value(self.counterexample)
+
     def latex(self) -> str:
         """A LaTeX fragment: the claim, the verdict, and the shrunk counterexample with its data."""
-        esc = self.claim.replace("_", r"\_")
-        lines = [r"\paragraph{Audit of \texttt{" + esc + "}.} " + _latex_text(self.statement), ""]
+        lines = [r"\paragraph{Audit of \texttt{" + _latex_text(self.claim) + "}.} " + _latex_text(self.statement), ""]
         if self.verdict == "counterexample":
             lines.append(r"\textbf{Counterexample} (" + _latex_text(self.evidence) + f", found after "
                          f"{self.examples_tried} examples, seed {self.seed}, shrunk by hypothesis):")
@@ -242,11 +250,7 @@ class AuditResult:
 
 
 def _latex_text(text: str) -> str:
-    out = []
-    for i, part in enumerate(text.split("$")):  # keep $...$ math, escape the prose
-        out.append("$" + part + "$" if i % 2 else part.replace("_", r"\_").replace("%", r"\%").replace("#", r"\#")
-                   .replace("&", r"\&").replace("^", r"\^{}"))
-    return "".join(out)
+    return latex_text(text)  # keeps $...$ math, escapes the prose (no < or > in text mode)
 
 
 def _latex_items(value) -> list:

@@ -13,6 +13,7 @@ from numbers import Integral
 import numpy as np
 import sympy
 
+from ..exact.latex import to_latex
 from ..network import LinearNetwork
 
 __all__ = ["jsonable", "latex_value"]
@@ -69,25 +70,23 @@ def latex_value(value) -> str:
     if isinstance(value, bool):
         return r"\text{" + ("true" if value else "false") + "}"
     if isinstance(value, Fraction):
-        return sympy.latex(sympy.Rational(value.numerator, value.denominator))
+        return to_latex(sympy.Rational(value.numerator, value.denominator))
     if isinstance(value, (Integral, float)):
-        return sympy.latex(sympy.sympify(value))
+        return to_latex(sympy.sympify(value))
     if isinstance(value, str):
         return r"\text{" + value.replace("_", r"\_") + "}"
     if isinstance(value, LinearNetwork):
-        return (r"\text{widths } (" + ",".join(map(str, value.widths)) + r"),\ X = " + sympy.latex(value.X)
-                + r",\ Y = " + sympy.latex(value.Y) + (r",\ \text{loss " + value.loss + "}"
+        return (r"\text{widths } (" + ",".join(map(str, value.widths)) + r"),\ X = " + to_latex(value.X)
+                + r",\ Y = " + to_latex(value.Y) + (r",\ \text{loss " + value.loss + "}"
                                                      if value.loss != "half" else ""))
-    if isinstance(value, sympy.MatrixBase):
-        return sympy.latex(value)
     if isinstance(value, sympy.Basic):
-        return sympy.latex(value)
+        return to_latex(value)
     if isinstance(value, dict):
         return r",\ ".join(r"\text{" + str(k).replace("_", r"\_") + "} = " + latex_value(v) for k, v in value.items())
     if isinstance(value, (list, tuple)) and value:
         if all(isinstance(r, (list, tuple)) and r and all(_is_scalar(x) for x in r) for r in value) \
                 and len({len(r) for r in value}) == 1:
-            return sympy.latex(sympy.Matrix([[sympy.sympify(x) for x in r] for r in value]).applyfunc(
+            return to_latex(sympy.Matrix([[sympy.sympify(x) for x in r] for r in value]).applyfunc(
                 lambda x: x)).replace(r"\left[", "").replace(r"\right]", "").replace(
                 r"\begin{matrix}", r"\begin{pmatrix}").replace(r"\end{matrix}", r"\end{pmatrix}")
         return r"\left(" + ", ".join(latex_value(v) for v in value) + r"\right)"

@@ -3,9 +3,11 @@
 ``--plot FILE --eta ETA`` draws the sign of det(I - eta H) on a plane of two
 parameters, with its zero set (where the GD map is singular).
 
-A polynomial of more than a few thousand terms is written out as it is
+With ``--json``, a polynomial of more than a few thousand terms is written out as it is
 formatted, term by term from flint (:meth:`~symstab.exact.poly.ExactPolynomial.text_chunks`),
-with a progress bar: no sympy expression of it is built.
+with a progress bar: no sympy expression of it is built. ``--latex`` prints a text-mode
+fragment: the sum broken across lines, or, above about two pages, its size and where
+the exact form is (:meth:`~symstab.exact.poly.ExactPolynomial.latex`).
 """
 
 from __future__ import annotations
@@ -54,9 +56,9 @@ def register(sub) -> None:
 
 
 def _stream(net, poly, args) -> None:
-    """Write the JSON object (or the LaTeX) of a large polynomial chunk by chunk, with progress."""
+    """Write the JSON object of a large polynomial chunk by chunk, with progress."""
     bar = None if args.quiet else progress_bar("writing")
-    passes = 2 if args.json else 1
+    passes = 2
     offset = [0]
 
     def progress(done, total):
@@ -64,11 +66,6 @@ def _stream(net, poly, args) -> None:
             bar(offset[0] + done, passes * total)
 
     out = sys.stdout
-    if not args.json:
-        for chunk in poly.text_chunks("latex", progress):
-            out.write(chunk)
-        out.write("\n")
-        return
     head = {"widths": list(net.widths), "loss": net.loss, "which": args.which, "num_params": net.num_params,
             "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms, "method": poly.method}
     out.write(json.dumps(head)[:-1])
@@ -111,7 +108,7 @@ def run(args) -> int:
     title = {"jacobian": "det(I - eta*H)", "stability": "det(2I - eta*H)", "charpoly": "det(lam*I - H)"}[args.which]
     factorization = poly.factor() if args.factor else None
     stream = factorization is None and poly.nterms > _STREAM_TERMS
-    if stream and (args.json or args.latex):
+    if stream and args.json:
         _stream(net, poly, args)
         return 0
     if args.json:
@@ -125,11 +122,11 @@ def run(args) -> int:
             "nterms": poly.nterms,
             "method": poly.method,
             "polynomial": str(poly),
-            "latex": poly.latex(),
+            "latex": poly.latex_formula(),
         }
         if factorization is not None:
             out["factorization"] = str(factorization)
-            out["factorization_latex"] = factorization.latex()
+            out["factorization_latex"] = factorization.latex_formula()
         print(json.dumps(out))
         return 0
     if args.latex:

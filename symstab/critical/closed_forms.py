@@ -14,6 +14,7 @@ import sympy
 
 from ..errors import SymbolicDataError
 from ..exact.algebraic import eigenvalues_exact, enclose_algebraic
+from ..exact.latex import to_latex
 from ..exact.matrices import scalar_identity_factor
 from ..exact.numbers import as_rational
 from ..spectrum import escape_curve, normal_operator
@@ -178,6 +179,11 @@ def family(net, M, common) -> CriticalStepSizes:
     assumptions = [f"{sym} real" + (", > 0" if sym.is_positive else "") for sym in net.symbols]
     assumptions.append(f"Sigma = ({sympy.sstr(sympy.factor(s))}) I != 0 (the data X is not zero)")
     assumptions.append("target != 0 (else eta_C = oo)")
+    assumptions_latex = [f"${to_latex(sym)}$ real" + (f", ${to_latex(sym)} > 0$" if sym.is_positive else "")
+                         for sym in net.symbols]
+    scale = "" if sympy.factor(s) == 1 else to_latex(sympy.factor(s)) + r"\,"
+    assumptions_latex.append(rf"$\Sigma = {scale}I \neq 0$ (the data $X$ is not zero)")
+    assumptions_latex.append(r"the target is not zero (else $\eta_C = \infty$)")
     eta_E = eta if d0 == dH == 1 else sympy.oo
     notes = []
     if eta_E == sympy.oo:
@@ -186,7 +192,8 @@ def family(net, M, common) -> CriticalStepSizes:
     return CriticalStepSizes(eta_C=eta, eta_C_interval=None, eta_E=eta_E, lambda_star=lam,
                              witness=None, witness_exact=False, escape_curve=None,
                              method="closed form (Sigma = s I, balanced factorisation)", evidence="exact",
-                             proof=None, assumptions=tuple(assumptions), notes=tuple(notes), **common)
+                             proof=None, assumptions=tuple(assumptions), notes=tuple(notes),
+                             assumptions_latex=tuple(assumptions_latex), **common)
 
 
 def _simplest(expr, symbols=()):

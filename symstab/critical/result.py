@@ -12,12 +12,14 @@ from fractions import Fraction
 import sympy
 
 from ..exact.algebraic import outward_decimal as _decimal
+from ..exact.latex import ROOT_NOTE, LatexDisplay, to_latex
+from ..exact.latex import text as latex_text
 
 __all__ = ["CriticalStepSizes"]
 
 
 @dataclass(frozen=True)
-class CriticalStepSizes:
+class CriticalStepSizes(LatexDisplay):
     """``eta_C = 2 / min_M lambda_max`` and ``eta_E = 2 / inf_M lambda_min^+`` with their evidence.
 
     Attributes
@@ -45,6 +47,8 @@ class CriticalStepSizes:
         z3's verdict on "no point of M has ``lambda_max < 2/eta`` for ``eta > eta_C``".
     assumptions : tuple of str
         Conditions on the data symbols under which a symbolic result holds.
+    assumptions_latex : tuple of str
+        The same conditions as text-mode LaTeX (empty: :attr:`assumptions` is escaped instead).
     """
 
     widths: tuple
@@ -65,6 +69,7 @@ class CriticalStepSizes:
     notes: tuple = ()
     numerical_check: dict | None = None
     eta_C_numerical: float | None = None
+    assumptions_latex: tuple = ()
 
     @property
     def eta_C_float(self) -> float | None:
@@ -114,27 +119,39 @@ class CriticalStepSizes:
             "notes": list(self.notes),
         }
 
-    def latex(self) -> str:
-        lines = [r"\begin{align*}"]
+    def _latex_rows(self) -> list:
+        rows = []
         if self.lambda_star is not None:
-            lines.append(rf"\min_{{\theta\in M}} \lambda_{{\max}}(\nabla^2 L(\theta)) &= {sympy.latex(self.lambda_star)} \\")
+            rows.append(rf"\min_{{\theta\in M}} \lambda_{{\max}}(\nabla^2 L(\theta)) &= {to_latex(self.lambda_star)}")
         if self.eta_C is not None:
-            lines.append(rf"\eta_C &= {sympy.latex(self.eta_C)} \\")
+            rows.append(rf"\eta_C &= {to_latex(self.eta_C)}")
         if self.eta_C_interval is not None:
             lo, hi = self.eta_C_interval
             hi_s = r"\infty" if hi is None else _decimal(hi, floor=False, digits=20)
-            lines.append(rf"\eta_C &\in [{_decimal(lo, floor=True, digits=20)}, {hi_s}] \\")
+            rows.append(rf"\eta_C &\in [{_decimal(lo, floor=True, digits=20)}, {hi_s}]")
         if self.eta_C is None and self.eta_C_numerical is not None:
-            lines.append(rf"\eta_C &\approx {float(self.eta_C_numerical):.10g} \quad\text{{(numerical, not certified)}} \\")
+            rows.append(rf"\eta_C &\approx {float(self.eta_C_numerical):.10g} \quad\text{{(numerical, not certified)}}")
         if self.eta_E is not None:
-            lines.append(rf"\eta_E &= {sympy.latex(self.eta_E)}")
-        if len(lines) == 1:
-            lines.append(r"&\text{no critical step size was computed} \\")
-        lines.append(r"\end{align*}")
-        text = "\n".join(lines).replace(r"\\" + "\n" + r"\end", "\n" + r"\end")
-        evidence = self.evidence
-        extra = f" Assumptions: {'; '.join(self.assumptions)}." if self.assumptions else ""
-        return text + f"\n% method: {self.method} ({evidence}).{extra}"
+            rows.append(rf"\eta_E &= {to_latex(self.eta_E)}")
+        return rows or [r"&\text{no critical step size was computed}"]
+
+    def latex_formula(self) -> str:
+        """Math mode (``aligned``): ``min_M lambda_max``, ``eta_C`` (value and enclosure) and ``eta_E``."""
+        return "\\begin{aligned}\n" + " \\\\\n".join(self._latex_rows()) + "\n\\end{aligned}"
+
+    def latex(self) -> str:
+        """Text-mode fragment: result A5 with its evidence, method and assumptions, the values in an ``align*``."""
+        widths = ",".join(map(str, self.widths))
+        rows = self._latex_rows()
+        out = (rf"\textbf{{Result A5 ({latex_text(self.evidence)}).}} Critical step sizes of the linear network with "
+               rf"widths $({widths})$: $\eta_C = 2/\min_M \lambda_{{\max}}$ and "
+               r"$\eta_E = 2/\inf_M \lambda_{\min}^+$; printed intervals are rounded outwards, so they are still "
+               r"enclosures" + (ROOT_NOTE if r"\operatorname{root}" in rows else "") + "."
+               + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+               + f"Method: {latex_text(self.method)}.")
+        if self.assumptions:
+            out += " Assumptions: " + "; ".join(self.assumptions_latex or map(latex_text, self.assumptions)) + "."
+        return out
 
     def __str__(self) -> str:
         lines = [f"critical step sizes for widths {self.widths} (loss {self.loss}):"]

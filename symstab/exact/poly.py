@@ -8,7 +8,6 @@ is the result object that every determinant in :mod:`symstab.gdmap` returns.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -17,34 +16,9 @@ import flint
 import sympy
 
 from ..errors import InvalidInputError, SymbolicDataError
+from .latex import LINE_WIDTH, display, fits_on_page, visible_width, join_factors, latex_name, monomial, size_statement, to_latex
+from .latex import LatexDisplay
 from .numbers import to_exact
-
-_PARAM = re.compile(r"^W(\d+)_(\d+)_(\d+)$")
-
-
-def latex_name(name: str) -> str:
-    r"""LaTeX for a generator name: ``W1_0_2`` -> ``W^{(1)}_{02}``, ``eta`` -> ``\eta``.
-
-    Examples
-    --------
-    >>> latex_name("W2_1_0")
-    'W^{(2)}_{10}'
-    >>> latex_name("W1_12_3")
-    'W^{(1)}_{12,3}'
-    >>> latex_name("lam")
-    '\\lambda'
-    """
-    m = _PARAM.match(name)
-    if m:
-        layer, i, j = m.groups()
-        sep = "," if len(i) > 1 or len(j) > 1 else ""
-        return f"W^{{({layer})}}_{{{i}{sep}{j}}}"
-    if name == "eta":
-        return r"\eta"
-    if name == "lam":
-        return r"\lambda"
-    return sympy.latex(sympy.Symbol(name))
-
 
 class Ring:
     """Named generators of a polynomial ring over Q, shared by flint and sympy.
@@ -121,7 +95,8 @@ class Ring:
         return {s: latex_name(n) for s, n in zip(self.symbols, self.names)}
 
     def latex(self, expr: sympy.Expr) -> str:
-        return sympy.latex(expr, symbol_names=self.latex_names())
+        """Math-mode LaTeX of a sympy expression in this ring's symbols (:func:`symstab.exact.latex.to_latex`)."""
+        return to_latex(expr)
 
 
 def berkowitz(matrix, zero, one, progress=None) -> list:
@@ -190,7 +165,7 @@ def berkowitz(matrix, zero, one, progress=None) -> list:
 
 
 @dataclass(frozen=True)
-class ExactPolynomial:
+class ExactPolynomial(LatexDisplay):
     """An exact polynomial in the network parameters and one spectral variable.
 
     ``kind`` is ``"jacobian"`` for det(I - eta H), ``"stability"`` for
@@ -232,9 +207,58 @@ class ExactPolynomial:
         """The polynomial as a sympy expression (symbols named as in :attr:`ring`)."""
         return self._expr
 
-    def latex(self) -> str:
-        r"""LaTeX of the polynomial, with ``W^{(l)}_{ij}``, ``\eta``, ``\lambda``."""
-        return self.ring.latex(self._expr)
+    @property
+    def latex_lhs(self) -> str:
+        r"""Math-mode name of the polynomial: ``\det(I - \eta \nabla^2 L(\theta))`` etc."""
+        return {"jacobian": r"\det\left(I - \eta \nabla^2 L(\theta)\right)",
+                "stability": r"\det\left(2I - \eta \nabla^2 L(\theta)\right)",
+                "charpoly": r"\det\left(\lambda I - \nabla^2 L(\theta)\right)"}.get(self.kind, "p")
+
+    def latex_terms(self) -> list:
+        """The signed terms (``"+ ..."``/``"- ..."``, the first without ``+``) in flint's order, formatted from flint."""
+        names = [latex_name(n) for n in self.ring.names]
+        terms = [monomial(Fraction(int(c.p), int(c.q)), list(zip(names, exps))) for exps, c in self.poly.terms()]
+        if not terms:
+            return ["0"]
+        if terms[0].startswith("+ "):
+            terms[0] = terms[0][2:]
+        return terms
+
+    def latex_formula(self) -> str:
+        r"""The polynomial as one math-mode line (``W_{l}(i,j)``, ``\eta``, ``\lambda``; read back by
+        ``sympy.parsing.latex.parse_latex(..., backend="lark")``). Any size: for documents use :meth:`latex`."""
+        return " ".join(self.latex_terms())
+
+    def _size_degrees(self) -> dict:
+        return {latex_name(self.variable): self.degrees[self.variable]}
+
+    def latex(self, where: str = "") -> str:
+        r"""Text-mode fragment: the polynomial as a display broken across lines, or, when it would take more than
+        about a page (:func:`symstab.exact.latex.fits_on_page`), its size and where its exact form is.
+
+        ``where`` (text mode) says where the machine-readable form is; default: the JSON output of ``symstab det``.
+        """
+        what = {"jacobian": "the Jacobian determinant of the GD map", "stability": "the stability polynomial",
+                "charpoly": "the characteristic polynomial of the Hessian"}.get(self.kind, "the polynomial")
+        head = (f"{what[:1].upper() + what[1:]} ${self.latex_lhs}$ (exact, rational coefficients; "
+                f"{self.nterms} terms, total degree {self.degree}; $W_{{l}}(i,j)$ is entry $(i,j)$ of $W_l$)")
+        if not fits_on_page(nterms=self.nterms):
+            return self._too_large(what, where)
+        terms = self.latex_terms()
+        if not fits_on_page(terms):
+            return self._too_large(what, where)
+        return head + ":\n" + display(self.latex_lhs, terms)
+
+    def _too_large(self, what: str, where: str) -> str:
+        where = where or (r"in the JSON output of \texttt{symstab det} with \texttt{-{}-json} (keys \texttt{polynomial}"
+                          r" and \texttt{latex}) and from the method \texttt{as\_expr} of the Python object")
+        return size_statement(f"{what} ${self.latex_lhs}$", nterms=self.nterms, degree=self.degree,
+                              degrees=self._size_degrees(), where=where)
+
+    def _repr_latex_(self) -> str:
+        if not fits_on_page(nterms=self.nterms):
+            return rf"$$\text{{{self.nterms} terms, total degree {self.degree}: too large to display}}$$"
+        return "$$" + self.latex_lhs + " = " + self.latex_formula() + "$$"
 
     def __str__(self) -> str:
         return sympy.sstr(self._expr)
@@ -244,7 +268,7 @@ class ExactPolynomial:
         so memory stays at one chunk and time is linear in the number of terms.
 
         ``style="text"`` gives Python/sympy syntax (``3/4*W1_0_0**2*eta``), ``"latex"``
-        the notation of :meth:`latex`.  The terms come in flint's order, which may
+        the notation of :meth:`latex_formula`.  The terms come in flint's order, which may
         differ from sympy's; the polynomial is the same.
 
         Parameters
@@ -271,28 +295,20 @@ class ExactPolynomial:
             raise ValueError(f"style must be 'text' or 'latex', got {style!r}")
         latex = style == "latex"
         names = [latex_name(n) for n in self.ring.names] if latex else list(self.ring.names)
-        if latex:
-            powers = [(n if n.startswith("\\") else "{" + n + "}") if "^" in n else n for n in names]
         total = len(self.poly)
         if total == 0:
             yield "0"
             return
         buf, done = [], 0
         for exps, coeff in self.poly.terms():
-            factors = []
-            for name, power_base, e in zip(names, powers if latex else names, exps):
-                if e == 1:
-                    factors.append(name)
-                elif e:
-                    factors.append(f"{power_base}^{{{e}}}" if latex else f"{name}**{e}")
             c = Fraction(int(coeff.p), int(coeff.q))
-            sign = "-" if c < 0 else "+"
-            c = abs(c)
             if latex:
-                cs = "" if c == 1 and factors else (str(c.numerator) if c.denominator == 1
-                                                     else f"\\frac{{{c.numerator}}}{{{c.denominator}}}")
-                term = " ".join(([cs] if cs else []) + factors)
+                term = monomial(c, list(zip(names, exps)))
+                sign, term = term[0], term[2:]
             else:
+                factors = [name if e == 1 else f"{name}**{e}" for name, e in zip(names, exps) if e]
+                sign = "-" if c < 0 else "+"
+                c = abs(c)
                 cs = "" if c == 1 and factors else str(c)
                 term = "*".join(([cs] if cs else []) + factors)
             if done == 0 and not buf:
@@ -378,16 +394,42 @@ class Factorization:
             expr *= f.as_expr() ** m
         return expr
 
-    def latex(self) -> str:
-        if not self.factors:
-            return sympy.latex(self.as_expr())
-        ring = self.factors[0][0].ring
-        parts = [] if self.content == 1 else [sympy.latex(sympy.Rational(self.content.numerator, self.content.denominator))]
+    def latex_formula(self) -> str:
+        """Math-mode product ``c (f_1)^{m_1} (f_2)^{m_2} ...`` (parseable: see :mod:`symstab.exact.latex`)."""
+        c = self.content
+        parts = [] if abs(c) == 1 and self.factors else [to_latex(sympy.Rational(abs(c.numerator), c.denominator))]
         for f, m in self.factors:
-            body = ring.latex(f.as_expr())
-            body = body if f.nterms == 1 and m == 1 else rf"\left({body}\right)"
+            body = f.latex_formula()
+            if f.nterms > 1 or m > 1 or " " in body:
+                body = rf"\left({body}\right)"
             parts.append(body + (f"^{{{m}}}" if m > 1 else ""))
-        return " ".join(parts)
+        return ("- " if c < 0 else "") + join_factors(parts)
+
+    def latex(self, where: str = "") -> str:
+        """Text-mode fragment: the factorisation over Q, each long factor displayed on its own (broken across lines)."""
+        if not self.factors:
+            return f"The polynomial is the constant ${self.latex_formula()}$."
+        first = self.factors[0][0]
+        lhs = first.latex_lhs
+        whole = self.latex_formula()
+        head = r"Exact factorisation over $\mathbb{Q}$ ($W_{l}(i,j)$ is entry $(i,j)$ of $W_l$)"
+        if visible_width(lhs) + visible_width(whole) + 3 <= LINE_WIDTH:
+            return head + ":\n" + display(lhs, [whole])
+        names, bodies = [], []
+        for k, (f, m) in enumerate(self.factors, 1):
+            names.append(f"f_{{{k}}}" + (f"^{{{m}}}" if m > 1 else ""))
+            bodies.append(display(f"f_{{{k}}}", f.latex_terms()) if fits_on_page(nterms=f.nterms)
+                          and fits_on_page(f.latex_terms()) else f._too_large(f"the factor $f_{{{k}}}$", where))
+        c = self.content
+        cs = "" if abs(c) == 1 else to_latex(sympy.Rational(abs(c.numerator), c.denominator)) + " "
+        return (head + ":\n" + display(lhs, [f"{'- ' if c < 0 else ''}{cs}{' '.join(names)}"])
+                + "\nThe factors are:\n" + "\n".join(bodies))
+
+    def _repr_latex_(self) -> str:
+        nterms = sum(f.nterms for f, _ in self.factors)
+        if not fits_on_page(nterms=nterms):
+            return rf"$$\text{{{len(self.factors)} factors, {nterms} terms: too large to display}}$$"
+        return "$$" + self.latex_formula() + "$$"
 
     def __str__(self) -> str:
         parts = [] if self.content == 1 else [str(self.content)]

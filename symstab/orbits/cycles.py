@@ -34,6 +34,8 @@ import numpy as np
 import sympy
 
 from ..errors import InvalidInputError, TooLargeError
+from ..exact.latex import LatexDisplay, align_rows, to_latex, tuple_terms
+from ..exact.latex import text as latex_text
 from ..exact.numbers import as_rational, to_exact
 from .algebra import Z, AlgebraicCycle, floquet_data, point_strings, point_values
 from .families import cycle_map, is_scalar_network, stability_interval
@@ -77,7 +79,7 @@ class PeriodTwoOrbit:
 
 
 @dataclass(frozen=True, eq=False)
-class PeriodTwoOrbits:
+class PeriodTwoOrbits(LatexDisplay):
     """Every real 2-cycle of ``G_eta`` found by :func:`period_two` (exact), with the method used."""
 
     widths: tuple
@@ -110,20 +112,34 @@ class PeriodTwoOrbits:
                 lines.append("    eta-interval of stability: not computed (depth-2 scalar networks only)")
         return "\n".join(lines)
 
+    def latex_formula(self) -> str:
+        """Math mode: the 2-cycles as point pairs with their multipliers."""
+        if not self.orbits:
+            return rf"\text{{no real 2-cycle of }} G_\eta,\ \eta = {to_latex(as_rational(self.eta))}"
+        rows = [r"\{" + ", ".join("(" + ", ".join(_tex(v) for v in p) + ")" for p in o.points_exact) + r"\}"
+                + r"\quad \text{multipliers } " + ", ".join(_tex(m) for m in o.multipliers_exact) for o in self.orbits]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
     def latex(self) -> str:
-        """A LaTeX fragment: one item per orbit with its points and multipliers."""
-        out = [rf"\paragraph{{Period-2 orbits of $G_\eta$, widths {self.widths}, $\eta = {sympy.latex(as_rational(self.eta))}$ ({self.evidence}).}}",
-               r"\begin{itemize}"]
+        """A text-mode fragment: one item per orbit with its points and multipliers."""
+        out = [rf"\paragraph{{Period-2 orbits of $G_\eta$, widths $({','.join(map(str, self.widths))})$, "
+               rf"$\eta = {to_latex(as_rational(self.eta))}$ ({latex_text(self.evidence)}).}} "
+               + (latex_text(self.note) if self.note else ""), r"\begin{itemize}"]
         for o in self.orbits:
-            pts = ", ".join("(" + ", ".join(sympy.latex(sympy.sympify(v, rational=True)) for v in p) + ")"
-                            for p in o.points_exact)
-            mult = ", ".join(sympy.latex(sympy.sympify(m, rational=True)) for m in o.multipliers_exact)
-            out.append(rf"\item {o.family}: $\{{{pts}\}}$, multipliers ${mult}$, "
-                       + ("stable" if o.stable else "unstable") + ".")
+            rows = [row for k, p in enumerate(o.points_exact, 1) for row in align_rows(
+                rf"\theta_{{{k}}}", tuple_terms([sympy.sympify(v, rational=True) for v in p]))]
+            rows.append(r"\text{multipliers} &\quad " + ", ".join(_tex(m) for m in o.multipliers_exact))
+            out.append(rf"\item {latex_text(o.family)}, " + ("stable" if o.stable else "unstable") + ":\n"
+                       + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
         if not self.orbits:
             out.append(r"\item no real 2-cycle.")
         out.append(r"\end{itemize}")
         return "\n".join(out)
+
+
+def _tex(value: str) -> str:
+    """LaTeX of an exact number given as sympy text (produced by this module, never user text)."""
+    return to_latex(sympy.sympify(value, rational=True))
 
 
 # --------------------------------------------------------------------------- size guard

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import sympy
 
+from ..exact.latex import latex_name, to_latex
+from ..exact.latex import text as latex_text
+
 __all__ = ["certificate_latex"]
 
-_LAM = sympy.Symbol(r"\lambda")
+_LAM = sympy.Symbol("lam")
 
 
 def _q(s) -> str:
-    return sympy.latex(sympy.Rational(s))
+    return to_latex(sympy.Rational(s))
 
 
 def _matrix(rows) -> str:
@@ -28,18 +31,17 @@ def _vector(values) -> str:
 
 
 def _upoly(coeffs, var=_LAM) -> str:
-    return sympy.latex(sum(sympy.Rational(c) * var**i for i, c in enumerate(coeffs)))
+    return to_latex(sum(sympy.Rational(c) * var**i for i, c in enumerate(coeffs)))
 
 
 def _poly(terms, names) -> str:
     syms = sympy.symbols(names)
     expr = sum(sympy.Rational(c) * sympy.Mul(*[s**k for s, k in zip(syms, e)]) for c, e in terms)
-    return sympy.latex(expr)
+    return to_latex(expr)
 
 
 def _names(widths) -> list:
-    return [f"w^{{({l})}}_{{{i + 1}{j + 1}}}" for l in range(1, len(widths)) for i in range(widths[l])
-            for j in range(widths[l - 1])]
+    return [f"W{l}_{i}_{j}" for l in range(1, len(widths)) for i in range(widths[l]) for j in range(widths[l - 1])]
 
 
 def _sos_size(block) -> int:
@@ -51,7 +53,7 @@ def certificate_latex(cert: dict, name: str = "") -> str:
     kind = cert["result"]
     out = [r"\paragraph{Certificate " + name.replace("_", r"\_") + r".}",
            r"\emph{Claim (certified: accepted by the independent checker \texttt{symstab check}).} "
-           + cert["claim"].replace("_", r"\_").replace("^", r"\^{}").replace(">=", r"$\ge$").replace("<=", r"$\le$")]
+           + latex_text(cert["claim"])]
     if kind == "B":
         mats = ", ".join(f"$H_{{{i + 1}}} = {_matrix(h)}$" for i, h in enumerate(cert["hessians"]))
         sampling = cert["sampling"].replace("_", r"\_")
@@ -64,7 +66,7 @@ def certificate_latex(cert: dict, name: str = "") -> str:
     out.append(f"Network: widths $({', '.join(map(str, net['widths']))})$, $X = {_matrix(net['X'])}$, "
                f"$Y = {_matrix(net['Y'])}$, loss \\texttt{{{net['loss']}}} "
                f"(${half}\\|\\mu(\\theta)X - Y\\|_F^2$). "
-               f"Parameters $\\theta = ({', '.join(names)})$, where $w^{{(l)}}_{{ij}}$ is entry $(i,j)$ of $W_l$.")
+               f"Parameters $\\theta = ({', '.join(map(latex_name, names))})$, where $W_{{l}}(i,j)$ is entry $(i,j)$ of $W_l$.")
     if "minima" in cert:
         text = f"$M = \\{{\\theta : \\mu(\\theta) = \\bar W\\}}$ with $\\bar W = {_matrix(cert['minima']['product'])}$"
         if "gap" in cert["minima"]:
@@ -81,8 +83,8 @@ def certificate_latex(cert: dict, name: str = "") -> str:
                    f"${cert['minor']['rows']}$ and columns ${cert['minor']['cols']}$ is non-zero, so "
                    f"$\\operatorname{{rank}} D\\mu(\\theta) = {cert['rank']}$.")
     elif kind == "A3" and "curve" in cert:
-        tau = sympy.Symbol(r"\tau")
-        curve = [sympy.latex(sum(sympy.Rational(c) * tau**e[0] for c, e in p)) for p in cert["curve"]]
+        tau = sympy.Symbol("tau")
+        curve = [to_latex(sum(sympy.Rational(c) * tau**e[0] for c, e in p)) for p in cert["curve"]]
         out.append(f"Curve $\\theta(\\tau) = ({', '.join(curve)})$, $\\tau > 0$; characteristic polynomial of "
                    f"$\\nabla^2 L(\\theta(\\tau))$: ${_upoly(cert['charpoly'])}$ for every $\\tau$.")
     elif kind == "A3":
@@ -103,7 +105,7 @@ def certificate_latex(cert: dict, name: str = "") -> str:
                        f"({_sos_size(low['direction_nonzero'])} terms); $g_j$ the entries of $\\mu(\\theta) - \\bar W$.")
         if "upper" in cert:
             up = cert["upper"]
-            alpha = sympy.Symbol(r"\alpha")
+            alpha = sympy.Symbol("alpha")
             field = up["field"]
             pts = ", ".join(_upoly(c, alpha) for c in up["point"])
             out.append(f"Upper end: in $\\mathbb{{Q}}(\\alpha)$, $\\alpha$ the root of ${_upoly(field['minimal_polynomial'], alpha)}$ "

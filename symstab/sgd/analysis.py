@@ -19,6 +19,8 @@ import numpy as np
 import sympy
 
 from ..exact.algebraic import exact_sign, largest_real_root
+from ..exact.latex import ROOT_NOTE, LatexDisplay, number, to_latex
+from ..exact.latex import text as latex_text
 from ..exact.numbers import as_rational
 from .coherence import coherence
 from .formatting import format_short, format_value
@@ -29,7 +31,7 @@ __all__ = ["StabilityAnalysis", "analyze"]
 
 
 @dataclass(frozen=True)
-class StabilityAnalysis:
+class StabilityAnalysis(LatexDisplay):
     """Paper B's divergence conditions and the exact mean-square threshold for a batch size B,
     at one step size eta or, when ``eta`` is None, as step-size thresholds.
 
@@ -132,21 +134,36 @@ class StabilityAnalysis:
             "marginal": self.marginal,
         }
 
-    def latex(self) -> str:
-        """LaTeX summary (align environment)."""
+    def _latex_rows(self) -> list:
         def tex(v, vf):
-            return sympy.latex(v) if isinstance(v, sympy.Basic) else f"{vf:.6g}"
+            return to_latex(v) if isinstance(v, sympy.Basic) else number(float(vf))
 
-        lines = [
-            rf"\lambda_1(H) &= {tex(self.lambda_1, self.lambda_1_float)}",
-            rf"\sigma &= {tex(self.sigma, self.sigma_float)}",
-            rf"s &= {tex(self.nonuniformity, self.nonuniformity_float)}",
-            rf"\eta^* &= {tex(self.eta_star, self.eta_star_float)} \approx {self.eta_star_float:.6g}",
-        ]
+        rows = [rf"\lambda_1(H) &= {tex(self.lambda_1, self.lambda_1_float)}",
+                rf"\sigma &= {tex(self.sigma, self.sigma_float)}",
+                rf"s &= {tex(self.nonuniformity, self.nonuniformity_float)}",
+                rf"\eta^* &= {tex(self.eta_star, self.eta_star_float)} \approx {number(self.eta_star_float)}"]
         if self.eta is not None:
-            lines.append(rf"\eta &= {tex(self.eta, float(self.eta))}\ "
-                         rf"(\text{{{'stable' if self.stable else 'not stable'}}})")
-        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+            rows.append(rf"\eta &= {tex(self.eta, float(self.eta))}\ "
+                        rf"(\text{{{'stable' if self.stable else 'not stable'}}})")
+        return rows
+
+    def latex_formula(self) -> str:
+        """Math mode (``aligned``): lambda_1, sigma, s, eta* and the verdict at eta."""
+        return "\\begin{aligned}\n" + " \\\\\n".join(self._latex_rows()) + "\n\\end{aligned}"
+
+    def latex(self) -> str:
+        """Text-mode fragment: paper B's quantities for this case, with their evidence, in an ``align*``."""
+        rows = self._latex_rows()
+        evidence = "exact" if self.threshold_method == "exact" else (
+            "rigorous enclosure" if self.threshold_method == "mpmath" else "numerical")
+        verdict = "" if self.eta is None else (" At the given step size SGD is " + (
+            "mean-square stable" if self.stable else ("marginal" if self.marginal else "mean-square divergent")) + ".")
+        return (rf"\textbf{{SGD stability}} ({latex_text(self.sampling)} sampling, $n = {self.n}$, "
+                rf"$B = {self.batch}$; $\eta^*$ {evidence}, computed by the {latex_text(self.threshold_method)} "
+                r"method): $\lambda_1(H)$ is the sharpness of the mean Hessian, $\sigma$ the coherence, $s$ the "
+                r"non-uniformity and $\eta^*$ the mean-square threshold"
+                + (ROOT_NOTE if any(r"\operatorname{root}" in r for r in rows) else "") + "." + "\n\\begin{align*}\n"
+                + " \\\\\n".join(rows) + "\n\\end{align*}" + verdict)
 
     def __str__(self) -> str:
         head = (f"SGD stability ({self.sampling}, n = {self.n}, B = {self.batch}"

@@ -19,6 +19,7 @@ import sympy
 
 from ..errors import InvalidInputError
 from ..exact.algebraic import largest_real_root
+from ..exact.latex import ROOT_NOTE, LatexDisplay, number, to_latex
 from ..exact.matrices import fmpq_matrix
 from ..exact.numbers import as_rational
 from .formatting import format_short, format_value
@@ -28,7 +29,7 @@ __all__ = ["Coherence", "coherence"]
 
 
 @dataclass(frozen=True)
-class Coherence:
+class Coherence(LatexDisplay):
     """Coherence matrix ``S_ij = sqrt(tr(H_i H_j))`` and ``sigma = lambda_1(S)/max_i lambda_1(H_i)``.
 
     ``S`` and ``sigma`` are exact sympy objects for rational input when feasible
@@ -65,16 +66,25 @@ class Coherence:
             "exact": self.exact,
         }
 
-    def latex(self) -> str:
-        """LaTeX rendering of sigma and the non-uniformity s."""
-        sig = sympy.latex(self.sigma) if self.exact else f"{self.sigma_float:.6g}"
-        s = (sympy.latex(self.nonuniformity) if isinstance(self.nonuniformity, sympy.Basic)
-             else f"{self.nonuniformity_float:.6g}")
+    def latex_formula(self) -> str:
+        """Math mode: sigma and the non-uniformity s with their definitions."""
+        sig = to_latex(self.sigma) if self.exact else number(self.sigma_float)
+        s = (to_latex(self.nonuniformity) if isinstance(self.nonuniformity, sympy.Basic)
+             else number(self.nonuniformity_float))
         return (
             r"\sigma = \frac{\lambda_1(S)}{\max_i \lambda_1(H_i)} = " + sig
             + r", \quad S_{ij} = \sqrt{\operatorname{tr}(H_i H_j)}"
             + r", \quad s = \sqrt{\lambda_{\max}\big(\tfrac1n\textstyle\sum_i H_i^2 - H^2\big)} = " + s
         )
+
+    def latex(self) -> str:
+        """Text-mode fragment: the coherence and the non-uniformity (exact or numerical), in an ``align*``."""
+        evidence = "exact" if self.exact else "numerical"
+        rows = self.latex_formula().split(r", \quad ")
+        return (rf"\textbf{{Coherence}} ({evidence}) of the ${self.S.rows}$ per-sample Hessians $H_i$, with the "
+                r"non-uniformity $s$ of Wu, Ma and E (2018)" + (ROOT_NOTE if r"\operatorname{root}" in "".join(rows) else "")
+                + ":\n\\begin{align*}\n"
+                + " \\\\\n".join(r.replace(" = ", " &= ", 1) for r in rows) + "\n\\end{align*}")
 
     def __str__(self) -> str:
         return (f"coherence sigma = {format_short(self.sigma)} (~ {self.sigma_float:.6g}), "

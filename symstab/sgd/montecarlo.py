@@ -18,6 +18,8 @@ from numbers import Integral
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..exact.latex import LatexDisplay, number
+from ..exact.latex import text as latex_text
 from .hessians import FLOAT_PSD_TOL, parse_eta, validate_batch, validate_hessians
 from .threshold import spectral_radius
 
@@ -25,7 +27,7 @@ __all__ = ["MonteCarloResult", "monte_carlo"]
 
 
 @dataclass(frozen=True)
-class MonteCarloResult:
+class MonteCarloResult(LatexDisplay):
     """Linearised SGD simulated from random unit starts in the range of H.
 
     Two different quantities, never mixed:
@@ -68,13 +70,26 @@ class MonteCarloResult:
             "almost_sure": {"lyapunov_exponent": self.lyapunov_exponent, "ci95": list(self.lyapunov_ci)},
         }
 
-    def latex(self) -> str:
-        """LaTeX summary."""
+    def latex_formula(self) -> str:
+        """Math mode: the mean-square rate against the theory and the Lyapunov exponent (numerical)."""
         return (
-            rf"\tfrac1T\log\mathbb E\|w_T\|^2 \approx {self.mean_square_rate:.4g}"
-            rf"\ (\log\rho(Q) = {self.theory_rate:.4g}),\quad"
-            rf"\lambda_{{\mathrm{{Lyap}}}} \approx {self.lyapunov_exponent:.4g}"
+            rf"\tfrac1T\log\mathbb E\|w_T\|^2 \approx {number(self.mean_square_rate)}"
+            rf"\ (\log\rho(Q) = {number(self.theory_rate)}),\quad"
+            rf"\lambda_{{\mathrm{{Lyap}}}} \approx {number(self.lyapunov_exponent)}"
         )
+
+    def latex(self) -> str:
+        """Text-mode fragment: the Monte Carlo run (numerical), mean square and almost sure kept apart."""
+        lo, hi = self.mean_square_ci
+        llo, lhi = self.lyapunov_ci
+        return (rf"\textbf{{Monte Carlo}} (numerical; {latex_text(self.sampling)} sampling, $B = {self.batch}$, "
+                rf"$\eta = {number(float(self.eta))}$, {self.runs} runs of {self.steps} steps, seed {self.seed}). "
+                rf"Mean square: per-step log growth $\tfrac1T\log\overline{{\|w_T\|^2}} = {number(self.mean_square_rate)}$ "
+                rf"(bootstrap 95\% interval $[{number(lo)}, {number(hi)}]$, {self.mean_square_ess:.1f} effective runs), "
+                rf"against $\log\rho(Q) = {number(self.theory_rate)}$ from the exact second-moment operator. "
+                rf"Almost sure: Lyapunov exponent $\lambda_{{\mathrm{{Lyap}}}} = {number(self.lyapunov_exponent)}$ "
+                rf"(95\% interval $[{number(llo)}, {number(lhi)}]$), so typical runs "
+                + ("converge." if self.almost_surely_convergent else "are not shown to converge."))
 
     def __str__(self) -> str:
         lo, hi = self.mean_square_ci

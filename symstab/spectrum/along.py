@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from ..exact.latex import LatexDisplay, display, to_latex
+from ..exact.latex import text as latex_text
 from ..exact.matrices import scalar_identity_factor
 from ..minima import minima
 from .pointwise import normal_operator
@@ -20,7 +22,7 @@ __all__ = ["SpectrumAlongM", "spectrum_along"]
 
 
 @dataclass(frozen=True)
-class SpectrumAlongM:
+class SpectrumAlongM(LatexDisplay):
     """Closed-form non-zero Hessian eigenvalues on all of M, in terms of a parametrisation of M."""
 
     parameters: tuple
@@ -34,9 +36,22 @@ class SpectrumAlongM:
                 "eigenvalues": [{"value": sympy.sstr(e), "multiplicity": m} for e, m in self.eigenvalues],
                 "description": self.description, "evidence": "exact (symbolic)"}
 
-    def latex(self) -> str:
-        eig = ",\\ ".join(sympy.latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in self.eigenvalues)
+    def latex_formula(self) -> str:
+        """Math mode: the non-zero spectrum on M in the parametrisation's variables."""
+        eig = ",\\ ".join(to_latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in self.eigenvalues)
         return rf"\operatorname{{spec}}^{{+}}\nabla^2 L(\theta) = \{{{eig}\}}"
+
+    def latex(self) -> str:
+        """Text-mode fragment: the parametrisation of M (when there is one) and the closed-form spectrum (exact)."""
+        items = [to_latex(e) + (rf"\ (\times {m})" if m > 1 else "") for e, m in self.eigenvalues]
+        terms = [r"\{" + items[0]] + items[1:] if items else [r"\{"]
+        terms = [t + ",\\ " for t in terms[:-1]] + [terms[-1] + r"\}"]
+        out = f"Along $M$ (exact, symbolic; {latex_text(self.description)})"
+        if self.theta is not None:
+            params = ", ".join(to_latex(p) for p in self.parameters)
+            out += (r", with $M$ parametrised by $\theta = (" + ", ".join(to_latex(v) for v in self.theta)
+                    + rf")$, ${params} \neq 0$")
+        return out + ", the non-zero Hessian eigenvalues are\n" + display(r"\operatorname{spec}^{+}\nabla^2 L(\theta)", terms)
 
     def __str__(self) -> str:
         lines = [f"non-zero spectrum along M ({self.description}):"]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import sympy
 
 from ..exact.algebraic import eigenvalues_exact
+from ..exact.latex import LatexDisplay, display, to_latex, tuple_terms
+from ..exact.latex import text as latex_text
 from ..exact.matrices import chain, fmpq_matrix
 from ..exact.numbers import as_rational
 from ..minima import minima
@@ -28,7 +30,7 @@ TAU = sympy.Symbol("tau", positive=True)
 
 
 @dataclass(frozen=True)
-class EscapeCurve:
+class EscapeCurve(LatexDisplay):
     """A curve ``theta(tau)`` in M, ``tau -> 0+``, with ``||theta|| -> oo`` and ``lambda_min^+ -> 0``.
 
     Evidence (all exact, sympy rational functions of ``tau``): ``mu(theta(tau))``
@@ -65,11 +67,21 @@ class EscapeCurve:
             "evidence": "exact (sympy limits of rational functions in tau)",
         }
 
-    def latex(self) -> str:
-        theta = ", ".join(sympy.latex(v) for v in self.theta)
+    def latex_formula(self) -> str:
+        """Math mode: the curve, the bound on ``lambda_min^+`` and the norm, with their limits."""
+        theta = ", ".join(to_latex(v) for v in self.theta)
         return (rf"\theta(\tau) = ({theta}) \in M,\quad \lambda_{{\min}}^+ \le "
-                rf"{sympy.latex(self.bound)} \xrightarrow[\tau\to 0^+]{{}} 0,\quad "
-                rf"\|\theta(\tau)\|^2 = {sympy.latex(self.norm_squared)} \to \infty")
+                rf"{to_latex(self.bound)} \xrightarrow[\tau\to 0^+]{{}} 0,\quad "
+                rf"\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to \infty")
+
+    def latex(self) -> str:
+        """Text-mode fragment: the escape curve (exact) and why it shows ``eta_E = oo``."""
+        status = "exact" if self.proved else "exact computation; the limits do NOT show escape"
+        return _curve_latex(f"Escape curve ({status})", self.theta, self.construction,
+                            rf"lies in $M$. Its {self.codimension} non-zero Hessian eigenvalues satisfy the harmonic-mean "
+                            rf"bound $\lambda_{{\min}}^+ \le {to_latex(self.bound)}$, which tends to "
+                            rf"${to_latex(self.bound_limit)}$ as $\tau \to 0^+$, while "
+                            rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to {to_latex(self.norm_limit)}$.")
 
     def __str__(self) -> str:
         status = "proved" if self.proved else "NOT proved"
@@ -198,8 +210,14 @@ def _escape_from(net, base, origin, target):
 
 # --- bounded-sharpness curves: the sharpness is not proper (docs/theory.md, A3) ---------------
 
+def _curve_latex(title: str, theta, construction: str, statement: str) -> str:
+    """Text-mode fragment of a curve in M: title, the curve displayed, what holds along it, its construction."""
+    return (rf"\textbf{{{title}.}} For $\tau > 0$ the curve" + "\n" + display(r"\theta(\tau)", tuple_terms(theta))
+            + "\n" + statement + " " + latex_text(construction[:1].upper() + construction[1:]).rstrip(".") + ".")
+
+
 @dataclass(frozen=True)
-class BoundedSharpnessCurve:
+class BoundedSharpnessCurve(LatexDisplay):
     """An exact curve ``theta(tau)`` in M with ``||theta|| -> oo`` (``tau -> 0+``) and a constant spectrum.
 
     It disproves "the sharpness is proper on M" for its architecture: the
@@ -233,11 +251,21 @@ class BoundedSharpnessCurve:
                 "norm_squared": sympy.sstr(self.norm_squared), "construction": self.construction,
                 "proved": self.proved, "evidence": "exact (symbolic charpoly independent of tau)"}
 
-    def latex(self) -> str:
-        theta = ", ".join(sympy.latex(v) for v in self.theta)
+    def latex_formula(self) -> str:
+        """Math mode: the curve, its constant sharpness and its diverging norm."""
+        theta = ", ".join(to_latex(v) for v in self.theta)
         return (rf"\theta(\tau) = ({theta}) \in M,\quad \lambda_{{\max}}(\nabla^2 L(\theta(\tau))) = "
-                rf"{sympy.latex(self.lambda_max)},\quad \|\theta(\tau)\|^2 = {sympy.latex(self.norm_squared)}"
+                rf"{to_latex(self.lambda_max)},\quad \|\theta(\tau)\|^2 = {to_latex(self.norm_squared)}"
                 r" \to \infty")
+
+    def latex(self) -> str:
+        """Text-mode fragment: the curve (exact) along which the sharpness stays bounded while the norm diverges."""
+        status = "exact" if self.proved else "exact computation; NOT a counterexample"
+        return _curve_latex(f"Bounded-sharpness curve ({status})", self.theta, self.construction,
+                            r"lies in $M$; the characteristic polynomial of the Hessian along it does not depend on "
+                            rf"$\tau$, so $\lambda_{{\max}} = {to_latex(self.lambda_max)}$ for every $\tau$, while "
+                            rf"$\|\theta(\tau)\|^2 = {to_latex(self.norm_squared)} \to \infty$ as $\tau \to 0^+$: "
+                            r"the sharpness is not proper on $M$.")
 
     def __str__(self) -> str:
         status = "proved" if self.proved else "NOT proved"

@@ -21,6 +21,8 @@ from ..budget import Estimate, guard
 from ..errors import InvalidInputError
 from ..exact.algebraic import ball_endpoints, format_interval, real_root_boxes, root_closed_form, univariate
 from ..exact.matrices import identity_like, object_array, product_chain
+from ..exact.algebraic import outward_decimal as _decimal
+from ..exact.latex import ROOT_NOTE, LatexDisplay, display, to_latex
 from ..exact.numbers import as_fmpq, to_exact
 from ..minima import minima
 from ..network import jacobian_gram_from_weights
@@ -51,7 +53,7 @@ class Eigenvalue:
 
 
 @dataclass(frozen=True)
-class Spectrum:
+class Spectrum(LatexDisplay):
     """The exact spectrum of the Hessian at a rational point.
 
     ``nonzero`` lists the distinct non-zero eigenvalues in ascending order (exact sympy
@@ -98,11 +100,29 @@ class Spectrum:
             "evidence": "exact (algebraic numbers) with rigorous enclosures",
         }
 
-    def latex(self) -> str:
-        parts = [sympy.latex(e.value) + (f"^{{({e.multiplicity})}}" if e.multiplicity > 1 else "")
+    def _latex_items(self) -> list:
+        parts = [to_latex(e.value) + (f"^{{({e.multiplicity})}}" if e.multiplicity > 1 else "")
                  for e in self.eigenvalues]
-        zero = f"0^{{({self.zero_multiplicity})}}" if self.zero_multiplicity else ""
-        return r"\operatorname{spec} \nabla^2 L(\theta) = \left\{" + ", ".join(filter(None, [zero] + parts)) + r"\right\}"
+        return ([f"0^{{({self.zero_multiplicity})}}"] if self.zero_multiplicity else []) + parts
+
+    def latex_formula(self) -> str:
+        """Math mode: the spectrum as a set, multiplicities as superscripts ``^{(m)}``."""
+        return r"\operatorname{spec} \nabla^2 L(\theta) = \left\{" + ", ".join(self._latex_items()) + r"\right\}"
+
+    def latex(self) -> str:
+        """Text-mode fragment: the exact spectrum, broken across lines, with enclosures and the evidence."""
+        items = self._latex_items()
+        terms = [r"\{" + items[0]] + items[1:] if items else [r"\{"]
+        terms = [t + "," for t in terms[:-1]] + [terms[-1] + r"\}"]
+        encl = [rf"[{_decimal(e.enclosure[0], floor=True, digits=8)}, {_decimal(e.enclosure[1], floor=False, digits=8)}]"
+                for e in self.eigenvalues if not e.value.is_Rational]
+        encl = [t + "," for t in encl[:-1]] + encl[-1:]
+        roots = ROOT_NOTE if any(r"\operatorname{root}" in t for t in terms) else ""
+        return ("Exact Hessian spectrum at the point (eigenvalues exact, enclosures rigorous; a superscript $(m)$ is a "
+                r"multiplicity" + roots + "):"
+                "\n" + display(r"\operatorname{spec} \nabla^2 L(\theta)", terms)
+                + ("\nwith enclosures of the irrational eigenvalues, in the order listed,\n" + display("", encl)
+                   if encl else ""))
 
     def __str__(self) -> str:
         lines = [f"charpoly: {sympy.sstr(self.charpoly)}", f"zero eigenvalue multiplicity: {self.zero_multiplicity}"]
