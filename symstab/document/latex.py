@@ -196,7 +196,7 @@ class Formulas:
 
 def fragment_body(fragment: str) -> str:
     """A result's text-mode LaTeX fragment without its own bold ``Result ...`` head (the theorem has one)."""
-    return re.sub(r"^\s*\\textbf\{Result [^{}]*\}\s*", "", fragment)
+    return re.sub(r"^\s*\\textbf\{Result (?:[^{}]|\{[^{}]*\})*\}\s*", "", fragment)
 
 
 def as_text(fragment: str) -> str:

@@ -236,7 +236,7 @@ def _a4(net, parts, certs, f) -> list:
     if mss is not None:
         mss_eta = sympy.Rational(mss.eta.numerator, mss.eta.denominator)
         body += (f"\nThe set of minima that are stable at $\\eta = {expr_latex(mss_eta)}$ is the semi-algebraic set\n"
-                 + as_text(mss.latex()))
+                 + as_text(fragment_body(mss.latex())))
         for k, c in enumerate(mss.conditions):
             body += f.sum(f"A4.M_SS.condition_{k + 1}", f"leading principal minor {k + 1} of S(theta) at eta = {mss.eta}",
                           c, f"\\Delta_{{{k + 1}}}(\\theta)", f"The minor $\\Delta_{{{k + 1}}}(\\theta)$") + "\n"
@@ -256,13 +256,9 @@ def _a4(net, parts, certs, f) -> list:
 def _a5(net, parts, certs, f) -> list:
     cs = parts["critical"]
     out = [r"\subsection*{A5. Critical step sizes}"]
-    fragment = cs.latex().split("\n% ")[0]  # the older fragment keeps its method in a comment: stated below
-    body = as_text(fragment)
-    body += f"\nMethod: \\textup{{{text(cs.method)}}}."
+    body = fragment_body(cs.latex())  # states the method and the family's assumptions itself
     if cs.eta_E == sympy.oo and cs.escape_curve is not None:
         body += r" $\eta_E = \infty$ because $\lambda_{\min}^+$ is not proper on $\mathcal{M}$ (Theorem~\ref{thm:A3})."
-    if cs.assumptions:
-        body += " Assumptions: " + "; ".join(text(a) for a in cs.assumptions) + "."
     rounded = cs.witness is not None and (not cs.witness_exact or any(
         width(expr_latex(v)) > 24 for v in cs.witness))
     if cs.witness is not None:

@@ -88,8 +88,10 @@ def certificate_latex(cert: dict, name: str = "") -> str:
         out.append(f"Curve $\\theta(\\tau) = ({', '.join(curve)})$, $\\tau > 0$; characteristic polynomial of "
                    f"$\\nabla^2 L(\\theta(\\tau))$: ${_upoly(cert['charpoly'])}$ for every $\\tau$.")
     elif kind == "A3":
-        out.append(f"Identity: $\\operatorname{{tr}} \\nabla^2 L(\\theta) - {_q(cert['k'])} \\|\\theta\\|^2$ is a sum of "
-                   f"{_sos_size(cert['trace_bound'])} weighted squares modulo the equations of $M$.")
+        lhs = f"$\\operatorname{{tr}} \\nabla^2 L(\\theta) - {_q(cert['k'])} \\|\\theta\\|^2$"
+        squares = _sos_size(cert["trace_bound"])
+        out.append(f"Identity: {lhs} is identically zero (no squares are needed)." if squares == 0 and cert["trace_bound"]["constant"] == "0" else
+                   f"Identity: {lhs} is a sum of {squares} weighted squares modulo the equations of $M$.")
     elif kind == "A4":
         out.append(f"Point $\\theta = {_vector(cert['point'])}$, $\\eta = {_q(cert['eta'])}$, verdict: "
                    f"\\textbf{{{cert['verdict']}}}. " + _root_text(cert["lambda_max"], r"\lambda_{\max}",
