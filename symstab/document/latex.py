@@ -226,6 +226,7 @@ def preamble(title: str, graphics: bool) -> list:
     return [
         r"\documentclass[11pt]{article}",
         r"\usepackage[T1]{fontenc}",
+        r"\IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}",  # vector fonts where installed (T1 needs them)
         r"\usepackage{amsmath,amssymb,amsthm}",
         r"\usepackage[margin=2.5cm]{geometry}",
         *([r"\usepackage{graphicx}"] if graphics else []),
