@@ -115,7 +115,7 @@ def classify(net, theta, eta) -> Classification:
     step = to_exact(eta, where="eta")
     if not isinstance(step, Fraction) or step <= 0:
         raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
-    point = [to_exact(t, where="theta") for t in theta]
+    point = net.exact_point(theta)
     M = minima(net)
     M.check_on_manifold(point)
     bound = 2 / step

@@ -304,7 +304,7 @@ def test_properness_bound_new_cases_numerical_check(net):
     assert proof.proved, proof.argument
     M = net.minima()
     for seed in range(6):
-        theta = [sympy.Rational(str(v)) if M.points_exact else sympy.Float(str(v), 30) for v in M.point(seed=seed)]
+        theta = [sympy.Rational(str(v)) if M.points_exact else sympy.N(v.to_sympy(), 30) for v in M.point(seed=seed)]
         top = _float_spectrum(net, theta)[-1]
         bound = float(sympy.N(_bound_at(proof, [float(v) for v in theta]), 20))
         assert top >= bound * (1 - 1e-9), (seed, top, bound)
