@@ -14,7 +14,7 @@ from symstab import LinearNetwork
 from symstab.errors import TooLargeError
 from symstab.exact.matrices import object_array
 from symstab.network import hessian_from_weights
-from symstab.spectrum import escape_curve, spectrum_along
+from symstab.spectrum import escape_curve, spectrum_along, spectrum_at
 from symstab.strategies import linear_networks, rational_matrices, rational_points
 
 
@@ -364,3 +364,25 @@ def test_residual_term_of_the_hessian_is_traceless(values):
         residual = product.dot(Sigma) - object_array((net.Y * net.X.T).tolist())
         if any(v != 0 for v in residual.flat) and sum(1 for v in values if v != 0) == 8:
             assert any(full[i, j] != gauss_newton[i, j] for i in range(8) for j in range(8))
+
+
+def test_spectrum_at_an_algebraic_point_of_M_matches_sympy():
+    """The issue's case: (2,1,2), target [[1,2],[3,4]], irrational minimal product; sympy is the slow reference."""
+    from symstab.exact.numberfield import AlgebraicPoint
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    theta = net.minima().point(seed=0)
+    assert isinstance(theta, AlgebraicPoint)
+    s = spectrum_at(net, theta)
+    lam = sympy.Symbol("lam")
+    weights = [sympy.Matrix(W.tolist()) for W in net.split(theta.to_sympy())]
+    H = net.hessian_at_weights(weights)                      # sympy, entries in sqrt(221)
+    ref = sympy.Poly(sympy.expand(H.charpoly(lam).as_expr()), lam)
+    assert sympy.simplify(sympy.expand(s.charpoly) - ref.as_expr()) == 0
+    assert s.zero_multiplicity == 1 and sum(e.multiplicity for e in s.eigenvalues) == 3
+    for e in s.eigenvalues:   # each exact eigenvalue is a root of sympy's charpoly over Q(sqrt 221)
+        value = sympy.N(ref.as_expr().subs(lam, e.value), 60)
+        assert abs(value) < sympy.Float(10) ** -40
+        assert e.enclosure[0] <= sympy.N(e.value, 40) <= e.enclosure[1]
+    # the same point given as sympy radicals is accepted too, with the same spectrum
+    assert spectrum_at(net, theta.to_sympy()).nonzero == s.nonzero

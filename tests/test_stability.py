@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from symstab import LinearNetwork
 from symstab.errors import InvalidInputError
-from symstab.spectrum import TAU
+from symstab.exact.algebraic import enclose_algebraic
+from symstab.spectrum import TAU, spectrum_at
+from symstab.stability import classify
 
 from reference import float_lambda_max
 
@@ -128,3 +130,15 @@ def test_M_SS_is_unbounded_just_below_eta_C_when_A3_fails():
         theta = [sympy.Rational(v.subs(TAU, t)) for v in ss.curve.theta]
         assert net.minima().check_on_manifold(theta)
         assert abs(float_lambda_max(net, theta) - float(ss.curve.lambda_max)) < 1e-7 * float(ss.curve.lambda_max)
+
+
+def test_classify_at_an_algebraic_point_is_exact_next_to_the_threshold():
+    """lambda_max is irrational at an algebraic point of M; etas 10^-30 either side of 2/lambda_max are told apart."""
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    theta = net.minima().point(seed=0)
+    top = spectrum_at(net, theta).eigenvalues[-1]
+    lo, hi = enclose_algebraic(top.value, Fraction(1, 10**40))
+    below, above = 2 / hi - Fraction(1, 10**30), 2 / lo + Fraction(1, 10**30)
+    assert classify(net, theta, below).verdict == "stable"
+    assert classify(net, theta, above).verdict == "unstable"
+    assert net.classify(theta, below).lambda_max == top.value

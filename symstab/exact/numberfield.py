@@ -417,7 +417,8 @@ def _element(field: NumberField, expr) -> FieldElement:
         if atom not in known:
             try:
                 known[atom] = _express(field, atom, field.generator)
-            except (ValueError, sympy.polys.polyerrors.PolynomialError, NotImplementedError) as err:
+            except (ValueError, sympy.polys.polyerrors.PolynomialError, sympy.polys.polyerrors.IsomorphismFailed,
+                    NotImplementedError) as err:
                 raise InvalidInputError(f"{atom} is not in the number field {field}") from err
     symbols = {a: sympy.Dummy() for a in known}
     num, den = sympy.fraction(sympy.together(expr.xreplace(symbols)))
