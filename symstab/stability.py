@@ -187,7 +187,7 @@ class StableSet:
         M = minima(self.net)
         if not M.points_exact:
             raise InvalidInputError("membership is decided at rational points of M; this target is irrational, "
-                                    "so M has none (use classify with an exact point of your own)")
+                                    "so M has none (classify an exact algebraic point instead, e.g. M.point())")
         point = [to_exact(t, where="theta") for t in theta]
         M.check_on_manifold(point)
         S = _inertia_matrix(self.net, [sympy_matrix(W) for W in self.net.exact_weights(point)], self.eta)
