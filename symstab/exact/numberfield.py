@@ -154,19 +154,9 @@ class NumberField:
         return self(flint.fmpq_poly([_fmpq(c) for c in reversed(p.all_coeffs())]))
 
     def from_sympy(self, expr) -> "FieldElement":
-        """The element equal to a sympy number written as a rational function of :attr:`generator`."""
-        expr = sympy.sympify(expr)
-        if expr.is_Rational:
-            return self(expr)
-        num, den = sympy.fraction(sympy.together(expr.xreplace({self.generator: _t})))
-        if _t not in (num.free_symbols | den.free_symbols) and (num.free_symbols or den.free_symbols):
-            raise InvalidInputError(f"{expr} is not written in the generator {self.generator}")
-
-        def poly(e):
-            p = sympy.Poly(sympy.expand(e), _t, domain="QQ")
-            return self(flint.fmpq_poly([_fmpq(c) for c in reversed(p.all_coeffs())]))
-
-        return poly(num) / poly(den)
+        """The element equal to a real algebraic sympy number of this field (its atoms are expressed in the
+        generator with sympy's ``to_number_field``; :class:`InvalidInputError` when one is not in the field)."""
+        return _element(self, expr)
 
 
 class FieldElement:
