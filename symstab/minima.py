@@ -28,6 +28,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import flint
 import mpmath
@@ -35,11 +36,11 @@ import sympy
 
 from .errors import InvalidInputError, ShapeError
 from .exact.algebraic import descending_eigenvalues, root_value, tail_sum
-from .exact.matrices import (fmpq_matrix, object_array, random_invertible, rank_factorisation,
-                             top_projector)
 from .exact.latex import LatexDisplay, to_latex
 from .exact.latex import text as latex_text
-from .exact.numbers import as_rational, to_exact
+from .exact.matrices import fmpq_matrix, layers_from_factors, object_array, rank_factorisation, top_projector
+from .exact.numberfield import AlgebraicPoint, algebraic_point, field_rref
+from .exact.numbers import as_rational
 from .network import gradient_from_weights, jacobian_from_weights
 
 __all__ = [
@@ -73,46 +74,8 @@ def product_jacobian(net, theta) -> "flint.fmpq_mat":
     >>> print(product_jacobian(net, [1, 2]))
     [2, 1]
     """
-    return flint.fmpq_mat(jacobian_from_weights(net.exact_weights(theta)).tolist())
-
-
-def _layers_from_factors(widths, U, V, rng, one=1):
-    """Weights ``W_1 = G_1 [V; R_1]``, ``W_l = G_l [[I, 0], [R_l, S_l]] G_{l-1}^{-1}``,
-    ``W_H = [U, 0] G_{H-1}^{-1}`` whose product is ``U V`` (``k = U.cols``).
-
-    The lower blocks ``R_l, S_l`` are random: the top ``k`` rows of every partial
-    product are ``V``, and ``[U, 0]`` discards the rest.
-    """
-    H = len(widths) - 1
-    k = U.shape[1]
-    if H == 1:
-        return [U * V]
-    Gs = [random_invertible(widths[l], rng) for l in range(1, H)]
-    weights = []
-    for l in range(1, H + 1):
-        rows, cols = widths[l], widths[l - 1]
-        if l == 1:
-            core = sympy.zeros(rows, cols)
-            core[:k, :] = V
-            for i in range(k, rows):
-                for j in range(cols):
-                    core[i, j] = rng.randint(-2, 2)
-            W = Gs[0] * core
-        elif l == H:
-            core = sympy.zeros(rows, cols)
-            core[:, :k] = U
-            W = core * Gs[-1].inv()
-        else:
-            core = sympy.zeros(rows, cols)
-            for i in range(rows):
-                for j in range(cols):
-                    if i < k:
-                        core[i, j] = 1 if i == j else 0
-                    else:
-                        core[i, j] = rng.randint(-2, 2)
-            W = Gs[l - 1] * core * Gs[l - 2].inv()
-        weights.append(W)
-    return weights
+    J = jacobian_from_weights(net.exact_weights(theta)).tolist()
+    return flint.fmpq_mat(J) if isinstance(J[0][0], flint.fmpq) else J  # rows of field elements (algebraic point)
 
 
 # --- results -------------------------------------------------------------------------
@@ -243,6 +206,13 @@ class Minima(LatexDisplay):
         """True when :meth:`point` returns exact rationals (the target is rational)."""
         return self.target_field == "rational"
 
+    @cached_property
+    def target_in_field(self):
+        """``(K, rows)``: an algebraic target's entries as elements of one number field K (``target_field == "algebraic"``)."""
+        T = sympy.Matrix(self.target)
+        point = algebraic_point(list(T))
+        return point.field, [list(point[i * T.cols:(i + 1) * T.cols]) for i in range(T.rows)]
+
     @property
     def smooth_rank(self) -> int:
         """``r (d_0 + d_H - r)``: the rank of ``D mu`` at points with ``rank mu = r``."""
@@ -253,11 +223,13 @@ class Minima(LatexDisplay):
         """A point of M, seeded: same seed, same point.
 
         A random rational factorisation of the target (see
-        :func:`_layers_from_factors`). Exact (a list of Fractions) when the target
+        :func:`~symstab.exact.matrices.layers_from_factors`). Exact (a list of Fractions) when the target
         is rational, verified exactly (product = target, gradient = 0). Otherwise
-        a list of ``mpmath.mpf`` with :attr:`dps` digits (:attr:`points_exact` is
-        False), checked to that precision; evaluate with ``mpmath.workdps`` to
-        keep the digits (mpf arithmetic rounds to the working precision).
+        an exact :class:`~symstab.exact.numberfield.AlgebraicPoint` when the target is
+        algebraic (coordinates in the number field of :attr:`target_in_field`, verified
+        exactly: product = target, gradient = 0), which every point API accepts. Only
+        for a ``"numeric"`` target (algebraic degree above ``max_algebraic_degree``) a list
+        of ``mpmath.mpf`` with :attr:`dps` digits, checked to that precision.
 
         Examples
         --------
@@ -273,11 +245,37 @@ class Minima(LatexDisplay):
         rng = random.Random(seed)
         if self.points_exact:
             U, V = rank_factorisation(sympy.Matrix(self.target))
-            weights = _layers_from_factors(self.widths, U, V, rng)
+            weights = layers_from_factors(self.widths, U, V, rng)
             theta = [Fraction(int(v.p), int(v.q)) for W in weights for v in W]
             self._verify_exact(theta)
             return theta
+        if self.target_field == "algebraic":
+            return self._algebraic_point(rng)
         return self._numeric_point(rng)
+
+    def _algebraic_point(self, rng) -> AlgebraicPoint:
+        K, rows = self.target_in_field
+        R, pivots = field_rref(rows)
+        t = sympy.Dummy("alpha")
+        U = sympy.Matrix([[row[j].to_poly_expr(t) for j in pivots] for row in rows])
+        V = sympy.Matrix([[v.to_poly_expr(t) for v in row] for row in R[:len(pivots)]])
+        weights = layers_from_factors(self.widths, U, V, rng)
+        theta = AlgebraicPoint([K.from_poly_expr(v, t) for W in weights for v in W], K)
+        if not self._field_on_M(theta) or any(self.net.gradient_at(theta)):
+            raise RuntimeError("internal error: constructed point is not a critical point on M")
+        return theta
+
+    def _field_on_M(self, point: AlgebraicPoint) -> bool:
+        """Exact test ``mu(point) = target`` in the point's field (sympy's zero test if the fields differ)."""
+        mu = self.net.product_at(point)
+        K, rows = self.target_in_field
+        if K.same_as(point.field):
+            weights = self.net.exact_weights(point)
+            prod = weights[0]
+            for W in weights[1:]:
+                prod = W @ prod
+            return all(prod[i, j] == rows[i][j] for i in range(len(rows)) for j in range(len(rows[0])))
+        return all(sympy.simplify(v) == 0 for v in mu - sympy.Matrix(self.target))
 
     def _verify_exact(self, theta) -> None:
         mu = self._mu(theta)
@@ -303,7 +301,7 @@ class Minima(LatexDisplay):
             V = Ur.T * W_star
             Um = [[Ur[i, j] for j in range(r)] for i in range(K.rows)]
             Vm = [[V[i, j] for j in range(V.cols)] for i in range(r)]
-            weights = _layers_from_factors(self.widths, sympy.Matrix(Um), sympy.Matrix(Vm), rng)
+            weights = layers_from_factors(self.widths, sympy.Matrix(Um), sympy.Matrix(Vm), rng)
             theta = [mpmath.mpf(sympy.Float(v, self.dps + 10)) if not isinstance(v, mpmath.mpf) else v
                      for W in weights for v in W]
             arrays = net.split(theta)
@@ -447,6 +445,13 @@ class Minima(LatexDisplay):
         self.net.require_numeric("checking a point of M")
         if len(theta) != self.num_params:
             raise ShapeError(f"theta has {len(theta)} entries, the network has D = {self.num_params} parameters")
+        point = self.net.exact_point(theta) if self.target_exact else theta
+        if isinstance(point, AlgebraicPoint):
+            if self.target_field == "algebraic" and self._field_on_M(point):
+                return True
+            diff = self._mu(point) - sympy.Matrix(self.target)
+            residual = sympy.sqrt(sum(sympy.expand(v**2) for v in diff))
+            raise InvalidInputError(f"theta is not on M: ||mu(theta) - target||_F ~ {float(residual):.4g}")
         diff = self._mu(theta) - sympy.Matrix(self.target)
         if not self.target_exact:
             residual = sympy.sqrt(sum(v**2 for v in diff))
@@ -471,11 +476,11 @@ class Minima(LatexDisplay):
         True
         """
         self.check_on_manifold(theta)
-        value = int(product_jacobian(self.net, theta).rank())
+        value = _rank(product_jacobian(self.net, theta))
         expected = self.smooth_rank if self.is_smooth else None
         if len(self.widths) == 2:
             expected = self.num_params
-        return RankCheck("D mu", tuple(Fraction(to_exact(t)) for t in theta), value, expected,
+        return RankCheck("D mu", _exact_tuple(self.net, theta), value, expected,
                          None if expected is None else value == expected)
 
     def morse_bott(self, theta) -> RankCheck:
@@ -490,8 +495,8 @@ class Minima(LatexDisplay):
         (1, 1, True)
         """
         self.check_on_manifold(theta)
-        kernel = self.num_params - int(self.net.hessian_at(theta).rank())
-        return RankCheck("Morse-Bott", tuple(Fraction(to_exact(t)) for t in theta), kernel,
+        kernel = self.num_params - _rank(self.net.hessian_at(theta))
+        return RankCheck("Morse-Bott", _exact_tuple(self.net, theta), kernel,
                          self.dimension, None if self.dimension is None else kernel == self.dimension)
 
     # -- rendering --------------------------------------------------------------------
@@ -570,6 +575,15 @@ class Minima(LatexDisplay):
                          else "  smoothness undetermined")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+def _rank(matrix) -> int:
+    """Exact rank of an ``fmpq_mat`` or of rows of number-field elements."""
+    return len(field_rref(matrix)[1]) if isinstance(matrix, list) else int(matrix.rank())
+
+
+def _exact_tuple(net, theta) -> tuple:
+    return tuple(net.exact_point(theta))
 
 
 # --- the constructor -----------------------------------------------------------------

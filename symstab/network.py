@@ -27,6 +27,7 @@ import sympy
 
 from .errors import InvalidInputError, ShapeError, SingularDataError, SymbolicDataError
 from .exact.matrices import object_array, product_chain, segment
+from .exact.numberfield import AlgebraicPoint, algebraic_point, is_field_point
 from .exact.numbers import as_fmpq, as_rational, to_exact, to_exact_matrix
 from .exact.poly import Ring
 
@@ -437,18 +438,45 @@ class LinearNetwork:
 
         return self._data_arrays(convert)
 
-    def exact_weights(self, theta) -> list:
-        """The weight arrays ``[W_1, ..., W_H]`` of a rational point, entries python-flint ``fmpq``."""
+    def exact_point(self, theta):
+        """``theta`` as exact values: a list of Fractions, or an :class:`~symstab.exact.numberfield.AlgebraicPoint`.
+
+        Coordinates that are :class:`~symstab.exact.numberfield.FieldElement` s or real
+        algebraic sympy numbers (radicals, ``CRootOf``) give an algebraic point in one
+        number field; anything else goes through :func:`~symstab.exact.numbers.to_exact`.
+
+        Examples
+        --------
+        >>> net = LinearNetwork.whitened((1, 1, 1), [[2]])
+        >>> net.exact_point([1, "1/2"]), net.exact_point([sympy.sqrt(2), sympy.sqrt(2)]).field.degree
+        ([Fraction(1, 1), Fraction(1, 2)], 2)
+        """
+        typed = isinstance(theta, AlgebraicPoint)
+        theta = list(theta)
+        if len(theta) != self.num_params:
+            raise ShapeError(f"theta has {len(theta)} entries, the network has D = {self.num_params} parameters")
+        if typed or is_field_point(theta) or any(isinstance(t, sympy.Basic) and not t.free_symbols and not t.is_Rational
+                                        and not isinstance(t, sympy.Float) for t in theta):
+            point = algebraic_point(theta)
+            if point.field.degree > 1:
+                return point
+            theta = [v.to_fraction() for v in point]
         values = [to_exact(t, where="theta") for t in theta]
-        if len(values) != self.num_params:
-            raise ShapeError(f"theta has {len(values)} entries, the network has D = {self.num_params} parameters")
         for v in values:
             if not isinstance(v, Fraction):
                 raise InvalidInputError("theta must be exact numbers, not symbols")
+        return values
+
+    def exact_weights(self, theta) -> list:
+        """The weight arrays ``[W_1, ..., W_H]`` of an exact point: python-flint ``fmpq`` entries for a rational
+        point, :class:`~symstab.exact.numberfield.FieldElement` entries for an algebraic one."""
+        values = self.exact_point(theta)
+        if isinstance(values, AlgebraicPoint):
+            return self.split(list(values))
         return self.split([flint.fmpq(v.numerator, v.denominator) for v in values])
 
     def product_at(self, theta) -> sympy.Matrix:
-        """The exact product ``mu(theta) = W_H ... W_1`` at a rational point (sympy Matrix).
+        """The exact product ``mu(theta) = W_H ... W_1`` at an exact point (sympy Matrix).
 
         Examples
         --------
@@ -460,10 +488,11 @@ class LinearNetwork:
         weights = self.exact_weights(theta)
         B, A = product_chain(weights)
         mu = A[0] @ weights[0] @ B[0]
-        return sympy.Matrix([[sympy.Rational(int(v.p), int(v.q)) for v in row] for row in mu])
+        return sympy.Matrix([[_exact_sympy(v) for v in row] for row in mu])
 
-    def hessian_at(self, theta) -> "flint.fmpq_mat":
-        """The exact Hessian at a rational point, as a python-flint ``fmpq_mat``.
+    def hessian_at(self, theta):
+        """The exact Hessian at an exact point: a python-flint ``fmpq_mat`` at a rational point, a list of rows
+        of :class:`~symstab.exact.numberfield.FieldElement` s at an algebraic one.
 
         Examples
         --------
@@ -474,23 +503,34 @@ class LinearNetwork:
         """
         Sigma, YXt = self.fmpq_data
         c = self.loss_scale_fmpq
-        Hess = hessian_from_weights(self.exact_weights(theta), Sigma, YXt, c)
+        weights = self.exact_weights(theta)
+        Hess = hessian_from_weights(weights, Sigma, YXt, c)
+        if _in_field(weights):
+            zero = weights[0].flat[0] * 0
+            return [[zero + h for h in row] for row in Hess.tolist()]
         return flint.fmpq_mat(Hess.tolist())
 
     def gradient_at(self, theta) -> list:
-        """The exact gradient at a rational point, as a list of Fractions."""
+        """The exact gradient at an exact point: Fractions (rational point) or field elements (algebraic point)."""
         Sigma, YXt = self.fmpq_data
         c = self.loss_scale_fmpq
-        blocks = gradient_from_weights(self.exact_weights(theta), Sigma, YXt, c)
+        weights = self.exact_weights(theta)
+        blocks = gradient_from_weights(weights, Sigma, YXt, c)
+        if _in_field(weights):
+            zero = weights[0].flat[0] * 0
+            return [zero + g for b in blocks for g in b.flat]
         return [Fraction(int(g.p), int(g.q)) for b in blocks for g in b.flat]
 
-    def loss_at(self, theta) -> Fraction:
-        """The exact loss at a rational point."""
+    def loss_at(self, theta):
+        """The exact loss at an exact point: a Fraction, or a field element at an algebraic point."""
         Sigma, YXt = self.fmpq_data
         X = object_array([[as_fmpq(v) for v in r] for r in self.X.tolist()])
         Y = object_array([[as_fmpq(v) for v in r] for r in self.Y.tolist()])
         c = self.loss_scale_fmpq
-        value = loss_from_weights(self.exact_weights(theta), X, Y, c)
+        weights = self.exact_weights(theta)
+        value = loss_from_weights(weights, X, Y, c)
+        if _in_field(weights):
+            return weights[0].flat[0] * 0 + value
         return Fraction(int(value.p), int(value.q))
 
     # -- results, by delegation (the one upward reference; one line each) ------------
@@ -572,3 +612,13 @@ def _to_sympy(v):
     if isinstance(v, Fraction):
         return sympy.Rational(v.numerator, v.denominator)
     return v
+
+
+def _in_field(weights) -> bool:
+    return not isinstance(weights[0].flat[0], flint.fmpq)
+
+
+def _exact_sympy(v):
+    if isinstance(v, flint.fmpq):
+        return sympy.Rational(int(v.p), int(v.q))
+    return v.to_sympy()

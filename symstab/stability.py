@@ -130,7 +130,7 @@ def classify(net, theta, eta) -> Classification:
     step = to_exact(eta, where="eta")
     if not isinstance(step, Fraction) or step <= 0:
         raise InvalidInputError(f"eta must be an exact positive number, got {eta!r}")
-    point = [to_exact(t, where="theta") for t in theta]
+    point = net.exact_point(theta)
     M = minima(net)
     M.check_on_manifold(point)
     bound = 2 / step
@@ -202,7 +202,7 @@ class StableSet(LatexDisplay):
         M = minima(self.net)
         if not M.points_exact:
             raise InvalidInputError("membership is decided at rational points of M; this target is irrational, "
-                                    "so M has none (use classify with an exact point of your own)")
+                                    "so M has none (classify an exact algebraic point instead, e.g. M.point())")
         point = [to_exact(t, where="theta") for t in theta]
         M.check_on_manifold(point)
         S = _inertia_matrix(self.net, [sympy_matrix(W) for W in self.net.exact_weights(point)], self.eta)

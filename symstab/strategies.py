@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 
 from .errors import InvalidInputError
 from .exact.algebraic import exact_sign
+from .exact.numberfield import AlgebraicPoint, field_rref
 from .exact.numbers import as_fraction
 from .critical import critical_step_sizes
 from .gdmap import gd_step
@@ -68,7 +69,7 @@ __all__ = [
     "widths",
 ]
 
-NETWORK_KINDS = ("general", "whitened", "filling", "non_filling")
+NETWORK_KINDS = ("general", "whitened", "filling", "non_filling", "non_filling_algebraic")
 PSD_KINDS = ("general", "coherent", "incoherent")
 
 
@@ -230,7 +231,7 @@ def networks(draw, kind: str = "general", *, max_depth: int = 3, max_width: int 
 
     Parameters
     ----------
-    kind : ``"general"``, ``"whitened"``, ``"filling"`` or ``"non_filling"``
+    kind : ``"general"``, ``"whitened"``, ``"filling"``, ``"non_filling"`` or ``"non_filling_algebraic"``
         ``"general"``: any data from :func:`datasets` (its minimal product may be
         irrational). ``"whitened"``: ``X = I``, ``Y`` = a rational target.
         ``"filling"``: ``rank W* <= min_l d_l`` (general data: ``Y = T X + E`` with
@@ -238,6 +239,10 @@ def networks(draw, kind: str = "general", *, max_depth: int = 3, max_width: int 
         with distinct singular values, so the minimal product is unique and rational:
         ``X = q Q_0`` and ``W* = Q_1 diag(s) Q_2^T`` with rational orthogonal ``Q``
         (Cayley transforms); the first hidden bottleneck is narrower than ``d_0`` and ``d_H``.
+        ``"non_filling_algebraic"``: whitened, non-filling, with a unique minimal product
+        that is irrational (entries in a number field of degree <= 3, since ``d_0, d_H <= 3``);
+        its points (:func:`points_on_minima`) are exact
+        :class:`~symstab.exact.numberfield.AlgebraicPoint` s.
     max_depth, max_width, max_params : int
         Bounds of the architecture (see :func:`widths`).
     max_samples : int
@@ -267,6 +272,17 @@ def networks(draw, kind: str = "general", *, max_depth: int = 3, max_width: int 
         raise InvalidInputError(f"kind must be one of {', '.join(NETWORK_KINDS)}, got {kind!r}")
     loss = draw(_choice(tuple(losses)))
     kw = {"max_abs": 4, "max_denominator": 4}
+    if kind == "non_filling_algebraic":
+        w = draw(widths_strategy if widths_strategy is not None
+                 else _non_filling_widths(max_depth, min(max_width, 3), max_params))
+        assume(min(w) < min(w[0], w[-1]) <= 3)
+        net = LinearNetwork.whitened(w, draw(rational_matrices(w[-1], w[0], max_abs=4, max_denominator=1)), loss=loss)
+        try:
+            M = minima_of(net)
+        except InvalidInputError:  # tied singular values: the minimal product is not unique
+            assume(False)
+        assume(M.target_field == "algebraic")
+        return net
     if kind == "non_filling":
         w = draw(widths_strategy if widths_strategy is not None
                  else _non_filling_widths(max_depth, max_width, max_params))
@@ -340,21 +356,36 @@ def minima_of(net: LinearNetwork):
     return minima(net)
 
 
-def _exact_target(net) -> sympy.Matrix:
+def _target_factors(net):
+    """``(T, U, V, K)``: the minimal product ``T = U V`` (rank factorisation; rational, or polynomial in a
+    symbol ``t`` standing for the generator of the number field ``K``, None when T is rational)."""
     M = minima_of(net)
+    if M.target_field == "algebraic":
+        K, rows = M.target_in_field
+        R, pivots = field_rref(rows)
+        U = sympy.Matrix([[row[j].to_poly_expr(_T) for j in pivots] for row in rows])
+        V = sympy.Matrix([[v.to_poly_expr(_T) for v in row] for row in R[:len(pivots)]])
+        return sympy.Matrix([[v.to_poly_expr(_T) for v in row] for row in rows]), U, V, K
     if not M.points_exact:
         raise InvalidInputError(
-            f"points_on_minima needs a rational minimal product; this network's is {M.target_field} "
-            "(draw from networks(kind='filling' or 'non_filling') for exact rational points)")
-    return sympy.Matrix(M.target)
+            f"points_on_minima needs an exact minimal product; this network's is {M.target_field} "
+            "(its eigenvalues have degree above minima's max_algebraic_degree)")
+    T = sympy.Matrix(M.target)
+    if T.is_zero_matrix:
+        return T, sympy.zeros(T.rows, 0), sympy.zeros(0, T.cols), None
+    R, pivots = T.rref()
+    return T, T.extract(list(range(T.rows)), list(pivots)), R[:len(pivots), :], None
 
 
-def _point_of(net, T, U, V, gs, lowers):
+_T = sympy.Dummy("alpha")
+
+
+def _point_of(net, T, U, V, gs, lowers, K=None):
     """Layers ``W_1 = G_1 [V; R_1]``, ``W_l = G_l [[I, 0], [R_l, S_l]] G_{l-1}^-1``, ``W_H = [U, 0] G_{H-1}^-1``."""
     w, H = net.widths, net.depth
     k = U.cols
     if H == 1:
-        return [Fraction(int(v.p), int(v.q)) for v in T]
+        return _exact_values(T, K)
     weights = []
     for l in range(1, H + 1):
         rows, cols = w[l], w[l - 1]
@@ -369,14 +400,22 @@ def _point_of(net, T, U, V, gs, lowers):
         left = gs[l - 1] if l < H else sympy.eye(rows)
         right = gs[l - 2].inv() if l > 1 else sympy.eye(cols)
         weights.append(left * core * right)
-    return [Fraction(int(v.p), int(v.q)) for W in weights for v in W]
+    return _exact_values([v for W in weights for v in W], K)
+
+
+def _exact_values(values, K):
+    if K is None:
+        return [Fraction(int(v.p), int(v.q)) for v in values]
+    return AlgebraicPoint([K.from_poly_expr(v, _T) for v in values], K)
 
 
 @st.composite
 def points_on_minima(draw, net: LinearNetwork, max_abs: int = 3, max_denominator: int = 3):
-    """Exact points of the set M of global minima of ``net`` (lists of Fractions).
+    """Exact points of the set M of global minima of ``net``: lists of Fractions, or
+    :class:`~symstab.exact.numberfield.AlgebraicPoint` s when the minimal product is irrational.
 
-    With ``T = U V`` a rank factorisation of the (rational) minimal product, the
+    With ``T = U V`` a rank factorisation of the minimal product (over Q, or over the
+    number field ``K`` of :attr:`~symstab.minima.Minima.target_in_field`), the
     layers are ``W_1 = G_1 [V; R_1]``, ``W_l = G_l [[I, 0], [R_l, S_l]] G_{l-1}^{-1}``
     and ``W_H = [U, 0] G_{H-1}^{-1}`` with drawn invertible ``G_l`` and free blocks
     ``R_l, S_l``: the product is ``T`` for every draw, the blocks move along the
@@ -387,8 +426,8 @@ def points_on_minima(draw, net: LinearNetwork, max_abs: int = 3, max_denominator
     Raises
     ------
     InvalidInputError
-        When the minimal product is not rational (draw the network from
-        ``networks(kind="filling")`` or ``networks(kind="non_filling")``).
+        When the minimal product is only known numerically (eigenvalues of degree
+        above :func:`~symstab.minima.minima`'s ``max_algebraic_degree``).
 
     Examples
     --------
@@ -398,17 +437,12 @@ def points_on_minima(draw, net: LinearNetwork, max_abs: int = 3, max_denominator
     >>> theta, net.product_at(theta).tolist(), net.gradient_at(theta)
     ([Fraction(2, 1), Fraction(3, 2), Fraction(2, 1)], [[3], [4]], [Fraction(0, 1), Fraction(0, 1), Fraction(0, 1)])
     """
-    T = _exact_target(net)
+    T, U, V, K = _target_factors(net)
     w = net.widths
     kw = {"max_abs": max_abs, "max_denominator": max_denominator}
-    if T.is_zero_matrix:
-        U, V = sympy.zeros(T.rows, 0), sympy.zeros(0, T.cols)
-    else:
-        R, pivots = T.rref()
-        U, V = T.extract(list(range(T.rows)), list(pivots)), R[:len(pivots), :]
     gs = [sympy.Matrix(draw(_invertible_matrices(w[l], **kw))) for l in range(1, net.depth)]
     lowers = [draw(rational_matrices(w[l], w[l - 1], **kw)) for l in range(1, net.depth + 1)]
-    return _point_of(net, T, U, V, gs, lowers)
+    return _point_of(net, T, U, V, gs, lowers, K)
 
 
 @st.composite
@@ -433,6 +467,9 @@ def lines_in_minima(draw, net: LinearNetwork, kinds=("both", "left", "right")):
     ...     assert any(v) and net.product_at([a + 5 * b for a, b in zip(theta, v)]).tolist() == [[3]]
     >>> stays_in_M()
     """
+    if minima_of(net).target_field != "rational":
+        raise InvalidInputError("lines_in_minima needs a rational minimal product (draw from networks(kind="
+                                "'filling' or 'non_filling'))")
     theta = draw(points_on_minima(net))
     weights = [sympy.Matrix(W.tolist()) for W in net.split(theta)]
     options = []  # (kind, layer, left kernel, right kernel) where a direction exists

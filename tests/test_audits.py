@@ -125,3 +125,33 @@ def test_no_output_ever_says_proved():
     for r in results:
         text = (str(r) + r.latex() + json.dumps(r.to_dict())).lower()
         assert "proved" not in text and "proof" not in text.replace("not a proof", "")
+
+
+def test_prove_hint_where_the_claim_has_a_certificate_kind():
+    """'then try `symstab prove KIND` on this case' in text, JSON and LaTeX; only where a certificate kind exists."""
+    from symstab.proofs.catalogue import RESULTS
+
+    with_kind = {n for n, c in CLAIMS.items() if c.prove is not None}
+    assert {"A1-nonsingular", "eta-C-closed-form-filling", "coherence-uniform-sampling"} <= with_kind
+    assert all(CLAIMS[n].prove in RESULTS for n in with_kind)
+    assert CLAIMS["imbalance-drift-exact"].prove is None and CLAIMS["gd-converges-above-eta-C"].prove is None
+    r = audit("eta-C-closed-form-filling", max_examples=3)
+    hint = "then try `symstab prove A5` on this case"
+    assert r.to_dict()["prove_hint"].startswith(hint) and hint in str(r)
+    assert r"Then try \texttt{symstab prove A5} on this case" in r.latex()
+    plain = audit("imbalance-drift-exact", max_examples=2)
+    assert plain.to_dict()["prove_hint"] is None and "symstab prove" not in str(plain) + plain.latex()
+
+
+def test_imbalance_drift_claim_detects_a_wrong_drift():
+    """The catalogue's drift check is not vacuous: the same search refutes a drift off by a factor 2."""
+    from symstab.orbits.invariants import imbalance_at
+
+    entry = CLAIMS["imbalance-drift-exact"]
+
+    def doubled(x):
+        rows = imbalance_at(x["network"], x["theta"], x["eta"])
+        return all((r["after"] - r["before"] - 2 * r["drift"]).applyfunc(sympy.expand).is_zero_matrix for r in rows)
+
+    r = audit(doubled, over=entry.strategy(), max_examples=entry.max_examples, seed=0, shrink=False)
+    assert r.verdict == "counterexample"

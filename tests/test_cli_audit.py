@@ -30,6 +30,8 @@ def test_claim_json_has_the_interface_keys():
     assert isinstance(d["counterexample"], dict) and d["examples_tried"] <= 10
     true = json.loads(run("--claim", "sgd-coherence-bernoulli", "--json", "--max-examples", "5").stdout)
     assert (true["verdict"], true["counterexample"], true["examples_tried"]) == ("none found", None, 5)
+    assert d["prove_hint"].startswith("then try `symstab prove B` on this case")    # an extra key
+    assert true["prove_hint"].startswith("then try `symstab prove B` on this case")
 
 
 def test_bad_input_exits_2_with_one_line():

@@ -8,6 +8,7 @@ import pytest
 import sympy
 
 from symstab.errors import InvalidInputError, SymbolicDataError
+from symstab.exact.numberfield import AlgebraicPoint
 from symstab.minima import minima, product_jacobian
 from symstab.network import LinearNetwork
 
@@ -142,7 +143,7 @@ def _loss_numeric(net, mu):
     return 0.5 * float((R * R).sum())
 
 
-def test_non_filling_algebraic_target_and_high_precision_point():
+def test_non_filling_algebraic_target_and_exact_algebraic_point():
     net = LinearNetwork.whitened(widths=(3, 1, 3), target=[[2, 1, 0], [1, 3, 1], [0, 1, 4]])
     M = minima(net)
     assert M.target_exact and M.target_field == "algebraic"
@@ -150,15 +151,17 @@ def test_non_filling_algebraic_target_and_high_precision_point():
     assert sympy.simplify(M.min_loss - (sympy.Rational(21, 2) - 3 * sympy.sqrt(3))) == 0
     assert np.allclose(np.array(M.target.evalf(), dtype=float), _best_rank_r_numeric(net, 1), atol=1e-12)
     theta = M.point(seed=1)
-    assert not M.points_exact and all(isinstance(t, mpmath.mpf) for t in theta)
-    with mpmath.workdps(60):  # mpf arithmetic rounds to the working precision
-        weights = net.split(theta)
-        mu = weights[1] @ weights[0]
-        err = max(abs(mu[i, j] - mpmath.mpf(sympy.N(M.target[i, j], 60))) for i in range(3) for j in range(3))
-    assert err < 1e-40
-    assert M.point(seed=1) == theta
+    assert not M.points_exact and isinstance(theta, AlgebraicPoint) and theta.field.degree == 2
+    # slow reference: sympy's own arithmetic on the closed forms
+    syms = [sympy.Matrix(W.tolist()) for W in net.split(theta.to_sympy())]
+    assert all(sympy.simplify(v) == 0 for v in syms[1] * syms[0] - M.target)
+    assert all(g == 0 for g in net.gradient_at(theta))
+    assert sympy.simplify(net.loss_at(theta).to_sympy() - M.min_loss) == 0
+    assert M.point(seed=1) == theta and M.check_on_manifold(theta)
     with pytest.raises(InvalidInputError, match="not on M"):
         M.check_on_manifold([1] * 6)
+    with pytest.raises(InvalidInputError, match="not on M"):
+        M.check_on_manifold([theta[0] + 1] + list(theta[1:]))
 
 
 def test_high_precision_fallback_agrees_with_exact_target():

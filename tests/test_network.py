@@ -153,3 +153,25 @@ def test_sympy_float_is_converted_like_a_python_float():
     with pytest.warns(InexactInputWarning):
         net = LinearNetwork.whitened((1, 1), [[sympy.Float(0.1)]])
     assert net.Y[0, 0] == sympy.Rational(Fraction(0.1).numerator, Fraction(0.1).denominator)
+
+
+def test_point_functions_at_algebraic_points_match_sympy():
+    """gradient_at, loss_at, product_at, hessian_at at points with coordinates in Q(sqrt 2, sqrt 3)."""
+    from symstab.exact.numberfield import algebraic_point
+
+    net = LinearNetwork((2, 1, 2), [[1, 0, 2], [0, 1, 1]], [[1, 2, 0], [3, 4, 1]])
+    r2, r3 = sympy.sqrt(2), sympy.sqrt(3)
+    values = [r2, 1 - r3, sympy.Rational(1, 2), r2 * r3]
+    theta = algebraic_point(values)
+    assert theta.field.degree == 4
+    syms = [sympy.Symbol(n) for n in net.param_names]
+    L = net.loss_expr()
+    at = dict(zip(syms, values))
+    assert sympy.simplify(net.loss_at(theta).to_sympy() - L.subs(at)) == 0
+    for g, s in zip(net.gradient_at(theta), syms):
+        assert sympy.simplify(g.to_sympy() - sympy.diff(L, s).subs(at)) == 0
+    H = net.hessian_at(theta)
+    for i, a in enumerate(syms):
+        for j, b in enumerate(syms):
+            assert sympy.simplify(H[i][j].to_sympy() - sympy.diff(L, a, b).subs(at)) == 0
+    assert (net.product_at(values) - net.product_at(theta)).applyfunc(sympy.simplify).is_zero_matrix

@@ -322,3 +322,34 @@ def test_cli_bifurcation_plot(capsys, tmp_path):
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and plot.stat().st_size > 1000
     assert [i[2:] for i in out["stable_intervals"]] == [["1", "-1 + sqrt(5)"]]
+
+
+def test_charpoly_roots_fallback_matches_eigenvalues():
+    """The fallback used when mpmath's QR stalls: roots of det(lam I - M(z0)) with multiplicity."""
+    import mpmath
+
+    from symstab.orbits.algebra import LAM, Z, _charpoly_roots
+
+    cp = sympy.Poly((LAM - 1) ** 2 * (LAM - Z) * (LAM + Z), LAM, Z, domain="QQ")   # repeated root 1
+    with mpmath.workdps(40):
+        roots = sorted(_charpoly_roots(cp, mpmath.sqrt(2)), key=lambda r: float(mpmath.re(r)))
+        expected = [-mpmath.sqrt(2), 1, 1, mpmath.sqrt(2)]
+        assert all(abs(r - e) < mpmath.mpf(10) ** -15 for r, e in zip(roots, expected))
+
+
+@pytest.mark.slow
+def test_depth_four_scalar_cycles_with_repeated_multipliers():
+    """(1,1,1,1,1) at eta = 3/5: mpmath's QR did not converge on one Floquet matrix (bench_orbits, 2026-11-30)."""
+    eta = 0.6
+    res = period_two(LinearNetwork.whitened((1, 1, 1, 1, 1), [[1]]), "3/5", intervals=False)
+    assert res.orbits
+
+    def step(w):   # L = (w1 w2 w3 w4 - 1)^2 / 2, written out here
+        P = np.prod(w)
+        return np.array([wi - eta * (P - 1) * np.prod(np.delete(w, i)) for i, wi in enumerate(w)])
+
+    for o in res.orbits:
+        a, b = (np.array(p, dtype=float) for p in o.points)
+        assert np.allclose(step(a), b, atol=1e-9) and np.allclose(step(b), a, atol=1e-9)
+        moduli = [abs(complex(*m) if isinstance(m, (list, tuple)) else complex(m)) for m in o.multipliers]
+        assert o.stable == all(r < 1 for r in moduli)

@@ -14,7 +14,7 @@ from symstab import LinearNetwork
 from symstab.errors import TooLargeError
 from symstab.exact.matrices import object_array
 from symstab.network import hessian_from_weights
-from symstab.spectrum import escape_curve, spectrum_along
+from symstab.spectrum import escape_curve, spectrum_along, spectrum_at
 from symstab.strategies import linear_networks, rational_matrices, rational_points
 
 
@@ -304,7 +304,7 @@ def test_properness_bound_new_cases_numerical_check(net):
     assert proof.proved, proof.argument
     M = net.minima()
     for seed in range(6):
-        theta = [sympy.Rational(str(v)) if M.points_exact else sympy.Float(str(v), 30) for v in M.point(seed=seed)]
+        theta = [sympy.Rational(str(v)) if M.points_exact else sympy.N(v.to_sympy(), 30) for v in M.point(seed=seed)]
         top = _float_spectrum(net, theta)[-1]
         bound = float(sympy.N(_bound_at(proof, [float(v) for v in theta]), 20))
         assert top >= bound * (1 - 1e-9), (seed, top, bound)
@@ -392,3 +392,25 @@ def test_plot_spectrum_curves_refuses_a_net_without_curves():
 
     with pytest.raises(InvalidInputError, match="no escape or bounded-sharpness curve"):
         plot_spectrum_curves(LinearNetwork.whitened((1, 1, 1), [[2]]))
+
+
+def test_spectrum_at_an_algebraic_point_of_M_matches_sympy():
+    """The issue's case: (2,1,2), target [[1,2],[3,4]], irrational minimal product; sympy is the slow reference."""
+    from symstab.exact.numberfield import AlgebraicPoint
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    theta = net.minima().point(seed=0)
+    assert isinstance(theta, AlgebraicPoint)
+    s = spectrum_at(net, theta)
+    lam = sympy.Symbol("lam")
+    weights = [sympy.Matrix(W.tolist()) for W in net.split(theta.to_sympy())]
+    H = net.hessian_at_weights(weights)                      # sympy, entries in sqrt(221)
+    ref = sympy.Poly(sympy.expand(H.charpoly(lam).as_expr()), lam)
+    assert sympy.simplify(sympy.expand(s.charpoly) - ref.as_expr()) == 0
+    assert s.zero_multiplicity == 1 and sum(e.multiplicity for e in s.eigenvalues) == 3
+    for e in s.eigenvalues:   # each exact eigenvalue is a root of sympy's charpoly over Q(sqrt 221)
+        value = sympy.N(ref.as_expr().subs(lam, e.value), 60)
+        assert abs(value) < sympy.Float(10) ** -40
+        assert e.enclosure[0] <= sympy.N(e.value, 40) <= e.enclosure[1]
+    # the same point given as sympy radicals is accepted too, with the same spectrum
+    assert spectrum_at(net, theta.to_sympy()).nonzero == s.nonzero

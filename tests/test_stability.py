@@ -7,12 +7,13 @@ import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import float_lambda_max
 
 from symstab import LinearNetwork
 from symstab.errors import InvalidInputError
-from symstab.spectrum import TAU
-
-from reference import float_lambda_max
+from symstab.exact.algebraic import enclose_algebraic
+from symstab.spectrum import TAU, spectrum_at
+from symstab.stability import classify
 
 
 def test_worked_example_verdicts():
@@ -164,3 +165,15 @@ def test_plot_stable_set_refuses_a_manifold_that_is_not_a_curve():
         plot_stable_set(LinearNetwork.whitened((1, 2, 1), [[3]]))
     with pytest.raises(InvalidInputError, match="eta"):
         plot_stable_set(LinearNetwork.whitened((1, 1, 2), [[3], [4]]), "-1/2")
+
+
+def test_classify_at_an_algebraic_point_is_exact_next_to_the_threshold():
+    """lambda_max is irrational at an algebraic point of M; etas 10^-30 either side of 2/lambda_max are told apart."""
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    theta = net.minima().point(seed=0)
+    top = spectrum_at(net, theta).eigenvalues[-1]
+    lo, hi = enclose_algebraic(top.value, Fraction(1, 10**40))
+    below, above = 2 / hi - Fraction(1, 10**30), 2 / lo + Fraction(1, 10**30)
+    assert classify(net, theta, below).verdict == "stable"
+    assert classify(net, theta, above).verdict == "unstable"
+    assert net.classify(theta, below).lambda_max == top.value

@@ -49,10 +49,13 @@ def test_certificate_exceptional_steps_are_exactly_the_constant_eigenvalues(net)
 
 # --- the strategies generate only valid objects ------------------------------------------------
 
+import numpy as np  # noqa: E402
 from hypothesis import HealthCheck  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 
 from symstab.minima import minima  # noqa: E402
+from symstab.exact.numberfield import AlgebraicPoint  # noqa: E402
+from symstab.network import hessian_from_weights  # noqa: E402
 from symstab.strategies import (datasets, lines_in_minima, networks, points_on_minima,  # noqa: E402
                                 psd_hessian_families, step_sizes, trajectories, widths)
 
@@ -72,18 +75,20 @@ def test_datasets_have_invertible_covariance_and_right_shapes(case):
 
 
 @FEW
-@given(st.sampled_from(["general", "whitened", "filling", "non_filling"]).flatmap(
+@given(st.sampled_from(["general", "whitened", "filling", "non_filling", "non_filling_algebraic"]).flatmap(
     lambda kind: st.tuples(st.just(kind), networks(kind, max_params=6))))
 def test_networks_of_each_kind_are_what_they_say(case):
     kind, net = case
     M = minima(net)
-    assert net.num_params <= 6 or kind == "non_filling"
+    assert net.num_params <= 6 or kind.startswith("non_filling")
     if kind == "whitened":
         assert net.X == sympy.eye(net.widths[0])
     if kind == "filling":
         assert M.filling and M.target_field == "rational"
     if kind == "non_filling":
         assert not M.filling and M.target_field == "rational"
+    if kind == "non_filling_algebraic":
+        assert not M.filling and M.target_field == "algebraic" and net.X == sympy.eye(net.widths[0])
 
 
 @FEW
@@ -97,6 +102,33 @@ def test_points_on_minima_are_exact_global_minima(case):
     assert net.loss_at(theta) == M.min_loss
     net.spectrum_at(theta)                      # accepted by every API that takes a point
     assert net.classify(theta, "1/1000").verdict in ("stable", "marginal", "unstable")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(networks("non_filling_algebraic", max_params=8).flatmap(
+    lambda net: st.tuples(st.just(net), points_on_minima(net))))
+def test_points_on_irrational_minima_are_exact_algebraic_points(case):
+    """Irrational minimal products: exact points in a number field, accepted by every point API."""
+    net, theta = case
+    M = minima(net)
+    assert isinstance(theta, AlgebraicPoint) and theta.field.degree > 1
+    assert M.check_on_manifold(theta)                               # product = target, exactly in the field
+    assert all(g == 0 for g in net.gradient_at(theta))
+    # min_loss may be written in conjugate roots (not atoms of theta's field): compare at 50 digits
+    assert abs(sympy.N(net.loss_at(theta).to_sympy() - M.min_loss, 50)) < sympy.Float(10) ** -40
+    spectrum = net.spectrum_at(theta)
+    assert spectrum.zero_multiplicity == M.dimension                # Morse-Bott: ker Hess L = T M
+    # numerical reference: float64 eigenvalues of the float Hessian at the float point
+    weights = net.split(theta.floats(), dtype=float)
+    Hf = hessian_from_weights(weights, np.array(net.Sigma.tolist(), dtype=float),
+                              np.array((net.Y * net.X.T).tolist(), dtype=float), float(net.loss_scale))
+    values = np.linalg.eigvalsh(Hf)
+    listed = sorted(float(e.enclosure[0]) for e in spectrum.eigenvalues for _ in range(e.multiplicity))
+    assert np.allclose(sorted(v for v in values if abs(v) > 1e-9), listed, rtol=1e-8, atol=1e-9)
+    top = max(values)
+    for eta, verdict in ((Fraction(1, 2) * Fraction(2) / Fraction(top), "stable"),
+                         (Fraction(3, 2) * Fraction(2) / Fraction(top), "unstable")):
+        assert net.classify(theta, eta).verdict == verdict
 
 
 def test_points_on_minima_go_beyond_the_seeded_points():

@@ -19,10 +19,12 @@ from ..exact.algebraic import exact_sign, largest_real_root
 from ..exact.matrices import fmpq_matrix
 from ..exact.numbers import as_rational
 from ..gdmap import nonsingularity_certificate
+from ..orbits.invariants import imbalance_at
 from ..sgd import analyze
 from ..simulate import gd
 from ..spectrum import spectrum_at
-from ..strategies import lines_in_minima, minima_of, networks, points_on_minima, psd_hessian_families, widths
+from ..strategies import (lines_in_minima, minima_of, networks, points_on_minima, psd_hessian_families,
+                          rational_points, rationals, widths)
 from .engine import Check, Claim, compare, register
 
 __all__ = ["CLAIM_NAMES"]
@@ -80,6 +82,7 @@ def _a1_check(x):
 
 register(Claim(
     name="A1-nonsingular",
+    prove="A1",
     summary="G_eta = theta - eta grad L is non-singular for every eta > 0 (depth >= 2)",
     statement=("For a linear network of depth $H \\ge 2$ with exact data, the GD map "
                "$G_\\eta(\\theta) = \\theta - \\eta \\nabla L(\\theta)$ has a Jacobian determinant "
@@ -112,6 +115,7 @@ def _sigma_si_filling():
 
 register(Claim(
     name="eta-C-closed-form-filling",
+    prove="A5",
     summary="Sigma = s I, filling: lambda_max >= 2c s H s_max^(2-2/H) on M, i.e. eta_C = 1/(c s H s_max^(2-2/H))",
     statement=("For whitened or scalar-input data ($\\Sigma = sI$) and a filling target $W^*$ with top singular "
                "value $s_{\\max}$, every point of $\\mathcal M$ has $\\lambda_{\\max} \\ge 2csH s_{\\max}^{2-2/H}$, "
@@ -126,6 +130,7 @@ register(Claim(
 
 register(Claim(
     name="eta-C-closed-form-whitened-non-filling",
+    prove="A5",
     summary="Sigma = s I, non-filling: lambda_max >= 2c s H s_max^(2-2/H) on M (the filling form at Wbar)",
     statement=("For $\\Sigma = sI$ and a non-filling target, the minimal product is the best rank-$r$ "
                "approximation $\\bar W$, and every point of $\\mathcal M$ (full Hessian, residual term "
@@ -148,6 +153,7 @@ def _scalar_eta_e_check(x):
 
 register(Claim(
     name="eta-E-equals-eta-C-scalar",
+    prove="A5",
     summary="d_0 = d_H = 1: one non-zero Hessian eigenvalue on M, so lambda_min^+ = lambda_max and eta_E = eta_C",
     statement=("For scalar input and output ($d_0 = d_H = 1$) and a non-zero target, the Hessian at every point "
                "of $\\mathcal M$ has exactly one non-zero eigenvalue (counted with multiplicity), so "
@@ -188,6 +194,7 @@ def _proper_check(which):
 
 register(Claim(
     name="sharpness-proper-depth-2",
+    prove="A3",
     summary="depth 2: lambda_max >= 2c lambda_min(Sigma) ||theta||^2 / D on M (so the sharpness is proper)",
     statement=("At depth 2 (filling or not), every point of $\\mathcal M$ has "
                "$\\lambda_{\\max} \\ge 2c\\,\\lambda_{\\min}(\\Sigma)\\,\\lVert\\theta\\rVert^2/D$ "
@@ -237,6 +244,7 @@ def _line_check(x):
 
 register(Claim(
     name="sharpness-proper-every-architecture",
+    prove="A3",
     summary="FALSE: the sharpness is proper on M for every architecture (lambda_max unbounded on every line in M)",
     statement=("The sharpness is proper on $\\mathcal M$ for every architecture. Checked form: along every affine "
                "line $\\theta + t v \\subset \\mathcal M$ (one layer moved in the kernel of "
@@ -316,6 +324,7 @@ def _coherence_check(sampling: str, form: str):
 
 register(Claim(
     name="sgd-coherence-bernoulli",
+    prove="B",
     summary="Bernoulli sampling: eta lambda_1(H) > sigma sqrt(B/(n - B)) implies mean-square divergence",
     statement=("Under Bernoulli sampling, $\\eta\\lambda_1(H) > \\sigma\\sqrt{B/(n-B)}$ implies that linearised SGD "
                "diverges in mean square, i.e. the step above which the condition holds is at least the exact "
@@ -330,6 +339,7 @@ register(Claim(
 
 register(Claim(
     name="coherence-condition-exact",
+    prove="B",
     summary="FALSE: eta lambda_1 (1 + (n/B - 1)/sigma) > 2 implies divergence in general (Bernoulli)",
     statement=("Under Bernoulli sampling, $\\eta\\lambda_1(H)(1 + (n/B - 1)/\\sigma) > 2$ implies mean-square "
                "divergence. It is exact on paper B's near-optimality construction, and the audit compares it "
@@ -343,6 +353,7 @@ register(Claim(
 
 register(Claim(
     name="coherence-uniform-sampling",
+    prove="B",
     summary="FALSE: eta lambda_1(H) > sigma sqrt(B/(n - B)) implies divergence under uniform sampling",
     statement=("The coherence condition $\\eta\\lambda_1(H) > \\sigma\\sqrt{B/(n-B)}$ implies mean-square "
                "divergence also for uniform sampling without replacement. False: $H_1 = \\mathrm{diag}(0,1)$, "
@@ -354,7 +365,42 @@ register(Claim(
     max_examples=40,
 ))
 
+# --- O3: the exact drift of the layer imbalance under one GD step ---------------------------------
+
+def _imbalance_check(x):
+    net, theta, eta = x["network"], x["theta"], x["eta"]
+    rows = imbalance_at(net, theta, eta)
+    wrong = [r["layer"] for r in rows if (r["after"] - r["before"] - r["drift"]).applyfunc(sympy.expand)
+             != sympy.zeros(*r["drift"].shape)]
+    return Check(not wrong, {"theta": theta, "eta": eta, "layers where D_l' - D_l != drift": wrong,
+                             "drift": [r["drift"] for r in rows]})
+
+
+def _imbalance_examples():
+    nets = networks("general", widths_strategy=widths(3, 3, 8, min_depth=2))
+    steps = rationals(2, 4).filter(lambda q: q > 0)
+    return nets.flatmap(lambda net: st.tuples(rational_points(net), steps).map(
+        lambda pe: {"network": net, "theta": pe[0], "eta": pe[1]}))
+
+
+register(Claim(
+    name="imbalance-drift-exact",
+    summary="one GD step changes D_l = W_(l+1)^T W_(l+1) - W_l W_l^T by exactly eta^2 (G_(l+1)^T G_(l+1) - G_l G_l^T)",
+    statement=("The layer imbalance $D_l = W_{l+1}^T W_{l+1} - W_l W_l^T$ is conserved by gradient flow; under "
+               "one GD step with $G_l = \\partial L/\\partial W_l$ the first-order terms cancel "
+               "($W_{l+1}^T G_{l+1} = G_l W_l^T$) and exactly "
+               "$D_l' - D_l = \\eta^2 (G_{l+1}^T G_{l+1} - G_l G_l^T)$, for every depth, width, data and loss "
+               "convention. Checked exactly at rational points and steps (the next point from the exact GD step)."),
+    source=("Arora, Cohen & Hazan (ICML 2018) and Du, Hu & Lee (NeurIPS 2018) for gradient flow; the GD drift "
+            "derived here (docs/theory.md, O3)"),
+    expected="none found",
+    check=_imbalance_check,
+    strategy=_imbalance_examples,
+    max_examples=30,
+))
+
 CLAIM_NAMES = ("A1-nonsingular", "eta-C-closed-form-filling", "eta-C-closed-form-whitened-non-filling",
                "eta-E-equals-eta-C-scalar", "sharpness-proper-depth-2", "sgd-coherence-bernoulli",
+               "imbalance-drift-exact",
                "every-eigenvalue-proper", "sharpness-proper-every-architecture", "gd-converges-above-eta-C",
                "coherence-condition-exact", "coherence-uniform-sampling")

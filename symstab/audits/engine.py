@@ -28,7 +28,7 @@ from ..exact.latex import text as latex_text
 from ..exact.numbers import check_seed
 from .render import jsonable, latex_value
 
-__all__ = ["VERDICTS", "AuditResult", "Check", "Claim", "audit", "compare"]
+__all__ = ["VERDICTS", "AuditResult", "Check", "Claim", "audit", "compare", "prove_hint"]
 
 VERDICTS = ("counterexample", "none found")
 DEFAULT_MAX_EXAMPLES = 50
@@ -62,11 +62,30 @@ class Claim:
     strategy: Callable | None = None
     evidence: str = "exact"
     max_examples: int = DEFAULT_MAX_EXAMPLES
+    prove: str | None = None  # the certificate kind of `symstab prove` (A1..A5, B) this claim corresponds to
 
     def to_dict(self) -> dict:
         return {"name": self.name, "summary": self.summary, "statement": self.statement,
                 "source": self.source, "expected": self.expected, "evidence": self.evidence,
-                "max_examples": self.max_examples}
+                "max_examples": self.max_examples, "prove": self.prove}
+
+
+def prove_hint(kind: str | None) -> str | None:
+    """The pointer from an audit to a certificate: ``then try `symstab prove KIND` on this case``.
+
+    ``symstab prove`` certifies a stated list of cases per result (``symstab prove KIND --list``);
+    the hint says so.
+
+    Examples
+    --------
+    >>> prove_hint("A5")  # doctest: +NORMALIZE_WHITESPACE
+    'then try `symstab prove A5` on this case (result A5 has certificates accepted by the independent
+     checker `symstab check`; `symstab prove A5 --list` shows its stated cases)'
+    """
+    if kind is None:
+        return None
+    return (f"then try `symstab prove {kind}` on this case (result {kind} has certificates accepted by the "
+            f"independent checker `symstab check`; `symstab prove {kind} --list` shows its stated cases)")
 
 
 def _is_exact(v) -> bool:
@@ -187,6 +206,12 @@ class AuditResult(LatexDisplay):
     expected: str | None = None
     evidence: str = "exact"
     source: str = "user"
+    prove: str | None = None  # the certificate kind of the claim (A1..A5, B), for the prove hint
+
+    @property
+    def prove_hint(self) -> str | None:
+        """``then try `symstab prove KIND` on this case`` where the claim has a certificate kind (not after an error)."""
+        return None if self.verdict == "error" else prove_hint(self.prove)
 
     @property
     def as_expected(self) -> bool | None:
@@ -208,7 +233,8 @@ class AuditResult(LatexDisplay):
                 "seed": self.seed, "counterexample": counter, "expected": self.expected,
                 "statement": self.statement, "source": self.source, "evidence": self.evidence,
                 "evaluations": self.evaluations, "max_examples": self.max_examples,
-                "reproduction": self.reproduction, "error": self.error, "summary": self.summary_line()}
+                "reproduction": self.reproduction, "error": self.error, "summary": self.summary_line(),
+                "prove_hint": self.prove_hint}
 
     def latex_formula(self) -> str:
         """Math mode: the verdict and the counterexample (for Jupyter)."""
@@ -233,6 +259,11 @@ class AuditResult(LatexDisplay):
         else:
             lines.append(r"\textbf{No counterexample} in " + f"{self.examples_tried} cases (seed {self.seed}). "
                          "This is a search, not a proof.")
+        if self.prove_hint:
+            k = self.prove
+            lines.extend(["", rf"Then try \texttt{{symstab prove {k}}} on this case (result {k} has certificates "
+                              rf"accepted by the independent checker \texttt{{symstab check}}; "
+                              rf"\texttt{{symstab prove {k} --list}} shows its stated cases)."])
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -246,7 +277,15 @@ class AuditResult(LatexDisplay):
         lines.append(f"  seed {self.seed}; {self.evaluations} evaluations in all")
         if self.reproduction:
             lines.append(f"  reproduce: @reproduce_failure({self.reproduction})")
+        if self.prove_hint:
+            lines.append(f"  {self.prove_hint}")
         return "\n".join(lines)
+
+
+def _throw(kind: str, error) -> None:
+    """Raise the audit's failure from one place: hypothesis tells failures apart by where they are raised,
+    so a replayed known failure must come from the same line as the first one (else FlakyFailure)."""
+    raise (_Raised(error) if kind == "error" else _Refuted())
 
 
 def _latex_text(text: str) -> str:
@@ -322,7 +361,7 @@ def audit(claim, over: SearchStrategy | None = None, *, max_examples: int | None
         state["found"] = True
         state["last"] = (kind, example, data, error)
         known[key] = state["last"]
-        raise (_Raised(error) if kind == "error" else _Refuted())
+        _throw(kind, error)
 
     def test(example):
         nonlocal key
@@ -332,7 +371,7 @@ def audit(claim, over: SearchStrategy | None = None, *, max_examples: int | None
             if state["shrinks"] > shrink_budget:  # shrinking stops: only known failures still fail
                 if key in known:
                     state["last"] = known[key]
-                    raise (_Raised(known[key][3]) if known[key][0] == "error" else _Refuted())
+                    _throw(known[key][0], known[key][3])
                 return
         state["calls"] += 1
         if not state["found"]:
@@ -371,4 +410,5 @@ def audit(claim, over: SearchStrategy | None = None, *, max_examples: int | None
     return AuditResult(claim=entry.name, statement=entry.statement, verdict=verdict,
                        examples_tried=state["tried"], evaluations=state["calls"], seed=seed,
                        max_examples=int(n), counterexample=example, data=dict(data), error=error,
-                       reproduction=blob, expected=entry.expected, evidence=entry.evidence, source=entry.source)
+                       reproduction=blob, expected=entry.expected, evidence=entry.evidence, source=entry.source,
+                       prove=entry.prove)

@@ -23,6 +23,7 @@ __all__ = [
     "fmpq_matrix",
     "identity_like",
     "kernel_projector",
+    "layers_from_factors",
     "object_array",
     "poly_at_matrix",
     "product_chain",
@@ -162,6 +163,53 @@ def random_invertible(n: int, rng: random.Random) -> sympy.Matrix:
         G = sympy.Matrix(n, n, lambda i, j: rng.randint(-2, 2) + (3 if i == j else 0))
         if G.det() != 0:
             return G
+
+
+def layers_from_factors(widths, U, V, rng):
+    """Weights ``W_1 = G_1 [V; R_1]``, ``W_l = G_l [[I, 0], [R_l, S_l]] G_{l-1}^{-1}``,
+    ``W_H = [U, 0] G_{H-1}^{-1}`` whose product is ``U V`` (``k = U.cols``).
+
+    The lower blocks ``R_l, S_l`` are random: the top ``k`` rows of every partial
+    product are ``V``, and ``[U, 0]`` discards the rest. ``U`` and ``V`` are sympy
+    matrices (rational, or polynomial in a symbol standing for a field generator).
+
+    Examples
+    --------
+    >>> import random
+    >>> Ws = layers_from_factors((1, 2, 1), sympy.Matrix([[2]]), sympy.Matrix([[3]]), random.Random(0))
+    >>> Ws[1] * Ws[0]
+    Matrix([[6]])
+    """
+    H = len(widths) - 1
+    k = U.shape[1]
+    if H == 1:
+        return [U * V]
+    Gs = [random_invertible(widths[l], rng) for l in range(1, H)]
+    weights = []
+    for l in range(1, H + 1):
+        rows, cols = widths[l], widths[l - 1]
+        if l == 1:
+            core = sympy.zeros(rows, cols)
+            core[:k, :] = V
+            for i in range(k, rows):
+                for j in range(cols):
+                    core[i, j] = rng.randint(-2, 2)
+            W = Gs[0] * core
+        elif l == H:
+            core = sympy.zeros(rows, cols)
+            core[:, :k] = U
+            W = core * Gs[-1].inv()
+        else:
+            core = sympy.zeros(rows, cols)
+            for i in range(rows):
+                for j in range(cols):
+                    if i < k:
+                        core[i, j] = 1 if i == j else 0
+                    else:
+                        core[i, j] = rng.randint(-2, 2)
+            W = Gs[l - 1] * core * Gs[l - 2].inv()
+        weights.append(W)
+    return weights
 
 
 def rank_factorisation(T: sympy.Matrix):

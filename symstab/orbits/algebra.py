@@ -134,6 +134,14 @@ def _numeric_matrix(M, z0):
                            for j in range(D)] for i in range(D)])
 
 
+def _charpoly_roots(cp: sympy.Poly, z0) -> list:
+    """The roots of ``cp(lam, z0)`` (mpmath, Durand-Kerner with a generous step budget), with multiplicity."""
+    lam_poly = sympy.Poly(cp.as_expr(), LAM)
+    coeffs = [mpmath.polyval([mpmath.mpf(int(c.p)) / int(c.q) for c in sympy.Poly(a, Z, domain="QQ").all_coeffs()], z0)
+              for a in lam_poly.all_coeffs()]
+    return list(mpmath.polyroots(coeffs, maxsteps=2000, extraprec=4 * mpmath.mp.prec))
+
+
 def _certified_roots(factor: sympy.Poly):
     """Certified complex root balls (python-flint) of an irreducible Poly over Q, with sympy's root objects."""
     den = sympy.ilcm(*[c.q for c in factor.all_coeffs()])
@@ -160,7 +168,10 @@ def floquet_data(net, eta, cycle: AlgebraicCycle) -> dict:
     factors = [g for g, _ in N.factor_list()[1]]
     with mpmath.workdps(_DPS + 10):
         z0 = cycle.root_value()
-        numeric = mpmath.eig(_numeric_matrix(M, z0), left=False, right=False)
+        try:
+            numeric = mpmath.eig(_numeric_matrix(M, z0), left=False, right=False)
+        except RuntimeError:  # mpmath's QR can stall (repeated multipliers): roots of the exact charpoly instead
+            numeric = _charpoly_roots(cp, z0)
     candidates = []  # (factor, ball index, ball)
     for g in factors:
         for k, ball in enumerate(_certified_roots(g)):

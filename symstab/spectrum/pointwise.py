@@ -20,9 +20,11 @@ import sympy
 from ..budget import Estimate, guard
 from ..errors import InvalidInputError
 from ..exact.algebraic import ball_endpoints, format_interval, real_root_boxes, root_closed_form, univariate
-from ..exact.matrices import identity_like, object_array, product_chain
 from ..exact.algebraic import outward_decimal as _decimal
+from ..exact.fieldspectrum import field_spectrum
 from ..exact.latex import ROOT_NOTE, LatexDisplay, display, to_latex
+from ..exact.matrices import identity_like, object_array, product_chain
+from ..exact.numberfield import AlgebraicPoint
 from ..exact.numbers import as_fmpq, to_exact
 from ..minima import minima
 from ..network import jacobian_gram_from_weights
@@ -199,7 +201,10 @@ def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto", force: bool
     """
     if method not in ("auto", "normal", "full"):
         raise InvalidInputError(f"method must be 'auto', 'normal' or 'full', got {method!r}")
-    point = tuple(to_exact(t, where="theta") for t in theta)
+    exact = net.exact_point(theta)
+    if isinstance(exact, AlgebraicPoint):
+        return _spectrum_in_field(net, exact, prec, force)
+    point = tuple(exact)
     use_normal = method == "normal" or (method == "auto" and net.num_params > 64)
     cp = _charpoly_on_M(net, point) if use_normal else None
     used = "normal operator (d_0 d_H square) on M" if cp is not None else "full Hessian"
@@ -229,6 +234,26 @@ def spectrum_at(net, theta, *, prec: int = 64, method: str = "auto", force: bool
     eigen.sort(key=lambda e: e.enclosure[0])
     charpoly = univariate(cp, LAM).as_expr()
     return Spectrum(theta=point, charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen), method=used)
+
+
+def _spectrum_in_field(net, point, prec: int, force: bool) -> Spectrum:
+    """The exact spectrum at an algebraic point (coordinates in ``K = Q(alpha)``): see
+    :func:`symstab.exact.fieldspectrum.field_spectrum` (norm over Q, gcds over K, certified root selection)."""
+    D, m = net.num_params, point.field.degree
+    guard(Estimate(f"an exact spectrum of the {D} x {D} Hessian over a degree-{m} number field (its norm is a "
+                   f"{D * m} x {D * m} rational characteristic polynomial)", _charpoly_seconds(D * m) + 2e-5 * D**3 * m,
+                   80e6 + 100.0 * (D * m) ** 2), force, max_seconds=EXACT_SPECTRUM_SECONDS,
+          hint="use sharpness_enclosure(net, theta) at a nearby rational point for a rigorous enclosure")
+    H = net.hessian_at(point)
+    cp, zero, found = field_spectrum(H, point.field, prec)
+    eigen = []
+    for g, k, mult, box in found:
+        g_sym = univariate(g, LAM)
+        eigen.append(Eigenvalue(value=root_closed_form(g_sym, k), minimal_polynomial=g_sym.monic().as_expr(),
+                                multiplicity=mult, enclosure=box))
+    charpoly = sympy.expand(sum((c.to_sympy() * LAM**i for i, c in enumerate(cp)), sympy.Integer(0)))
+    return Spectrum(theta=tuple(point), charpoly=charpoly, zero_multiplicity=zero, eigenvalues=tuple(eigen),
+                    method=f"full Hessian over a degree-{m} number field")
 
 
 # --- the normal operator: the non-zero spectrum of H on M in d_0 d_H dimensions ---------
