@@ -21,6 +21,7 @@ import sympy
 from .critical import critical_step_sizes, exact_point_near
 from .document import network_document
 from .errors import SymstabError
+from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import as_fraction, check_seed, simplest_between
 from .gdmap import nonsingularity_certificate
 from .minima import minima
@@ -67,8 +68,13 @@ class Report:
         return network_document(self, formulas_file=formulas_file).tex
 
 
+def _strings(theta) -> list:
+    """Exact coordinates as strings (rationals, or elements of a number field Q(alpha))."""
+    return theta.strings() if isinstance(theta, AlgebraicPoint) else [str(v) for v in theta]
+
+
 def _point(theta) -> str:
-    return "(" + ", ".join(str(v) for v in theta) + ")"
+    return "(" + ", ".join(_strings(theta)) + ")"
 
 
 def _certificate(build, *args, **kwargs) -> dict:
@@ -130,7 +136,10 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: 
     M = minima(net, dps=dps)
     parts["minima"] = M
     m_lines = str(M).splitlines()
-    point = M.point(seed=seed) if M.points_exact else None
+    # rational, or exact algebraic (a number field) for an irrational target; None only past degree 6
+    point = M.point(seed=seed) if M.target_field in ("rational", "algebraic") else None
+    if point is not None and not (M.points_exact or isinstance(point, AlgebraicPoint)):
+        point = None
     m_data = M.to_dict()
     if point is not None:
         rank, mb = M.rank_check(point), M.morse_bott(point)
@@ -138,7 +147,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: 
         m_lines.append(f"the point {t1} of M (exact, seed {seed}): {_point(point)}")
         m_lines.append(f"  at {t1}: {rank}")
         m_lines.append(f"  at {t1}: {mb}")
-        m_data.update(point=[str(v) for v in point], point_label=t1, rank_check=rank.to_dict(),
+        m_data.update(point=_strings(point), point_label=t1, rank_check=rank.to_dict(),
                       morse_bott=mb.to_dict())
     else:
         m_lines.append("no exact point of M (irrational target): the checks at a point are skipped")

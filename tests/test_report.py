@@ -211,8 +211,11 @@ def test_a_latex_error_is_one_line_with_the_log_kept(tmp_path):
 
 
 def test_an_irrational_target_keeps_the_numbering_and_rounds_a_wide_witness_with_its_exact_entries_on_file():
-    net, doc = _network_document((2, 1, 2), [[1, 2], [3, 4]])  # M has no rational point: A4 has no example
+    net, doc = _network_document((2, 1, 2), [[1, 2], [3, 4]])  # M has no rational point
     assert r"\setcounter{resultA}{4}\begin{resultA}[critical step sizes]\label{thm:A5}" in doc.tex
+    # theta^(1) is an exact algebraic point (coordinates in Q(sqrt 221)), shown exactly and used by A3 and A4
+    assert r"\tag{$\theta^{(1)}$}" in doc.tex and r"\sqrt{221}" in doc.tex.split(r"\tag{$\theta^{(1)}$}")[0]
+    assert r"number field $\mathbb{Q}(\alpha)$" in doc.tex and "of Theorem~\\ref{thm:A2}" in doc.tex
     entry = doc.formulas["A5.witness"]
     assert len(entry["value"]) == net.num_params and any("sqrt" in v for v in entry["value"])
     assert r"\texttt{A5.witness}" in doc.tex and r"\tag{$\theta^*$}" in doc.tex

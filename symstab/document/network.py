@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..exact.numberfield import AlgebraicPoint
 from .latex import (
     approx, as_text, certificate_text, decimal, display, Document, evidence, expr_latex, expr_terms, Formulas,
     fragment_body, INLINE, LAM, LINE, matrix, monic, number, point_equation, preamble, TERMS, text, weights, width)
@@ -113,10 +114,12 @@ def _a2(net, parts, certs) -> list:
                  f"$\\dim \\ker H(\\theta^{{(1)}}) = {mb.value} = \\dim \\mathcal{{M}}$"
                  + (" (Morse--Bott)." if mb.holds else f" fails (expected {mb.expected})."))
     out.append("\\setcounter{resultA}{1}\\begin{resultA}[minima]\\label{thm:A2}\n" + body + "\n\\end{resultA}")
+    algebraic = isinstance(point, AlgebraicPoint)  # an irrational target: coordinates in a number field
     if point is not None:
-        out.append(point_equation("theta1", r"\theta^{(1)}", weights(net.widths, point)))
+        out.append(point_equation("theta1", r"\theta^{(1)}", weights(net.widths, point.to_sympy() if algebraic else point)))
     kind = "certified" if certs.get("A2", {}).get("status") == "certified" else "exact"
-    out.append(evidence(kind, "Ranks are computed over $\\mathbb{Q}$ at the rational point $\\theta^{(1)}$."))
+    where = ("in the number field $\\mathbb{Q}(\\alpha)$ of its coordinates" if algebraic else "over $\\mathbb{Q}$")
+    out.append(evidence(kind, f"Ranks are computed exactly {where} at the point $\\theta^{{(1)}}$."))
     out.append(certificate_text(certs.get("A2"), "A2"))
     return out
 

@@ -21,6 +21,7 @@ import sympy
 from ..check import FORMAT, VERSION, CheckFailed, second_moment_charpoly, verified_claim
 from ..errors import InvalidInputError, SymstabError
 from ..exact.algebraic import enclose_algebraic, real_root_boxes, top_eigenvalue_upper
+from ..exact.numberfield import AlgebraicPoint
 from ..exact.numbers import as_fmpq, as_fraction, simplest_between
 from ..gdmap import nonsingularity_certificate
 from ..minima import minima, product_jacobian
@@ -227,6 +228,8 @@ def largest_root_data(poly) -> dict:
 
 def a4_certificate(net, theta, eta) -> Certificate:
     """A4: the verdict of :func:`~symstab.stability.classify` at an exact point of M."""
+    if isinstance(theta, AlgebraicPoint):
+        raise NotCertified("A4 certificates take rational points; this point of M has irrational coordinates")
     verdict = classify(net, theta, eta)
     point = [as_fraction(v) for v in verdict.theta]
     cp = net.hessian_at(point).charpoly()
