@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 
@@ -12,10 +13,17 @@ from .common import add_analysis_arguments, add_network_arguments, check_dps, ne
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab analyze --widths 1,1,2 --whitened --target "3;4"
+  symstab analyze --widths 2,2,2 --whitened --target "1,2;3,4" --latex report.tex
+  symstab analyze --widths 2,1,1 --X "1,0,1;0,1,1" --Y "1,2,2" --no-z3 --json
+"""
+
 
 def register(sub) -> None:
     """Add the ``analyze`` subcommand."""
-    ana = sub.add_parser("analyze", help="full report for one network: A1-A5 with their evidence")
+    ana = sub.add_parser("analyze", help="full report for one network: A1-A5 with their evidence",
+                         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(ana)
     add_analysis_arguments(ana)
     ana.add_argument("--latex", metavar="FILE", help="also write a standalone LaTeX report to FILE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..critical import critical_step_sizes
@@ -10,10 +11,17 @@ from .common import add_analysis_arguments, add_network_arguments, check_dps, ne
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab critical --widths 1,1,2 --whitened --target "3;4" --json
+  symstab critical --widths 2,1,1 --X "1,0,1;0,1,1" --Y "1,2,2"          # general Sigma: exact CRootOf
+  symstab critical --widths 1,1,1 --whitened --target 1 --latex
+"""
+
 
 def register(sub) -> None:
     """Add the ``critical`` subcommand."""
-    crit = sub.add_parser("critical", help="result A5: critical step sizes eta_C and eta_E with evidence")
+    crit = sub.add_parser("critical", help="result A5: critical step sizes eta_C and eta_E with evidence",
+                          epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(crit)
     add_analysis_arguments(crit)
     crit.add_argument("--latex", action="store_true", help="print LaTeX only")

@@ -13,6 +13,7 @@ would say nothing, as both are always false there.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -26,6 +27,12 @@ from .common import MAX_DPS, integer
 _DENSE_CONSTRUCTION_LIMIT = 2000
 
 __all__ = ["register", "run", "load_hessians"]
+
+EXAMPLES = """examples:
+  symstab sgd --construction --n 12 --sigma 3 --batch 4 --json
+  symstab sgd --construction --n 100000000 --sigma 3 --batch 4      # closed form: no matrices
+  symstab sgd --construction --n 6 --sigma 2 --batch 2 --eta 1/2 --sampling without_replacement --method exact
+"""
 
 
 def load_hessians(path) -> list:
@@ -106,6 +113,7 @@ def register(subparsers) -> None:
         "sgd",
         help="SGD linear stability: coherence, divergence conditions, exact mean-square threshold",
         description="Analyse linearised SGD at a minimum from per-sample Hessians (docs/theory.md, B).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
@@ -116,7 +124,10 @@ def register(subparsers) -> None:
     p.add_argument("--batch", type=integer(1), required=True, help="batch size B, 1 <= B <= n")
     p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
                    "the conditions are reported as step-size thresholds")
-    p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
+    p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli",
+                   help="how a batch is drawn: bernoulli (each sample independently with probability B/n, "
+                        "paper B's model; default), without_replacement (a uniform B-subset) or "
+                        "with_replacement (B independent uniform indices)")
     p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
                    help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
     p.add_argument("--dps", type=integer(15, MAX_DPS), help=f"15..{MAX_DPS} decimal digits of the mpmath path (large rational cases)")

@@ -12,6 +12,7 @@ the main CLI prints it on one line and exits with status 2.
 
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 import shlex
@@ -22,6 +23,12 @@ from ..files import figure_suffixes, writable_file
 from .common import add_network_arguments, integer, network_from_args, progress_bar, real, size
 
 __all__ = ["register", "run"]
+
+EXAMPLES = """examples:
+  symstab simulate --widths 1,1,2 --whitened --target "3;4" --inits 200 --steps 2000 --plot sweep.png
+  symstab simulate --widths 1,1,2 --whitened --target "3;4" --eta-ratios 0.9,1.1 --inits 100 --steps 1000 --checkpoint sweep.jsonl --json
+  symstab simulate --widths 2,2,2 --whitened --target "1,2;3,4" --eta-ratios 0.95,1.05 --inits 100 --steps 3000 --seed 1
+"""
 
 
 def _floats(text: str, flag: str) -> list:
@@ -57,6 +64,7 @@ def register(subparsers) -> None:
         "simulate",
         help="A6 numerically: GD from many random starts across eta/eta_C (converged fraction, grad norm)",
         description="Batched float64 GD sweep over eta = ratio * eta_C (docs/theory.md, A6). Numerical evidence.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")
