@@ -14,15 +14,17 @@ from fractions import Fraction
 
 import sympy
 
+from .budget import Estimate, guard
 from .critical import critical_step_sizes, exact_point_near
+from .critical.cost import critical_cost
 from .proofs.lower_bounds import certify_critical
 from .exact.numbers import as_fraction, check_seed, simplest_between
-from .gdmap import nonsingularity_certificate
+from .gdmap import certificate_cost, nonsingularity_certificate
 from .minima import minima
 from .spectrum import properness, spectrum_along, spectrum_at
 from .stability import classify, stable_set
 
-__all__ = ["Report", "analyze"]
+__all__ = ["Report", "analysis_cost", "analyze"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,21 @@ def _breakable(tex: str, limit: int = 400) -> str:
     return tex if len(tex) <= limit else r"\text{(too long to print; see the JSON output)}"
 
 
-def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
+def analysis_cost(net) -> Estimate:
+    """Up-front time and memory of :func:`analyze`: the A1 certificate plus ``eta_C`` and ``eta_E``, which dominate.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> analysis_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]])).seconds > 600
+    True
+    """
+    parts = (certificate_cost(net), critical_cost(net))
+    return Estimate(f"the analysis of widths {net.widths} (D = {net.num_params}: the A1 certificate, eta_C, eta_E)",
+                    sum(p.seconds for p in parts), max(p.bytes for p in parts))
+
+
+def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, force: bool = False) -> Report:
     """Analyse ``net``: results A1-A5 with their evidence.
 
     Parameters
@@ -83,6 +99,9 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
         Run z3 where the case is tiny.
     dps : int
         Digits for numerical witnesses.
+    force : bool
+        Compute even when :func:`analysis_cost` is above ten minutes or the available memory
+        (otherwise refused up front).
 
     Returns
     -------
@@ -97,10 +116,11 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     """
     seed = check_seed(seed)
     net.require_numeric("symstab analyze")
+    guard(analysis_cost(net), force)
     sections = []
 
     # A1
-    cert = nonsingularity_certificate(net, seed=seed)
+    cert = nonsingularity_certificate(net, seed=seed, force=force)
     sections.append(("nonsingularity", "A1: the GD map is non-singular", str(cert).splitlines(),
                      cert.to_dict(), cert.latex()))
 
@@ -146,7 +166,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50) -> Report:
     sections.append(("spectrum", "A3: Hessian spectra on M", s_lines, s_data, "\n\n".join(s_tex) or "--"))
 
     # A5 (before A4: the examples use eta_C)
-    cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed)
+    cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed, force=force)
     cs, certificate = certify_critical(net, cs)
     cs_lines = str(cs).splitlines() + [f"  certificate: {certificate['status']}: "
                                        f"{certificate.get('claim') or certificate.get('reason')}"]

@@ -39,3 +39,17 @@ def test_analyze_with_a_tiny_eta_C_and_a_negative_seed(capsys):
         assert main([command, "--widths", "2,1,2", "--whitened", "--target", "3,0;0,1", "--seed", "-1"]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "--seed: must be a non-negative integer" in err
+
+
+def test_analyze_is_refused_up_front_with_its_estimate(capsys):
+    """analyze states the estimate of its dominant parts (A1 certificate, eta_C, eta_E) and the --force hint."""
+    from symstab import LinearNetwork
+    from symstab.cli import main
+    from symstab.report import analysis_cost
+
+    est = analysis_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]]))
+    assert est.seconds > 600 and "A1 certificate" in est.what
+    assert main(["analyze", "--widths", "1,300,300,1", "--whitened", "--target", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("symstab analyze: error: the analysis of widths (1, 300, 300, 1)") and "--force" in err

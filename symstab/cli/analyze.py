@@ -27,6 +27,8 @@ def register(sub) -> None:
     add_network_arguments(ana)
     add_analysis_arguments(ana)
     ana.add_argument("--latex", metavar="FILE", help="also write a standalone LaTeX report to FILE")
+    ana.add_argument("--force", action="store_true", help="compute even when estimated above ten minutes or the "
+                     "available memory (the estimate is printed when refused)")
     ana.set_defaults(handler=run)
 
 
@@ -36,7 +38,7 @@ def run(args) -> int:
     net = network_from_args(args)
     if args.latex is not None:
         writable_file(args.latex, "--latex")
-    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps)
+    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps, force=args.force)
     if args.latex is not None:
         try:
             pathlib.Path(args.latex).write_text(report.latex())

@@ -25,6 +25,8 @@ def register(sub) -> None:
     add_network_arguments(crit)
     add_analysis_arguments(crit)
     crit.add_argument("--latex", action="store_true", help="print LaTeX only")
+    crit.add_argument("--force", action="store_true", help="compute even when estimated above ten minutes or the "
+                      "available memory (the estimate is printed when refused)")
     crit.add_argument("--no-certificate", action="store_true",
                       help="skip the A5 certificate (tried for D <= 12; evidence 'certified' when it pins eta_C)")
     crit.set_defaults(handler=run)
@@ -34,7 +36,7 @@ def run(args) -> int:
     """Execute ``symstab critical``; print the result as text, JSON or LaTeX."""
     check_dps(args)
     net = network_from_args(args)
-    cs = critical_step_sizes(net, dps=args.dps, prove=not args.no_z3, seed=args.seed)
+    cs = critical_step_sizes(net, dps=args.dps, prove=not args.no_z3, seed=args.seed, force=args.force)
     summary = None
     if not args.no_certificate and not net.is_family:
         cs, summary = certify_critical(net, cs)
