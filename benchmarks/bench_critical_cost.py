@@ -10,7 +10,6 @@ fitted on these runs (benchmarks/README.md, "critical and analyze").
 """
 
 import json
-import resource
 import subprocess
 import sys
 
@@ -54,4 +53,3 @@ def main(cases) -> None:
 
 if __name__ == "__main__":
     main([tuple(sys.argv[1:3])] if len(sys.argv) > 2 else CASES)
-    del resource
