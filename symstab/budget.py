@@ -139,14 +139,24 @@ class Estimate:
     """An up-front estimate of a job: ``what`` it is, ``seconds`` and ``bytes`` (peak memory).
 
     Both are extrapolations of measured runs (``benchmarks/README.md``), not guarantees.
+    ``size``, when given, is a further estimated size stated before them (e.g. the
+    number of terms of a polynomial).
+
+    Examples
+    --------
+    >>> str(Estimate("det", 90.0, 2e9, size="~10^6.1 terms"))
+    'det is estimated at ~10^6.1 terms, ~90 s and ~1.9 GiB of memory'
     """
 
     what: str
     seconds: float
     bytes: float = 0.0
+    size: str = ""
 
     def __str__(self) -> str:
-        return f"{self.what} is estimated at {format_seconds(self.seconds)} and {format_bytes(self.bytes)}"
+        size = f"{self.size}, " if self.size else ""
+        return (f"{self.what} is estimated at {size}{format_seconds(self.seconds)} and "
+                f"{format_bytes(self.bytes)} of memory")
 
 
 def guard(estimate: Estimate, force: bool = False, *, max_seconds: float = DEFAULT_MAX_SECONDS,
@@ -182,7 +192,7 @@ def guard(estimate: Estimate, force: bool = False, *, max_seconds: float = DEFAU
     >>> guard(Estimate("a sweep", 1e9, 1e6))
     Traceback (most recent call last):
     ...
-    symstab.errors.TooLargeError: a sweep is estimated at ~32 years and ~977 KiB (limit ~10 min); pass force=True (CLI: --force) to run it anyway
+    symstab.errors.TooLargeError: a sweep is estimated at ~32 years and ~977 KiB of memory (limit ~10 min); pass force=True (CLI: --force) to run it anyway
     """
     if force:
         return estimate

@@ -113,26 +113,15 @@ def estimate_cost(net, method: str = "auto") -> dict:
             "log10_seconds": log10_seconds, "seconds": 10**log10_seconds if log10_seconds < 300 else math.inf}
 
 
-def _format_bytes(log10_bytes: float) -> str:
-    if log10_bytes < 9:
-        return f"{10 ** log10_bytes / 1e6:.0f} MB"
-    if log10_bytes < 12:
-        return f"{10 ** log10_bytes / 1e9:.1f} GB"
-    return f"~10^{log10_bytes - 9:.1f} GB"
-
-
 def _guard(net, force: bool, what: str, method: str = "auto") -> None:
     if force:
         return
     est = estimate_cost(net, method)
-    if est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES:
-        lo, hi = est["log10_terms_range"]
-        raise TooLargeError(
-            f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']}) is estimated at "
-            f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f}), about {_format_bytes(est['log10_bytes'])} "
-            f"of memory and ~10^{est['log10_seconds']:.1f} s; pass force=True (CLI: --force) to compute it anyway, "
-            "or use the A1 certificate, which needs only exact points"
-        )
+    lo, hi = est["log10_terms_range"]
+    guard(Estimate(f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']})",
+                   est["seconds"], est["bytes"],
+                   size=f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f})"),
+          max_seconds=_MAX_SECONDS, max_bytes=_MAX_BYTES, hint="or use the A1 certificate, which needs only exact points")
 
 
 def certificate_cost(net) -> Estimate:

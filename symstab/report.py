@@ -18,19 +18,21 @@ from fractions import Fraction
 
 import sympy
 
+from .budget import Estimate, guard
 from .critical import critical_step_sizes, exact_point_near
+from .critical.cost import critical_cost
 from .document import network_document
 from .errors import SymstabError
 from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import as_fraction, check_seed, simplest_between
-from .gdmap import nonsingularity_certificate
+from .gdmap import certificate_cost, nonsingularity_certificate
 from .minima import minima
 from .proofs.certificates import a1_certificate, a2_certificate, a3_certificate, a4_certificate
 from .proofs.lower_bounds import a5_certificate, certify_critical
 from .spectrum import properness, spectrum_along, spectrum_at
 from .stability import classify, stable_set
 
-__all__ = ["POINT_LABELS", "Report", "analyze"]
+__all__ = ["POINT_LABELS", "Report", "analysis_cost", "analyze"]
 
 # the labelled points, as the text report and the document name them
 POINT_LABELS = {"theta1": "theta^(1)", "theta2": "theta^(2)", "witness": "theta^*"}
@@ -86,7 +88,22 @@ def _certificate(build, *args, **kwargs) -> dict:
     return {"status": "certified", "claim": cert.claim, "data": cert.data}
 
 
-def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: bool = False) -> Report:
+def analysis_cost(net) -> Estimate:
+    """Up-front time and memory of :func:`analyze`: the A1 certificate plus ``eta_C`` and ``eta_E``, which dominate.
+
+    Examples
+    --------
+    >>> from symstab import LinearNetwork
+    >>> analysis_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]])).seconds > 600
+    True
+    """
+    parts = (certificate_cost(net), critical_cost(net))
+    return Estimate(f"the analysis of widths {net.widths} (D = {net.num_params}: the A1 certificate, eta_C, eta_E)",
+                    sum(p.seconds for p in parts), max(p.bytes for p in parts))
+
+
+def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: bool = False,
+            force: bool = False) -> Report:
     """Analyse ``net``: results A1-A5 with their evidence, in that order.
 
     Parameters
@@ -102,6 +119,9 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: 
     document : bool
         Also gather what the compiled report (``symstab report``) shows: the checked
         certificates of A1-A5 (:mod:`symstab.proofs`) and the determinant ``p(theta, eta)``.
+    force : bool
+        Compute even when :func:`analysis_cost` is above ten minutes or the available memory
+        (otherwise refused up front).
 
     Returns
     -------
@@ -118,11 +138,12 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: 
     """
     seed = check_seed(seed)
     net.require_numeric("symstab analyze")
+    guard(analysis_cost(net), force)
     parts, certs = {}, {}
     t1, t2, ts = POINT_LABELS["theta1"], POINT_LABELS["theta2"], POINT_LABELS["witness"]
 
     # A1
-    cert = nonsingularity_certificate(net, seed=seed)
+    cert = nonsingularity_certificate(net, seed=seed, force=force)
     parts["A1"] = cert
     a1 = ("nonsingularity", "A1: the GD map is non-singular", str(cert).splitlines(), cert.to_dict())
     if document:
@@ -177,7 +198,7 @@ def analyze(net, *, seed: int = 0, prove: bool = True, dps: int = 50, document: 
         certs["A3"] = _certificate(a3_certificate, net)
 
     # A5 first: the examples of A4 use eta_C (the sections are listed A1-A5 below)
-    cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed)
+    cs = critical_step_sizes(net, dps=dps, prove=prove, seed=seed, force=force)
     cs, summary = certify_critical(net, cs)
     parts.update(critical=cs, critical_certificate=summary)
     cs_lines = str(cs).splitlines()

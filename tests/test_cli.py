@@ -257,3 +257,42 @@ def test_cli_det_plot(tmp_path, capsys):
         assert main([*base, *extra]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err
+
+
+def test_critical_too_large_is_one_line_with_the_estimate(capsys):
+    code, out, err = run(capsys, "critical", "--widths", "4,150,150,4", "--whitened", "--target",
+                         "1,0,0,0;0,1,0,0;0,0,1,0;0,0,0,1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("symstab critical: error: eta_C and eta_E for widths (4, 150, 150, 4)")
+    assert "is estimated at" in err and "--force" in err
+
+
+def test_a_real_sigint_keeps_the_checkpoint_and_prints_the_resume_command(tmp_path):
+    """SIGINT to a real process once its first cell is in the checkpoint: exit 130, one line on stderr
+    naming the checkpoint, the cells kept, and the command that resumes."""
+    import signal
+    import time
+
+    cp = tmp_path / "cp.jsonl"
+    ratios = "1.1,1.15,1.2,1.25,1.3,1.35,1.4,1.45"  # above eta_C: runs stay on 2-cycles to the end (seconds per cell)
+    argv = ["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5", "--eta-ratios",
+            ratios, "--inits", "5000", "--steps", "20000", "--workers", "1", "--checkpoint", str(cp)]
+    proc = subprocess.Popen([sys.executable, "-m", "symstab.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if cp.exists() and '{"kind": "cell"' in cp.read_text():
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, f"the sweep ended before it could be interrupted: {proc.communicate()}"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    cells = cp.read_text().count('{"kind": "cell"')
+    assert proc.returncode == 130 and out == "" and err.count("\n") == 1, err
+    assert 1 <= cells < 8
+    assert f"symstab simulate: interrupted; kept {cells} of 8 cells in the checkpoint {cp}; " in err
+    assert err.rstrip().endswith("resume with: symstab " + " ".join(argv).replace("3;4", "'3;4'"))

@@ -662,3 +662,28 @@ def test_whitened_non_filling_eta_C_against_an_independent_minimisation(widths, 
         assert abs(lam - formula) < mpmath.mpf(10) ** -40 * formula
         assert all(v >= lam * (1 - mpmath.mpf(10) ** -30) for v in seen) and len(seen) > 50
         assert best <= lam * (1 + mpmath.mpf(10) ** -12), (best, lam)
+
+
+def test_critical_cost_refuses_up_front_with_the_estimate_and_the_force_hint():
+    """Above the limit the job is refused before any work; (1,300,300,1) is estimated (and runs) in seconds."""
+    from symstab.critical import critical_step_sizes
+    from symstab.critical.cost import critical_cost
+    from symstab.errors import TooLargeError
+
+    wide = LinearNetwork.whitened((4, 150, 150, 4), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    est = critical_cost(wide)
+    assert est.seconds > 600 and f"(D = {wide.num_params})" in est.what
+    with pytest.raises(TooLargeError, match=r"estimated at .* pass force=True \(CLI: --force\)"):
+        critical_step_sizes(wide, prove=False)
+    # the model grows with D and with d_0 d_H, and is flat in memory per parameter
+    small = [critical_cost(LinearNetwork.whitened((2, k, k, 2), [[1, 2], [3, 4]])) for k in (4, 8, 16)]
+    assert small[0].seconds < small[1].seconds < small[2].seconds < 60
+    assert critical_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]])).seconds < 10
+
+
+def test_critical_on_a_very_wide_scalar_network_answers_exactly():
+    """(1,300,300,1), D = 90,600: the closed form with its exact balanced witness (used to run for minutes)."""
+    net = LinearNetwork.whitened((1, 300, 300, 1), [[1]])
+    cs = net.critical_step_sizes(prove=False)
+    assert cs.eta_C == sympy.Rational(2, 3) and cs.witness_exact and len(cs.witness) == net.num_params
+    assert sum(1 for v in cs.witness if v != 0) == 3 and cs.numerical_check["agrees"]

@@ -179,7 +179,7 @@ def test_symbolic_family_polynomial_and_refusals():
 
 def test_too_large_is_refused_with_an_estimate():
     net = LinearNetwork.whitened((2, 2, 2, 2), [[1, 0], [0, 1]])
-    with pytest.raises(TooLargeError, match=r"estimated at ~10\^.* terms .* of memory and ~10\^.* s; pass force=True"):
+    with pytest.raises(TooLargeError, match=r"estimated at ~10\^.* terms \(10\^.*\), ~.* and ~.* of memory \(limit .*\); pass force=True"):
         net.gd_jacobian_det()
     assert estimate_cost(net)["num_params"] == 12
 

@@ -219,3 +219,17 @@ def test_an_irrational_target_keeps_the_numbering_and_rounds_a_wide_witness_with
     entry = doc.formulas["A5.witness"]
     assert len(entry["value"]) == net.num_params and any("sqrt" in v for v in entry["value"])
     assert r"\texttt{A5.witness}" in doc.tex and r"\tag{$\theta^*$}" in doc.tex
+
+
+def test_analyze_is_refused_up_front_with_its_estimate(capsys):
+    """analyze states the estimate of its dominant parts (A1 certificate, eta_C, eta_E) and the --force hint."""
+    from symstab import LinearNetwork
+    from symstab.cli import main
+    from symstab.report import analysis_cost
+
+    est = analysis_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]]))
+    assert est.seconds > 600 and "A1 certificate" in est.what
+    assert main(["analyze", "--widths", "1,300,300,1", "--whitened", "--target", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("symstab analyze: error: the analysis of widths (1, 300, 300, 1)") and "--force" in err

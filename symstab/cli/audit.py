@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..audits import audit, catalogue
@@ -9,10 +10,17 @@ from ..errors import InvalidInputError
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab audit --list
+  symstab audit --claim eta-E-equals-eta-C-scalar --max-examples 20
+  symstab audit --claim coherence-uniform-sampling --json --seed 3
+"""
+
 
 def register(sub) -> None:
     """Add the ``audit`` subcommand."""
-    p = sub.add_parser("audit", help="search a named claim for a counterexample (hypothesis; not a proof)")
+    p = sub.add_parser("audit", help="search a named claim for a counterexample (hypothesis; not a proof)",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--list", action="store_true", help="print each claim's name, a tab, and its summary")
     which.add_argument("--claim", metavar="NAME", help="the claim to audit (see --list)")

@@ -8,6 +8,7 @@ against ``2/eta``, converged and period-2 runs apart. Numerical evidence, exact 
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..errors import InvalidInputError
@@ -18,10 +19,17 @@ from .common import add_network_arguments, network_from_args
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab bifurcation --widths 1,1,1 --whitened --target 1 --eta-min 0.8 --eta-max 1.6 --plot bif.png
+  symstab bifurcation --widths 1,1,1 --whitened --target 1 --eta-min 0.8 --eta-max 1.6 --sharpness-plot eos.png
+  symstab bifurcation --widths 1,1,2 --whitened --target "3;4" --eta-min 0.15 --eta-max 0.3 --observable sharpness --json
+"""
+
 
 def register(sub) -> None:
     """Add the ``bifurcation`` subcommand."""
-    p = sub.add_parser("bifurcation", help="bifurcation diagram of GD vs eta with the exact 2-cycles (numerical + exact)")
+    p = sub.add_parser("bifurcation", help="bifurcation diagram of GD vs eta with the exact 2-cycles (numerical + exact)",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(p)
     p.add_argument("--eta-min", required=True, help="smallest step (exact: integer, a/b or decimal)")
     p.add_argument("--eta-max", required=True, help="largest step")
@@ -29,8 +37,10 @@ def register(sub) -> None:
     p.add_argument("--inits", type=int, default=8, help="random starts per eta (default 8)")
     p.add_argument("--steps", type=int, default=2000, help="transient GD steps (default 2000)")
     p.add_argument("--keep", type=int, default=16, help="iterates recorded after the transient (default 16)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--observable", default="product", choices=["product", "sharpness"])
+    p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    p.add_argument("--observable", default="product", choices=["product", "sharpness"],
+                   help="what is plotted against eta: the end-to-end product (default; scalar networks, "
+                        "d_0 = d_H = 1) or the sharpness")
     p.add_argument("--no-exact", action="store_true", help="do not overlay the exact branches")
     p.add_argument("--plot", metavar="FILE", help="write the bifurcation diagram (PNG or PDF)")
     p.add_argument("--sharpness-plot", metavar="FILE", help="write sharpness at the limit vs 2/eta")

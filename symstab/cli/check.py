@@ -16,7 +16,7 @@ __all__ = ["register", "run"]
 
 EXAMPLES = """examples:
   symstab check proofs/certificates/*.json
-  symstab check proofs/certificates/A5_1_1_1_1_target_8.json --coq a5.v && coqc a5.v
+  symstab check proofs/certificates/A5_1_1_1_1_target_8.json --coq a5.v      # then: coqc a5.v
 """
 
 

@@ -21,6 +21,12 @@ from .common import add_analysis_arguments, add_network_arguments, check_dps, ne
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab critical --widths 1,1,2 --whitened --target "3;4" --json
+  symstab critical --widths 2,1,1 --X "1,0,1;0,1,1" --Y "1,2,2"          # general Sigma: exact CRootOf
+  symstab critical --widths 1,1,2 --whitened --target "3;4" --plot M.png --eta 1/6 --plot-curves curves.png
+"""
+
 
 def register(sub) -> None:
     """Add the ``critical`` subcommand."""
@@ -34,6 +40,8 @@ def register(sub) -> None:
     add_network_arguments(crit)
     add_analysis_arguments(crit)
     crit.add_argument("--latex", action="store_true", help="print LaTeX only")
+    crit.add_argument("--force", action="store_true", help="compute even when estimated above ten minutes or the "
+                      "available memory (the estimate is printed when refused)")
     crit.add_argument("--no-certificate", action="store_true",
                       help="skip the A5 certificate (tried for D <= 12; evidence 'certified' when it pins eta_C)")
     crit.add_argument("--plot", metavar="FILE",
@@ -64,7 +72,7 @@ def run(args) -> int:
     for flag, path in (("--plot", args.plot), ("--plot-curves", args.plot_curves)):
         if path is not None:  # checked before the computation
             writable_file(path, flag, figure_suffixes())
-    cs = critical_step_sizes(net, dps=args.dps, prove=not args.no_z3, seed=args.seed)
+    cs = critical_step_sizes(net, dps=args.dps, prove=not args.no_z3, seed=args.seed, force=args.force)
     summary = None
     if not args.no_certificate and not net.is_family:
         cs, summary = certify_critical(net, cs)

@@ -25,21 +25,24 @@ from .common import add_network_arguments, network_from_args, progress_bar
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab det --widths 2,1,2 --X "1,0;0,1" --Y "1,2;3,4" --json
+  symstab det --widths 1,1,2 --whitened --target "3;4" --which charpoly --factor
+  symstab det --widths 1,1,1 --whitened --target 2 --plot singular.png --eta 1/4
+"""
+
 _TEXT_TERMS = 200
 _STREAM_TERMS = 2000
 
 
 def register(sub) -> None:
     """Add the ``det`` subcommand."""
-    det = sub.add_parser(
-        "det", help="det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n"
-               "  symstab det --widths 1,1,2 --whitened --target \"3;4\" --factor\n"
-               "  symstab det --widths 2,2,2 --whitened --target \"1,2;3,4\" --which stability --json\n"
-               "  symstab det --widths 1,1,1 --whitened --target 2 --plot singular.png --eta 1/4")
+    det = sub.add_parser("det", help="det(I - eta H), det(2I - eta H) or charpoly(H) as exact polynomials",
+                         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(det)
-    det.add_argument("--which", default="jacobian", choices=["jacobian", "stability", "charpoly"])
+    det.add_argument("--which", default="jacobian", choices=["jacobian", "stability", "charpoly"],
+                     help="jacobian: det(I - eta H), zero where the GD map is singular (default); "
+                          "stability: det(2I - eta H); charpoly: det(lam I - H)")
     det.add_argument("--factor", action="store_true", help="factor the polynomial over Q")
     det.add_argument("--latex", action="store_true", help="print LaTeX only")
     det.add_argument("--json", action="store_true", help="print a JSON object")

@@ -8,6 +8,7 @@ with the estimate unless ``--force``.
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..exact.numbers import parse_number
@@ -16,10 +17,17 @@ from .common import add_network_arguments, network_from_args
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab orbits --widths 1,1,1 --whitened --target 1 --eta 11/10 --json      # exact 2-cycles
+  symstab orbits --widths 1,1,2 --whitened --target "3;4" --eta 1/4 --no-intervals   # Groebner basis
+  symstab orbits --widths 1,1,1 --whitened --target 2 --eta 3/5 --latex
+"""
+
 
 def register(sub) -> None:
     """Add the ``orbits`` subcommand."""
-    p = sub.add_parser("orbits", help="exact period-2 orbits of GD at a step eta, with multipliers and stability")
+    p = sub.add_parser("orbits", help="exact period-2 orbits of GD at a step eta, with multipliers and stability",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(p)
     p.add_argument("--eta", required=True, help="the step, exact: an integer, a/b or a decimal")
     p.add_argument("--seed", type=int, default=0, help="seed of the random separating forms (default 0)")

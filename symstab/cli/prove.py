@@ -10,8 +10,8 @@ __all__ = ["register", "run"]
 
 EXAMPLES = """examples:
   symstab prove all                       # every result, into proofs/certificates
-  symstab prove A5 --out /tmp/certs       # the eta_C certificates only
-  symstab check proofs/certificates/*.json
+  symstab prove A5 --out certs            # the eta_C certificates only
+  symstab prove all --list                # the stated cases, one name a line
 """
 
 

@@ -112,7 +112,7 @@ def _network(args):
         ratios = _ratios(args.sweep)
         figure = f"{_stem(args.out)}-sweep.pdf"
         writable_file(formulas_path(args.out).with_name(figure), "--out (its figure)")
-    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps, document=True)
+    report = analyze(net, seed=args.seed, prove=not args.no_z3, dps=args.dps, document=True, force=args.force)
     sweep = None
     if args.sweep is not None:
         cs = report.parts["critical"]

@@ -29,6 +29,12 @@ _DENSE_CONSTRUCTION_LIMIT = 2000
 
 __all__ = ["analysis_from_args", "load_hessians", "register", "run"]
 
+EXAMPLES = """examples:
+  symstab sgd --construction --n 12 --sigma 3 --batch 4 --json
+  symstab sgd --construction --n 100000000 --sigma 3 --batch 4      # closed form: no matrices
+  symstab sgd --construction --n 8 --eta 3/2 --map-plot map.png --mc-runs 100 --mc-steps 300
+"""
+
 
 def load_hessians(path) -> list:
     """Load per-sample Hessians from ``.npy`` (no pickles) or ``.json`` (exact rationals).
@@ -108,11 +114,7 @@ def register(subparsers) -> None:
         "sgd",
         help="SGD linear stability: coherence, divergence conditions, exact mean-square threshold",
         description="Analyse linearised SGD at a minimum from per-sample Hessians (docs/theory.md, B).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n"
-               "  symstab sgd --construction --n 12 --sigma 3 --batch 4 --eta 1\n"
-               "  symstab sgd --construction --n 8 --eta 3/2 --map-plot map.png --mc-runs 100 --mc-steps 300\n"
-               "  symstab sgd --construction --n 12 --gap-plot gap.png",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--hessians", metavar="FILE", help=".npy array (n, d, d) or .json list of exact matrices")
@@ -124,7 +126,10 @@ def register(subparsers) -> None:
                    "--gap-plot is given)")
     p.add_argument("--eta", help="step size (exact: 1/10, 0.1 or an integer); optional: without it "
                    "the conditions are reported as step-size thresholds")
-    p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli")
+    p.add_argument("--sampling", choices=sgd.SAMPLINGS, default="bernoulli",
+                   help="how a batch is drawn: bernoulli (each sample independently with probability B/n, "
+                        "paper B's model; default), without_replacement (a uniform B-subset) or "
+                        "with_replacement (B independent uniform indices)")
     p.add_argument("--method", choices=("auto", "exact", "float", "mpmath"), default="auto",
                    help="how eta* is computed (see symstab.sgd.mean_square_threshold)")
     p.add_argument("--dps", type=integer(15, MAX_DPS), help=f"15..{MAX_DPS} decimal digits of the mpmath path (large rational cases)")

@@ -25,6 +25,12 @@ from .common import add_network_arguments, integer, network_from_args, progress_
 
 __all__ = ["register", "run"]
 
+EXAMPLES = """examples:
+  symstab simulate --widths 1,1,2 --whitened --target "3;4" --inits 200 --steps 2000 --plot sweep.png
+  symstab simulate --widths 1,1,2 --whitened --target "3;4" --eta-ratios 0.9,1.1 --inits 100 --steps 1000 --checkpoint sweep.jsonl --json
+  symstab simulate --widths 2,2,2 --whitened --target "2,1;1,2" --eta-ratios 0.9,1.1 --inits 100 --steps 2000 --trajectory-plot traj.png
+"""
+
 
 def _floats(text: str, flag: str) -> list:
     try:
@@ -59,13 +65,7 @@ def register(subparsers) -> None:
         "simulate",
         help="A6 numerically: GD from many random starts across eta/eta_C (converged fraction, grad norm)",
         description="Batched float64 GD sweep over eta = ratio * eta_C (docs/theory.md, A6). Numerical evidence.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="examples:\n"
-               "  symstab simulate --widths 1,1,2 --whitened --target \"3;4\" --inits 200 --steps 2000\n"
-               "  symstab simulate --widths 2,2,2 --whitened --target \"2,1;1,2\" --eta-ratios 0.5,0.9,1.1,1.5 "
-               "--inits 200 --steps 5000 --plot sweep.png\n"
-               "  symstab simulate --widths 2,2,2 --whitened --target \"2,1;1,2\" --eta-ratios 0.9,1.1 --inits 100 "
-               "--steps 2000 --trajectory-plot traj.png",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_network_arguments(p)
     p.add_argument("--eta-ratios", default="0.8,0.9,1.1,1.2", help="comma-separated eta/eta_C values")

@@ -64,7 +64,7 @@ def balanced_witness_exact(widths, T: sympy.Matrix, rank=None):
         product = W * product
     if any(sympy.simplify(v) != 0 for v in (product - T)):
         raise RuntimeError("internal error: balanced witness is not on M")
-    return tuple(sympy.radsimp(v) for W in weights for v in W)
+    return tuple(v if v.is_Rational else sympy.radsimp(v) for W in weights for v in W)  # most entries are 0
 
 
 def balanced_witness_numeric(widths, T: sympy.Matrix, dps: int):
@@ -94,7 +94,8 @@ def balanced_witness_numeric(widths, T: sympy.Matrix, dps: int):
 def lambda_max_numeric(net, theta, dps: int):
     """``lambda_max`` of the normal operator at a point given by decimal strings or sympy numbers (mpmath)."""
     with mpmath.workdps(dps + 10):
-        values = [mpmath.mpf(v) if isinstance(v, str) else mpmath.mpf(sympy.N(v, dps + 10)) for v in theta]
+        values = [mpmath.mpf(v) if isinstance(v, str) else mpmath.mpf(int(v)) if v.is_Integer
+                  else mpmath.mpf(sympy.N(v, dps + 10)) for v in theta]
         weights = [sympy.Matrix(W.tolist()) for W in net.split(values)]
         K = normal_operator(net, [W.applyfunc(lambda v: sympy.Float(v, dps + 10)) for W in weights], symmetric=True)
         Sigma = net.Sigma

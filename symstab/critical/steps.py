@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import sympy
 
+from ..budget import guard
 from ..errors import InvalidInputError
 from ..exact.matrices import scalar_identity_factor
 from ..exact.numbers import check_seed
@@ -19,6 +20,7 @@ from ..minima import minima
 from ..proofs.solver import z3_critical_proof
 from .bounds import bounds
 from .closed_forms import depth_one, eta_E, family, scalar_sigma_closed_form
+from .cost import critical_cost
 from .reduction import one_parameter
 from .result import CriticalStepSizes
 
@@ -28,7 +30,7 @@ _L = sympy.Symbol("lam")
 
 
 def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: float = 10.0,
-                        seed: int = 0, search_points: int = 6) -> CriticalStepSizes:
+                        seed: int = 0, search_points: int = 6, force: bool = False) -> CriticalStepSizes:
     """The critical step sizes ``eta_C`` and ``eta_E`` of ``net`` (result A5, docs/theory.md).
 
     Methods, tried in order:
@@ -69,6 +71,9 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
         Seed of the search in the bounds method and of the base point of the escape curve.
     search_points : int
         Starting points for the bounds method.
+    force : bool
+        Compute even when :func:`~symstab.critical.cost.critical_cost` estimates the job
+        above ten minutes or the available memory (otherwise refused up front).
 
     Returns
     -------
@@ -87,6 +92,7 @@ def critical_step_sizes(net, *, dps: int = 50, prove: bool = True, z3_timeout: f
     if dps < 20:
         raise InvalidInputError(f"dps must be at least 20, got {dps}")
     seed = check_seed(seed)
+    guard(critical_cost(net), force)
     M = minima(net, dps=dps)
     H, dH = net.depth, net.widths[-1]
     common = dict(widths=net.widths, loss=net.loss, dimension=M.dimension, filling=M.filling)
