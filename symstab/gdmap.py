@@ -28,6 +28,7 @@ from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import univariate
 from .exact.matrices import object_array, product_chain
 from .exact.latex import LatexDisplay, display, to_latex
+from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import to_exact
 from . import detpoly
 from .exact.poly import ExactPolynomial, berkowitz
@@ -394,19 +395,24 @@ def gd_map_exprs(net) -> list:
 
 
 def gd_step(net, theta, eta) -> list:
-    """One exact GD step ``theta - eta grad L(theta)`` at a rational point, as Fractions.
+    """One exact GD step ``theta - eta grad L(theta)``: Fractions at a rational point, an
+    :class:`~symstab.exact.numberfield.AlgebraicPoint` (same field) at an algebraic one; ``eta`` rational.
 
     Examples
     --------
     >>> from symstab import LinearNetwork
     >>> gd_step(LinearNetwork.whitened((1, 1, 1), [[2]]), [1, 1], "1/2")
     [Fraction(3, 2), Fraction(3, 2)]
+    >>> gd_step(LinearNetwork.whitened((1, 1, 1), [[2]]), [sympy.sqrt(2), 1], "1/2").strings()
+    ['sqrt(2)/2 + 1', 'sqrt(2)']
     """
     step = to_exact(eta, where="eta")
     if not isinstance(step, Fraction):
         raise InvalidInputError("eta must be an exact number")
-    grad = net.gradient_at(theta)
-    return [to_exact(t, where="theta") - step * g for t, g in zip(theta, grad)]
+    point = net.exact_point(theta)
+    grad = net.gradient_at(point)
+    new = [t - step * g for t, g in zip(point, grad)]
+    return AlgebraicPoint(new, point.field) if isinstance(point, AlgebraicPoint) else new
 
 
 # --- result A1 ---------------------------------------------------------------------

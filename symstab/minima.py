@@ -447,7 +447,7 @@ class Minima(LatexDisplay):
             raise ShapeError(f"theta has {len(theta)} entries, the network has D = {self.num_params} parameters")
         point = self.net.exact_point(theta) if self.target_exact else theta
         if isinstance(point, AlgebraicPoint):
-            if self.target_field == "algebraic" and self._field_on_M(point):
+            if self.target_field in ("algebraic", "rational") and self._field_on_M(point):
                 return True
             diff = self._mu(point) - sympy.Matrix(self.target)
             residual = sympy.sqrt(sum(sympy.expand(v**2) for v in diff))

@@ -560,7 +560,7 @@ class LinearNetwork:
         return gd_map_exprs(self)
 
     def gd_step(self, theta, eta) -> list:
-        """One exact GD step from a rational point (Fractions)."""
+        """One exact GD step from a rational point (Fractions) or an algebraic point (an AlgebraicPoint)."""
         from .gdmap import gd_step
 
         return gd_step(self, theta, eta)

@@ -26,10 +26,13 @@ import sympy
 from .critical import critical_step_sizes, exact_point_near
 from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import enclose_algebraic, format_interval, sign_changes
+from .exact.fieldspectrum import charpoly_over_field, is_positive_definite
 from .exact.matrices import fmpq_matrix, sympy_matrix
 from .exact.latex import LatexDisplay, to_latex
-from .exact.numbers import as_rational, to_exact
+from .exact.numberfield import AlgebraicPoint, field_rref
+from .exact.numbers import as_fraction, as_rational, to_exact
 from .minima import minima, product_jacobian
+from .network import jacobian_gram_from_weights
 from .files import figure_suffixes, save_figure, writable_file
 from .spectrum import (bounded_sharpness_curve, normal_operator, properness, sharpness_enclosure, spectrum_along,
                        spectrum_at)
@@ -186,7 +189,8 @@ class StableSet(LatexDisplay):
     and ``M_WS`` asks for more than ``D - rank Hess L`` positive eigenvalues of ``S``
     (the kernel of ``Hess L`` holds the tangent space of M).
 
-    Membership of an exact point (:meth:`contains`) is decided exactly.
+    Membership of an exact point (:meth:`contains`), rational or an algebraic
+    :class:`~symstab.exact.numberfield.AlgebraicPoint`, is decided exactly.
     """
 
     kind: str
@@ -198,12 +202,15 @@ class StableSet(LatexDisplay):
     curve: object = field(default=None, repr=False, compare=False)
 
     def contains(self, theta) -> bool:
-        """Exact membership of a rational point (checked to lie on M)."""
+        """Exact membership of a rational point or an exact algebraic point of M (checked to lie on M)."""
         M = minima(self.net)
+        point = self.net.exact_point(theta)
+        if isinstance(point, AlgebraicPoint):
+            M.check_on_manifold(point)
+            return self._contains_in_field(point)
         if not M.points_exact:
-            raise InvalidInputError("membership is decided at rational points of M; this target is irrational, "
-                                    "so M has none (classify an exact algebraic point instead, e.g. M.point())")
-        point = [to_exact(t, where="theta") for t in theta]
+            raise InvalidInputError("this target is irrational, so M has no rational points: pass an exact "
+                                    "algebraic point of M (an AlgebraicPoint, e.g. M.point())")
         M.check_on_manifold(point)
         S = _inertia_matrix(self.net, [sympy_matrix(W) for W in self.net.exact_weights(point)], self.eta)
         if self.kind == "M_SS":
@@ -216,6 +223,23 @@ class StableSet(LatexDisplay):
             kernel = S.rows - (ell * flint.fmpq_mat(S.rows, S.rows, [int(i == j) for i in range(S.rows)
                                                                       for j in range(S.rows)]) - Sq).rank()
         return sign_changes(Sq.charpoly().coeffs()) > kernel
+
+    def _contains_in_field(self, point) -> bool:
+        """Membership of an algebraic point: the same criteria with ``S(theta)`` over ``K = Q(alpha)``; every
+        sign (pivots of ``S``, coefficients of ``det(x I - S)``) is an exact field sign."""
+        ell = 2 / self.eta
+        if self.filling:
+            G = jacobian_gram_from_weights(self.net.exact_weights(point)).tolist()  # N = J J^T, rank N = rank J
+            c = as_fraction(self.net.kappa)
+            Sinv = sympy.kronecker_product(sympy.eye(self.net.widths[-1]), self.net.Sigma.inv())
+            S = [[ell * as_fraction(Sinv[i, j]) - c * G[i][j] for j in range(len(G))] for i in range(len(G))]
+        else:
+            G = self.net.hessian_at(point)
+            S = [[(ell if i == j else 0) - G[i][j] for j in range(len(G))] for i in range(len(G))]
+        if self.kind == "M_SS":
+            return is_positive_definite(S)
+        kernel = len(S) - len(field_rref(G)[1])
+        return sign_changes([point.field(v).sign() for v in charpoly_over_field(S, point.field(1))]) > kernel
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "eta": str(self.eta), "conditions": [sympy.sstr(c) for c in self.conditions],
@@ -264,7 +288,7 @@ class StableSet(LatexDisplay):
                 r"$\operatorname{var}(\chi_S)$ is the number of sign changes in the coefficients of "
                 r"$\det(xI - S(\theta))$")
         out = (rf"\textbf{{Result A4, the set ${name}(\eta)$}} of {what}, for $\eta = {eta}$ "
-               "(membership of a rational point is decided exactly):\n\\begin{align*}\n"
+               "(membership of an exact point, rational or algebraic, is decided exactly):\n\\begin{align*}\n"
                rf"{name}(\eta) &= {body}, \\" + "\n" + rf"S(\theta) &= {S}," + "\n\\end{align*}\n"
                + f"where {cond}")
         if self.radius_bound == 0:
@@ -284,7 +308,7 @@ class StableSet(LatexDisplay):
         lines = [f"{self.kind}(eta = {self.eta}) = {self.description}"]
         if not self.conditions:
             lines.append(f"  (defining polynomials not expanded for D = {self.net.num_params}, d_0 d_H = "
-                         f"{self.net.widths[0] * self.net.widths[-1]}; exact membership of rational points "
+                         f"{self.net.widths[0] * self.net.widths[-1]}; exact membership of exact points "
                          "is still decided exactly by contains())")
         for i, c in enumerate(self.conditions, 1):
             text = sympy.sstr(c)
@@ -427,7 +451,7 @@ def plot_stable_set(net, eta=None, path=None, *, points: int = 1500):
     of ``M_SS(eta) = {lambda_max < 2/eta}`` and the minimiser of ``lambda_max``
     (``2/eta_C``) marked. Right: the non-zero eigenvalues against ``a > 0`` with
     ``2/eta`` and ``2/eta_C``. The eigenvalues are the exact closed forms
-    evaluated in floats (numerical); exact membership of a rational point is
+    evaluated in floats (numerical); exact membership of an exact point is
     :meth:`StableSet.contains`.
 
     Parameters

@@ -321,3 +321,41 @@ def test_plot_singular_set_bad_input():
                             ({"eta": "1/4", "base": [1, 2]}, "base needs 3")):
         with pytest.raises(InvalidInputError, match=message):
             plot_singular_set(net, **kwargs)
+
+
+# --- gd_step at exact algebraic points -------------------------------------------------------------
+
+def test_gd_step_fixes_algebraic_points_of_M():
+    """theta in M is a critical point: one exact step from an algebraic point of M (Q(sqrt 221)) returns it."""
+    from symstab.exact.numberfield import AlgebraicPoint
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    M = net.minima()
+    for seed in range(4):
+        theta = M.point(seed=seed)
+        after = net.gd_step(theta, Fraction(1, 7))
+        assert isinstance(after, AlgebraicPoint) and after.field.same_as(theta.field) and after == theta
+
+
+@pytest.mark.parametrize("eta", [Fraction(1, 3), Fraction(-2, 5), Fraction(7)])
+def test_gd_step_at_an_algebraic_point_matches_sympy_radicals(eta):
+    """Off M, coordinates in Q(sqrt 2, sqrt 3): two exact steps against sympy's GD map substituted at radicals
+    (zero test of the difference by its minimal polynomial), and the field is kept."""
+    from symstab.exact.numberfield import AlgebraicPoint, algebraic_point
+
+    net = LinearNetwork((2, 1, 2), [[1, 0, 2], [0, 1, 1]], [[1, 2, 0], [3, 4, 1]])
+    r2, r3 = sympy.sqrt(2), sympy.sqrt(3)
+    values = [r2, 1 - r3, sympy.Rational(1, 2), r2 * r3]
+    theta = algebraic_point(values)
+    G = net.gd_map()
+    syms = list(net.parameter_symbols) + [sympy.Symbol("eta")]
+    x = sympy.Symbol("x")
+    point, ref = theta, values
+    for _ in range(2):
+        point = net.gd_step(point, eta)
+        ref = [g.subs(dict(zip(syms, ref + [sympy.Rational(eta.numerator, eta.denominator)]))) for g in G]
+        assert isinstance(point, AlgebraicPoint) and point.field.same_as(theta.field)
+        for mine, theirs in zip(point, ref):
+            assert sympy.minimal_polynomial(mine.to_sympy() - theirs, x) == x
+    rational = net.gd_step([1, 0, "1/2", 2], eta)  # a rational point still gives Fractions
+    assert all(isinstance(v, Fraction) for v in rational)

@@ -414,3 +414,37 @@ def test_spectrum_at_an_algebraic_point_of_M_matches_sympy():
         assert e.enclosure[0] <= sympy.N(e.value, 40) <= e.enclosure[1]
     # the same point given as sympy radicals is accepted too, with the same spectrum
     assert spectrum_at(net, theta.to_sympy()).nonzero == s.nonzero
+
+
+@pytest.mark.parametrize("case", ["irrational target, on M", "rational target, on M", "off M, degree 4"])
+def test_sharpness_enclosure_at_algebraic_points_contains_the_exact_sharpness(case):
+    """At an AlgebraicPoint: the enclosure contains the exact lambda_max of the spectrum over Q(alpha) (decided
+    by a Sturm count of its minimal polynomial) and the 60-digit mpmath eigenvalue of sympy's Hessian at radicals."""
+    import mpmath
+    from reference import mp_eigenvalues
+
+    from symstab.exact.numberfield import algebraic_point
+    from symstab.spectrum import sharpness_enclosure
+    from symstab.spectrum.pointwise import LAM
+
+    if case == "irrational target, on M":
+        net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+        theta = net.minima().point(seed=1)
+    elif case == "rational target, on M":
+        net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+        a = sympy.root(3, 4)
+        theta = net.exact_point([a, 3 / a, 4 / a])
+    else:
+        net = LinearNetwork((2, 1, 2), [[1, 0, 2], [0, 1, 1]], [[1, 2, 0], [3, 4, 1]])
+        theta = algebraic_point([sympy.sqrt(2), 1 - sympy.sqrt(3), sympy.Rational(1, 2), sympy.sqrt(6)])
+    lo, hi = sharpness_enclosure(net, theta)
+    assert lo < hi and hi - lo < Fraction(1, 10**5) * max(1, abs(hi))
+    top = spectrum_at(net, theta).eigenvalues[-1]
+    b_lo, b_hi = top.enclosure  # isolates lambda_max among the roots of its minimal polynomial
+    g = sympy.Poly(top.minimal_polynomial, LAM)
+    assert max(lo, b_lo) <= min(hi, b_hi)
+    rat = [sympy.Rational(v.numerator, v.denominator) for v in (max(lo, b_lo), min(hi, b_hi))]
+    assert g.count_roots(*rat) == 1
+    with mpmath.workdps(60):
+        assert mpmath.mpf(lo.numerator) / lo.denominator <= mp_eigenvalues(net, theta.to_sympy())[-1] \
+            <= mpmath.mpf(hi.numerator) / hi.denominator

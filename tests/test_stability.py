@@ -177,3 +177,74 @@ def test_classify_at_an_algebraic_point_is_exact_next_to_the_threshold():
     assert classify(net, theta, below).verdict == "stable"
     assert classify(net, theta, above).verdict == "unstable"
     assert net.classify(theta, below).lambda_max == top.value
+
+
+# --- M_SS / M_WS membership at exact algebraic points ---------------------------------------------
+
+def _etas_around(eigs, gap=Fraction(1, 10**30)):
+    """Rational steps with 2/eta just below and just above each exact eigenvalue (enclosed to 10^-40)."""
+    etas = []
+    for e in eigs:
+        lo, hi = enclose_algebraic(e.value, Fraction(1, 10**40))
+        etas += [2 / (lo - gap), 2 / (hi + gap)]
+    return etas
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_stable_sets_at_algebraic_points_of_an_irrational_target(seed):
+    """Non-filling, irrational target, theta in Q(sqrt 221): membership is exact 10^-30 either side of each
+    eigenvalue, agrees with classify, and with a 80-digit mpmath spectrum of sympy's Hessian at the radicals."""
+    import mpmath
+    from reference import mp_eigenvalues
+
+    from symstab.exact.numberfield import AlgebraicPoint
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    M = net.minima()
+    theta = M.point(seed=seed)
+    assert isinstance(theta, AlgebraicPoint) and not M.filling and not M.points_exact
+    eigs = spectrum_at(net, theta).eigenvalues
+    ref = [v for v in mp_eigenvalues(net, theta.to_sympy(), dps=80) if v > mpmath.mpf(10) ** -40]
+    assert len(ref) == sum(e.multiplicity for e in eigs) == 3
+    for eta in _etas_around(eigs):
+        ss = net.M_SS(eta, symbolic_limit=0, decide_empty=False)
+        ws = net.M_WS(eta, symbolic_limit=0, decide_empty=False)
+        with mpmath.workdps(80):
+            level = mpmath.mpf(2 * eta.denominator) / eta.numerator
+            below = sum(1 for v in ref if v < level)
+        assert ss.contains(theta) == (below == len(ref)) == (classify(net, theta, eta).verdict == "stable")
+        assert ws.contains(theta) == (below > 0)
+
+
+@pytest.mark.parametrize("a", [sympy.sqrt(2), sympy.root(2, 4), 1 + sympy.sqrt(3)])
+def test_stable_sets_at_algebraic_points_of_a_rational_target(a):
+    """Filling (1,1,2): theta = (a, 3/a, 4/a) with a algebraic; non-zero eigenvalues a^2, a^2 + 25/a^2
+    (docs/theory.md, A5). For a = sqrt 2 lambda_max = 29/2 is rational: eta = 4/29 is exactly marginal."""
+    net = LinearNetwork.whitened((1, 1, 2), [[3], [4]])
+    theta = net.exact_point([a, 3 / a, 4 / a])
+    small, top = a**2, a**2 + 25 / a**2
+    spectrum = spectrum_at(net, theta)
+    etas = _etas_around(spectrum.eigenvalues)
+    if a == sympy.sqrt(2):
+        etas.append(Fraction(4, 29))
+    for eta in etas:
+        level = sympy.Rational(2 * eta.denominator, eta.numerator)
+        ss, ws = net.M_SS(eta, decide_empty=False), net.M_WS(eta, decide_empty=False)
+        verdict = classify(net, theta, eta).verdict
+        assert ss.contains(theta) == bool(top < level) == (verdict == "stable")
+        assert ws.contains(theta) == bool(small < level)
+        if top == level:
+            assert verdict == "marginal" and not ss.contains(theta)
+
+
+def test_stable_set_refuses_a_rational_point_of_an_irrational_target_and_points_off_M():
+    from symstab.exact.numberfield import algebraic_point
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    ss = net.M_SS(Fraction(1, 30), symbolic_limit=0, decide_empty=False)
+    with pytest.raises(InvalidInputError, match="algebraic point"):
+        ss.contains([1, 2, 3, 4])
+    theta = net.minima().point(seed=0)
+    off = algebraic_point([theta[0] + 1] + list(theta[1:]))
+    with pytest.raises(InvalidInputError, match="not on M"):
+        ss.contains(off)

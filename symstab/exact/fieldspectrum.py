@@ -16,6 +16,10 @@ exactly, without floating-point decisions:
    roots of ``g``; a root where the arb value of ``q_k`` excludes 0 is not one, and the
    precision is doubled until exactly ``deg q_k`` candidates remain.
 
+:func:`is_positive_definite` decides ``S > 0`` for a symmetric ``S`` over K by the
+signs of the pivots of Gaussian elimination without pivoting (``d_k = Delta_k /
+Delta_{k-1}``, so all ``d_k > 0`` iff all leading principal minors ``Delta_k > 0``).
+
 Each eigenvalue is returned as ``(g, index, multiplicity, (lo, hi))``: the
 ``index``-th real root (ascending) of the irreducible ``g in Q[x]``, the same keys
 as :func:`symstab.exact.algebraic.descending_eigenvalues` uses for rational matrices.
@@ -28,7 +32,7 @@ import flint
 from .algebraic import ball_endpoints
 from .numberfield import NumberField
 
-__all__ = ["charpoly_over_field", "field_spectrum", "norm_charpoly", "poly_gcd"]
+__all__ = ["charpoly_over_field", "field_spectrum", "is_positive_definite", "norm_charpoly", "poly_gcd"]
 
 
 def charpoly_over_field(H, one=1) -> list:
@@ -72,6 +76,32 @@ def charpoly_over_field(H, one=1) -> list:
                     new[j] = new[j] - coeff * c
         polys.append(new)
     return polys[n]
+
+
+def is_positive_definite(S) -> bool:
+    """Exactly whether the symmetric ``S`` (Fractions or FieldElements) is positive definite.
+
+    Gaussian elimination without pivoting: the k-th pivot is ``Delta_k / Delta_{k-1}``
+    (leading principal minors), so ``S > 0`` iff every pivot is positive (Sylvester);
+    each sign is exact (``FieldElement.sign``).
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> is_positive_definite([[F(2), F(1)], [F(1), F(1)]]), is_positive_definite([[F(1), F(2)], [F(2), F(1)]])
+    (True, False)
+    """
+    A = [list(row) for row in S]
+    n = len(A)
+    for k in range(n):
+        if not A[k][k] > 0:
+            return False
+        inv = 1 / A[k][k]
+        for i in range(k + 1, n):
+            if A[i][k] != 0:
+                u = A[i][k] * inv
+                A[i] = A[i][:k + 1] + [a - u * b for a, b in zip(A[i][k + 1:], A[k][k + 1:])]
+    return True
 
 
 def _trim(p):

@@ -322,7 +322,8 @@ class AlgebraicPoint(tuple):
 
     A tuple (so ``len``, indexing and iteration work) with the attribute ``field``.
     Every point API of symstab (``gradient_at``, ``loss_at``, ``product_at``,
-    ``hessian_at``, ``spectrum_at``, ``classify``) accepts it and computes exactly.
+    ``hessian_at``, ``spectrum_at``, ``classify``, ``gd_step``, ``StableSet.contains``,
+    ``sharpness_enclosure``) accepts it and computes exactly (the last: a rigorous enclosure).
 
     Examples
     --------

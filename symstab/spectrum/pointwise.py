@@ -25,7 +25,7 @@ from ..exact.fieldspectrum import field_spectrum
 from ..exact.latex import ROOT_NOTE, LatexDisplay, display, to_latex
 from ..exact.matrices import identity_like, object_array, product_chain
 from ..exact.numberfield import AlgebraicPoint
-from ..exact.numbers import as_fmpq, to_exact
+from ..exact.numbers import as_fmpq
 from ..minima import minima
 from ..network import jacobian_gram_from_weights
 
@@ -313,10 +313,14 @@ def sharpness_enclosure(net, theta, *, margin: float = 1e-8) -> tuple:
       Cholesky factor of ``b I - H`` and ``E = b I - H - L L^T`` is enclosed in
       ball arithmetic: ``b I - H = L L^T + E >= -||E||_F I``.
 
+    At an algebraic point (:class:`~symstab.exact.numberfield.AlgebraicPoint`) ``H``
+    is entered as arb balls containing its exact entries, so both bounds hold for
+    the exact ``H`` too.
+
     Parameters
     ----------
     net : LinearNetwork
-    theta : sequence of exact numbers
+    theta : sequence of exact numbers, or an AlgebraicPoint
     margin : float
         Relative shift above the float ``lam~`` that makes ``b I - H`` safely positive definite.
 
@@ -331,14 +335,21 @@ def sharpness_enclosure(net, theta, *, margin: float = 1e-8) -> tuple:
     >>> lo <= 26 <= hi, float(hi - lo) < 1e-5
     (True, True)
     """
-    point = tuple(to_exact(t, where="theta") for t in theta)
-    Hq = net.hessian_at(point)
-    n = Hq.nrows()
-    Hf = np.array([[float(Hq[i, j]) for j in range(n)] for i in range(n)])
+    point = net.exact_point(theta)
+    if isinstance(point, AlgebraicPoint):  # entries p(alpha): arb balls from the isolating interval of alpha
+        rows = net.hessian_at(point)
+        n = len(rows)
+        with flint.ctx.workprec(128):
+            Ha = flint.arb_mat([[h.ball(160) for h in row] for row in rows])
+    else:
+        Hq = net.hessian_at(point)
+        n = Hq.nrows()
+        with flint.ctx.workprec(128):
+            Ha = flint.arb_mat(Hq)
+    Hf = np.array([[float(Ha[i, j].mid()) for j in range(n)] for i in range(n)])
     values, vectors = np.linalg.eigh(Hf)
     top = float(values[-1])
     with flint.ctx.workprec(128):
-        Ha = flint.arb_mat(Hq)
         x = flint.arb_mat([[flint.arb(float(v))] for v in vectors[:, -1]])
         num = (x.transpose() * Ha * x)[0, 0]
         den = (x.transpose() * x)[0, 0]
