@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
-from symstab.errors import SymbolicDataError, TooLargeError
+from symstab.errors import InvalidInputError, SymbolicDataError, TooLargeError
 from symstab import strategies
 from symstab.gdmap import estimate_cost, nonsingularity_certificate
 
@@ -359,3 +359,23 @@ def test_gd_step_at_an_algebraic_point_matches_sympy_radicals(eta):
             assert sympy.minimal_polynomial(mine.to_sympy() - theirs, x) == x
     rational = net.gd_step([1, 0, "1/2", 2], eta)  # a rational point still gives Fractions
     assert all(isinstance(v, Fraction) for v in rational)
+
+
+def test_the_determinant_evaluates_exactly_at_an_algebraic_point_of_M():
+    """Irrational target: M.point() lies in Q(sqrt 221); p(theta, eta) there equals sympy's det(I - eta H) at
+    the radicals (the slow reference), exactly."""
+    import sympy
+
+    from symstab.exact.numberfield import AlgebraicPoint
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    theta = net.minima().point(seed=0)
+    assert isinstance(theta, AlgebraicPoint)
+    value = net.gd_jacobian_det().evaluate(theta, "1/7")
+    weights = [sympy.Matrix(W.tolist()) for W in net.split(theta.to_sympy())]
+    H = net.hessian_at_weights(weights)
+    reference = (sympy.eye(net.num_params) - sympy.Rational(1, 7) * H).det()
+    assert sympy.minimal_polynomial(sympy.expand(value.to_sympy() - reference), sympy.Symbol("x")) == \
+        sympy.Symbol("x")
+    with pytest.raises(InvalidInputError, match="rational"):
+        net.gd_jacobian_det().evaluate(theta, sympy.sqrt(2))

@@ -321,9 +321,10 @@ class AlgebraicPoint(tuple):
     """A parameter vector whose coordinates are :class:`FieldElement` s of one :class:`NumberField`.
 
     A tuple (so ``len``, indexing and iteration work) with the attribute ``field``.
-    Every point API of symstab (``gradient_at``, ``loss_at``, ``product_at``,
+    The point APIs (``gradient_at``, ``loss_at``, ``product_at``,
     ``hessian_at``, ``spectrum_at``, ``classify``, ``gd_step``, ``StableSet.contains``,
-    ``sharpness_enclosure``) accepts it and computes exactly (the last: a rigorous enclosure).
+    ``sharpness_enclosure``, ``ExactPolynomial.evaluate``) accept it and compute exactly (``sharpness_enclosure``:
+    a rigorous enclosure). ``orbits.flip_coefficient`` still takes rational points only.
 
     Examples
     --------

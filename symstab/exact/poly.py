@@ -18,6 +18,7 @@ import sympy
 from ..errors import InvalidInputError, SymbolicDataError
 from .latex import LINE_WIDTH, display, fits_on_page, visible_width, join_factors, latex_name, monomial, size_statement, to_latex
 from .latex import LatexDisplay
+from .numberfield import AlgebraicPoint
 from .numbers import to_exact
 
 class Ring:
@@ -342,8 +343,9 @@ class ExactPolynomial(LatexDisplay):
 
         Parameters
         ----------
-        theta : sequence of exact numbers
-            Parameters in order (W1 row-major, then W2, ...).
+        theta : sequence of exact numbers, or an :class:`~symstab.exact.numberfield.AlgebraicPoint`
+            Parameters in order (W1 row-major, then W2, ...). At an algebraic point (e.g. a point
+            of M for an irrational target) the value is an exact element of its number field.
         eta : exact number
             Value of the spectral variable (named ``lam`` for the charpoly; ``lam=``
             is accepted as a synonym).
@@ -352,7 +354,7 @@ class ExactPolynomial(LatexDisplay):
 
         Returns
         -------
-        Fraction
+        Fraction, or a FieldElement at an algebraic point
         """
         value = eta if eta is not None else lam
         if value is None:
@@ -372,6 +374,21 @@ class ExactPolynomial(LatexDisplay):
             raise SymbolicDataError(
                 f"the data is a family in {', '.join(data_names)}; pass data={{...}} with values for {missing}"
             )
+        if isinstance(theta, AlgebraicPoint):  # exact, in the point's number field
+            rest = [to_exact(given[n], where=n) for n in data_names] + [to_exact(value, where=self.variable)]
+            if not all(isinstance(v, Fraction) for v in rest):
+                raise InvalidInputError("evaluate at an algebraic point takes rational data and a rational "
+                                        f"{self.variable}")
+            K = theta.field
+            point = [*theta, *(K(v) for v in rest)]
+            total = K(0)
+            for exps, c in zip(self.poly.monoms(), self.poly.coeffs()):
+                term = K(Fraction(int(c.p), int(c.q)))
+                for x, e in zip(point, exps):
+                    if e:
+                        term = term * x ** int(e)
+                total = total + term
+            return total
         point = [to_exact(t, where="theta") for t in theta]
         point += [to_exact(given[n], where=n) for n in data_names]
         point.append(to_exact(value, where=self.variable))
