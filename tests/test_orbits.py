@@ -353,3 +353,12 @@ def test_depth_four_scalar_cycles_with_repeated_multipliers():
         assert np.allclose(step(a), b, atol=1e-9) and np.allclose(step(b), a, atol=1e-9)
         moduli = [abs(complex(*m) if isinstance(m, (list, tuple)) else complex(m)) for m in o.multipliers]
         assert o.stable == all(r < 1 for r in moduli)
+
+
+def test_flip_coefficient_refuses_an_irrational_algebraic_point_in_one_sentence():
+    from symstab.errors import InvalidInputError
+    from symstab.orbits.flip import flip_coefficient
+
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    with pytest.raises(InvalidInputError, match="not supported yet"):
+        flip_coefficient(net, net.minima().point(seed=0))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..errors import InvalidInputError
+from ..exact.numberfield import AlgebraicPoint, FieldElement
 from ..exact.numbers import as_rational, to_exact
 
 __all__ = ["FlipCoefficient", "flip_coefficient", "flip_coefficient_1d"]
@@ -90,7 +91,11 @@ def flip_coefficient(net, theta) -> FlipCoefficient:
     >>> r.eta, r.coefficient
     (1, 48)
     """
-    point = [as_rational(to_exact(t, where="theta")) for t in theta]
+    if isinstance(theta, AlgebraicPoint) and not all(v.is_rational() for v in theta):
+        raise InvalidInputError("flip_coefficient takes rational points of M; exact algebraic points (irrational "
+                                "targets) are not supported yet")
+    point = [as_rational(to_exact(t.to_fraction() if isinstance(t, FieldElement) else t, where="theta"))
+             for t in theta]
     if any(g != 0 for g in net.gradient_at(point)):
         raise InvalidInputError("theta is not a critical point of the loss (the gradient is not zero)")
     Hm = sympy.Matrix(net.hessian_at(point).tolist()).applyfunc(as_rational)
