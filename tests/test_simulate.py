@@ -434,3 +434,24 @@ def test_rows_do_not_depend_on_the_other_ratios_and_a_checkpoint_extends(net112,
     grown = simulate.convergence_sweep(net112, workers=1, checkpoint=path, **dict(args, eta_ratios=[0.8, 1.1, 0.9]))
     assert len(calls) == 1 and calls[0] == pytest.approx(0.8 * 0.2)  # only the new ratio runs
     assert grown.to_dict()["rows"] == longer
+
+
+def test_the_sweep_passes_force_to_its_exact_eta_C(monkeypatch):
+    """Without --eta-C the sweep needs critical_step_sizes; --force reaches it, and without it a too-large
+    eta_C computation is refused up front with its estimate."""
+    from symstab.errors import TooLargeError
+    from symstab.simulate import sweep as sweep_module
+
+    big = LinearNetwork.whitened((4, 150, 150, 4), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    with pytest.raises(TooLargeError, match="force"):
+        sweep_module.critical_eta(big)
+    seen = {}
+
+    def fake(net, **kwargs):
+        seen.update(kwargs)
+        raise TooLargeError("stop here")
+
+    monkeypatch.setattr(sweep_module, "critical_step_sizes", fake)
+    with pytest.raises(TooLargeError, match="stop here"):
+        sweep_module.convergence_sweep(big, [0.9], n_inits=2, steps=2, force=True)
+    assert seen == {"prove": False, "force": True}

@@ -78,7 +78,8 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=integer(1, 256), help="local worker processes, 1..256 (default: all cores; 1: no pool)")
     p.add_argument("--memory", type=size, help="memory budget of the runs in flight, e.g. 512M or 4G "
                    "(default 2G, or $SYMSTAB_MEMORY); starts are streamed in chunks that fit it")
-    p.add_argument("--force", action="store_true", help="run even when estimated above 10 minutes")
+    p.add_argument("--force", action="store_true", help="run even when the sweep, or the exact eta_C it needs "
+                   "(without --eta-C), is estimated above 10 minutes")
     p.add_argument("--checkpoint", metavar="FILE", help="JSON-lines checkpoint; resumes when it exists")
     p.add_argument("--plot", metavar="FILE", help="write the sweep figure (PNG or PDF)")
     p.add_argument("--trajectory-plot", metavar="FILE",

@@ -43,7 +43,7 @@ _Z95 = 1.959963984540054  # the 97.5% quantile of the standard normal
 # --------------------------------------------------------------------------- eta_C
 
 
-def critical_eta(net, eta_C=None) -> tuple:
+def critical_eta(net, eta_C=None, *, force: bool = False) -> tuple:
     """``(eta_C as float, exact text or None)`` from an override or :func:`symstab.critical.critical_step_sizes`.
 
     Parameters
@@ -52,6 +52,8 @@ def critical_eta(net, eta_C=None) -> tuple:
     eta_C : number, optional
         An override (float or exact); otherwise ``eta_C`` comes from the exact
         layer (result A5, without z3 proofs).
+    force : bool
+        Compute ``eta_C`` even when its up-front estimate is above the limit.
 
     Returns
     -------
@@ -67,7 +69,7 @@ def critical_eta(net, eta_C=None) -> tuple:
     if eta_C is not None:
         value, exact = parse_eta(eta_C)
         return value, (str(exact) if exact is not None else None)
-    crit = critical_step_sizes(net, prove=False)
+    crit = critical_step_sizes(net, prove=False, force=force)
     value = crit.eta_C_float
     if value is None or not math.isfinite(value) or value <= 0:
         known = "" if crit.eta_C_interval is None else f" (rigorous interval {crit.to_dict()['eta_C_interval']})"
@@ -360,8 +362,9 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
         Memory budget of the tasks in flight (``"4G"``; default 2 GiB or ``$SYMSTAB_MEMORY``,
         :func:`symstab.budget.memory_budget`).
     force : bool
-        Run even when :func:`~symstab.simulate.streaming.sweep_cost` is above the
-        limit of :func:`symstab.budget.guard` (otherwise :class:`TooLargeError`).
+        Run even when :func:`~symstab.simulate.streaming.sweep_cost`, or the estimate of the
+        exact ``eta_C`` (when ``eta_C`` is not given), is above the limit of
+        :func:`symstab.budget.guard` (otherwise :class:`TooLargeError`).
     **options
         Run options of :func:`~symstab.simulate.gd` (``tol``, ``check_every``, ...).
 
@@ -377,7 +380,7 @@ def convergence_sweep(net, eta_ratios=(0.8, 0.9, 1.1, 1.2), n_inits: int = 1000,
     >>> [r["converged_fraction"] > 0 for r in sweep.to_dict()["rows"]]
     [True, False]
     """
-    eta_c, eta_c_exact = critical_eta(net, eta_C)
+    eta_c, eta_c_exact = critical_eta(net, eta_C, force=force)
     try:
         eta_c_q = Fraction(eta_c_exact) if eta_c_exact is not None else None
     except ValueError:  # irrational eta_C (a surd or CRootOf): float steps
