@@ -362,3 +362,25 @@ def test_flip_coefficient_refuses_an_irrational_algebraic_point_in_one_sentence(
     net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
     with pytest.raises(InvalidInputError, match="not supported yet"):
         flip_coefficient(net, net.minima().point(seed=0))
+
+
+def test_a_net_with_d0_above_dH_is_solved_on_its_transpose_and_mapped_back():
+    """(2,1,1), Y = (1 1), eta = 3/5: the points are 2-cycles of the original GD map, written out by hand here
+    (W_1 = (a b), W_2 = (c): grad = (c r_1, c r_2, a r_1 + b r_2), r = c (a, b) - Y), and the multipliers are
+    those of the transposed (1,1,2) net."""
+    eta = Fraction(3, 5)
+    net = LinearNetwork.whitened((2, 1, 1), [[1, 1]])
+    res = period_two(net, eta, intervals=False)
+    assert "transposed network" in res.method and len(res.orbits) >= 1
+
+    def G(p):
+        a, b, c = p
+        r1, r2 = c * a - 1, c * b - 1
+        return np.array([a - 0.6 * c * r1, b - 0.6 * c * r2, c - 0.6 * (a * r1 + b * r2)])
+
+    for orbit in res.orbits:
+        x, y = (np.array(p) for p in orbit.points)
+        assert np.allclose(G(x), y, atol=1e-9) and np.allclose(G(y), x, atol=1e-9)
+        assert not np.allclose(x, y)
+    flipped = period_two(LinearNetwork.whitened((1, 1, 2), [[1], [1]]), eta, intervals=False)
+    assert sorted(o.multipliers_exact for o in res.orbits) == sorted(o.multipliers_exact for o in flipped.orbits)
