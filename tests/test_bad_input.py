@@ -316,6 +316,14 @@ CASES = {
                                    "--eta-max", "1", "--plot", "/tmp/never.png"],
     "bifurcation plot unwritable": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min",
                                     "0.8", "--eta-max", "1.6", "--plot", "/proc/bif.png"],
+    "bifurcation too many kept iterates": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1",
+                                           "--eta-min", "0.8", "--eta-max", "1.6", "--keep", "100000000"],
+    "bifurcation grid zero": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min", "0.8",
+                              "--eta-max", "1.6", "--n-eta", "0"],
+    "bifurcation seed negative": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min",
+                                  "0.8", "--eta-max", "1.6", "--seed", "-1"],
+    "orbits seed negative": ["orbits", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta", "11/10",
+                             "--seed", "-1"],
 }
 
 

@@ -7,6 +7,7 @@ import json
 
 from ..audits import audit, catalogue
 from ..errors import InvalidInputError
+from .common import integer
 
 __all__ = ["register", "run"]
 
@@ -26,8 +27,8 @@ def register(sub) -> None:
     which.add_argument("--claim", metavar="NAME", help="the claim to audit (see --list)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.add_argument("--latex", action="store_true", help="print LaTeX only")
-    p.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
-    p.add_argument("--max-examples", type=int, default=None, help="examples to try (default: the claim's own)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the search, >= 0 (default 0)")
+    p.add_argument("--max-examples", type=integer(1), default=None, help="examples to try, >= 1 (default: the claim's own)")
     p.set_defaults(handler=run)
 
 

@@ -15,7 +15,7 @@ from ..errors import InvalidInputError
 from ..exact.numbers import parse_number
 from ..files import figure_suffixes, writable_file
 from ..orbits.diagram import bifurcation_diagram, plot_bifurcation, plot_sharpness_at_limit, sharpness_at_limit
-from .common import add_network_arguments, network_from_args
+from .common import add_network_arguments, integer, network_from_args
 
 __all__ = ["register", "run"]
 
@@ -33,15 +33,17 @@ def register(sub) -> None:
     add_network_arguments(p)
     p.add_argument("--eta-min", required=True, help="smallest step (exact: integer, a/b or decimal)")
     p.add_argument("--eta-max", required=True, help="largest step")
-    p.add_argument("--n-eta", type=int, default=200, help="grid points in eta (default 200)")
-    p.add_argument("--inits", type=int, default=8, help="random starts per eta (default 8)")
-    p.add_argument("--steps", type=int, default=2000, help="transient GD steps (default 2000)")
-    p.add_argument("--keep", type=int, default=16, help="iterates recorded after the transient (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
+    p.add_argument("--n-eta", type=integer(1), default=200, help="grid points in eta, >= 1 (default 200)")
+    p.add_argument("--inits", type=integer(1), default=8, help="random starts per eta, >= 1 (default 8)")
+    p.add_argument("--steps", type=integer(1), default=2000, help="transient GD steps, >= 1 (default 2000)")
+    p.add_argument("--keep", type=integer(1), default=16, help="iterates recorded after the transient, >= 1 (default 16)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the random starts, >= 0 (default 0)")
     p.add_argument("--observable", default="product", choices=["product", "sharpness"],
                    help="what is plotted against eta: the end-to-end product (default; scalar networks, "
                         "d_0 = d_H = 1) or the sharpness")
     p.add_argument("--no-exact", action="store_true", help="do not overlay the exact branches")
+    p.add_argument("--force", action="store_true", help="run even when the diagram is estimated above ten minutes "
+                   "or the available memory (the estimate is printed when refused)")
     p.add_argument("--plot", metavar="FILE", help="write the bifurcation diagram (PNG or PDF)")
     p.add_argument("--sharpness-plot", metavar="FILE", help="write sharpness at the limit vs 2/eta")
     p.add_argument("--json", action="store_true", help="print a JSON object")
@@ -59,7 +61,7 @@ def run(args) -> int:
         raise InvalidInputError(f"need 0 < --eta-min < --eta-max, got {args.eta_min}, {args.eta_max}")
     diagram = bifurcation_diagram(net, lo, hi, n_eta=args.n_eta, inits=args.inits, steps=args.steps,
                                   keep=args.keep, seed=args.seed, observable=args.observable,
-                                  exact=not args.no_exact)
+                                  exact=not args.no_exact, force=args.force)
     out = diagram.to_dict()
     if args.plot:
         plot_bifurcation(diagram, args.plot)

@@ -13,7 +13,7 @@ import json
 
 from ..exact.numbers import parse_number
 from ..orbits import period_two
-from .common import add_network_arguments, network_from_args
+from .common import add_network_arguments, integer, network_from_args
 
 __all__ = ["register", "run"]
 
@@ -30,7 +30,7 @@ def register(sub) -> None:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(p)
     p.add_argument("--eta", required=True, help="the step, exact: an integer, a/b or a decimal")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random separating forms (default 0)")
+    p.add_argument("--seed", type=integer(0), default=0, help="seed of the random separating forms, >= 0 (default 0)")
     p.add_argument("--no-intervals", action="store_true", help="skip the eta-intervals of stability")
     p.add_argument("--force", action="store_true", help="compute even when estimated too large")
     p.add_argument("--json", action="store_true", help="print a JSON object")

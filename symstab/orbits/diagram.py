@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from ..budget import Estimate, guard
 from ..errors import InvalidInputError
 from ..exact.numbers import check_seed, simplest_between
 from ..files import figure_suffixes, save_figure, writable_file
@@ -65,9 +66,33 @@ def _observable(problem, thetas, observable):
                      for t in thetas])
 
 
+def diagram_cost(num_params: int, n_eta: int, inits: int, steps: int, keep: int, observable: str) -> Estimate:
+    """Up-front time and memory of :func:`bifurcation_diagram` (benchmarks/README.md).
+
+    Fitted on (1,1,1), (1,2,2,1) and (2,2,2) (CPU, quiet machine): ~3e-8 s per run, step and
+    parameter for the batched float64 GD, plus ~3e-7 s per run, kept iterate and ``D^3`` for
+    the sharpness observable (a batched symmetric eigenvalue problem); memory holds the
+    recorded values, the batch of parameters and, for the sharpness, the batch of Hessians.
+
+    Examples
+    --------
+    >>> diagram_cost(2, 200, 8, 2000, 16, "product").seconds < 5
+    True
+    >>> diagram_cost(2, 200, 8, 2000, 10**8, "product").bytes > 1e12
+    True
+    """
+    runs = n_eta * inits
+    seconds = 0.2 + 3e-8 * runs * (steps + keep) * num_params
+    if observable == "sharpness":
+        seconds += 3e-7 * runs * keep * num_params ** 3
+    nbytes = 1e8 + 8.0 * runs * (keep + 8 * num_params + (num_params ** 2 if observable == "sharpness" else 0))
+    return Estimate(f"the bifurcation diagram ({n_eta} x {inits} runs of {steps} + {keep} steps, D = {num_params})",
+                    seconds, nbytes)
+
+
 def bifurcation_diagram(net, eta_min, eta_max, n_eta: int = 200, inits: int = 8, steps: int = 2000,
                         keep: int = 16, seed: int = 0, observable: str = "product", init_scale=None,
-                        exact: bool = True) -> BifurcationDiagram:
+                        exact: bool = True, force: bool = False) -> BifurcationDiagram:
     """Late-time iterates of ``observable`` against eta, batched float64, with exact branches (O4).
 
     Parameters
@@ -76,6 +101,8 @@ def bifurcation_diagram(net, eta_min, eta_max, n_eta: int = 200, inits: int = 8,
     eta_min, eta_max : exact or float positive numbers, ``eta_min < eta_max``
     n_eta, inits, steps, keep : int
         Grid size, starts per eta, transient steps, and iterates recorded after them.
+    force : bool
+        Run even when :func:`diagram_cost` is above the limit of :func:`symstab.budget.guard`.
     seed : int
     observable : {"product", "sharpness"}
         ``"product"`` needs ``d_0 = d_H = 1``.
@@ -102,6 +129,8 @@ def bifurcation_diagram(net, eta_min, eta_max, n_eta: int = 200, inits: int = 8,
         raise InvalidInputError(f"observable must be 'product' or 'sharpness', got {observable!r}")
     if observable == "product" and (net.widths[0] != 1 or net.widths[-1] != 1):
         raise InvalidInputError("observable 'product' needs d_0 = d_H = 1; use 'sharpness'")
+    guard(diagram_cost(net.num_params, n_eta, inits, steps, keep, observable), force,
+          hint="use a smaller --n-eta, --inits, --steps or --keep")
     problem = problem_of(net)
     etas = np.linspace(float(lo), float(hi), n_eta)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
