@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
+
+from child import run_child
 
 CASES = [((2, 1, 2), [[1, 2], [3, 4]]), ((3, 1, 3), [[2, 1, 0], [1, 3, 1], [0, 1, 4]]),
          ((2, 1, 1, 2), [[1, 2], [3, 4]]), ((3, 2, 3), [[1, 2, 0], [3, 4, 1], [0, 1, 5]])]
@@ -41,17 +41,6 @@ def measure(index: int, kind: str) -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
-def run(index: int, kind: str, timeout: float) -> dict:
-    try:
-        done = subprocess.run([sys.executable, __file__, "--child", str(index), kind], capture_output=True,
-                              text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"timeout": timeout}
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timeout", type=float, default=120.0)
@@ -62,7 +51,7 @@ def main() -> None:
         return
     print(f"{'widths':<14} {'D':>3} {'deg K':>5} {'symstab spectrum s':>19} {'sympy charpoly s':>18} {'ratio':>8}", flush=True)
     for i, (widths, _) in enumerate(CASES):
-        ours, base = run(i, "symstab", args.timeout), run(i, "sympy", args.timeout)
+        ours, base = run_child(__file__, i, "symstab", args.timeout), run_child(__file__, i, "sympy", args.timeout)
         b = f"{base['seconds']:.2f}" if "seconds" in base else (f">{base['timeout']:.0f} (timeout)" if "timeout" in base
                                                                 else "error")
         o = f"{ours['seconds']:.2f}" if "seconds" in ours else str(ours)[:30]

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from fractions import Fraction
+
+from child import run_child
 
 CASES = [((1, 1, 1), [[1]], "11/10"), ((1, 1, 2), [[3], [4]], "11/50"), ((1, 2, 1), [[1]], "11/10"),
          ((2, 1, 1), [[1, 1]], "3/5"), ((1, 1, 1, 1), [[1]], "7/10"), ((1, 1, 1, 1, 1), [[1]], "3/5")]
@@ -52,18 +52,6 @@ def measure(index: int, kind: str) -> dict:
     return out
 
 
-def run_child(index: int, kind: str, timeout: float) -> dict:
-    """``measure`` in a subprocess, killed after ``timeout`` seconds (then ``{"timeout": timeout}``)."""
-    try:
-        done = subprocess.run([sys.executable, __file__, "--child", str(index), kind], capture_output=True,
-                              text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"timeout": timeout}
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def cell(m: dict | None, digits: int = 2) -> str:
     if m is None:
         return "-"
@@ -88,13 +76,13 @@ def main() -> None:
     print(f"{'widths':<16} {'eta':>6} {'method':>8} {'est. s':>8} {'orbits':>6} {'stable':>6} {'total s':>18} "
           f"{'+interval s':>18} {'cycles: reduction / Groebner (ratio)':>44}", flush=True)
     for index, (widths, _, eta) in enumerate(CASES):
-        est = run_child(index, "estimate", timeout)
+        est = run_child(__file__, index, "estimate", timeout)
         scalar = est.get("method") == "scalar"
-        full = run_child(index, "full", timeout)
-        inter = run_child(index, "intervals", timeout) if scalar and len(widths) <= 4 else None
+        full = run_child(__file__, index, "full", timeout)
+        inter = run_child(__file__, index, "intervals", timeout) if scalar and len(widths) <= 4 else None
         cycles = "-"
         if scalar and (len(widths) <= 3 or not args.quick):
-            fast, slow = run_child(index, "reduction", timeout), run_child(index, "groebner", timeout)
+            fast, slow = run_child(__file__, index, "reduction", timeout), run_child(__file__, index, "groebner", timeout)
             ratio = (f" ({slow['seconds'] / fast['seconds']:.0f}x)" if "seconds" in fast and "seconds" in slow
                      else (" (> {:.0f}x)".format(slow["timeout"] / fast["seconds"]) if "seconds" in fast else ""))
             cycles = f"{cell(fast, 3)} / {cell(slow)} s{ratio}"

@@ -20,7 +20,7 @@ import sys
 
 from ..budget import parse_size
 from ..errors import InvalidInputError
-from ..exact.numbers import parse_matrix, parse_widths
+from ..exact.numbers import parse_matrix, parse_number, parse_widths
 from ..network import LOSSES, LinearNetwork
 
 __all__ = ["MAX_DPS", "OneLineParser", "add_analysis_arguments", "add_network_arguments", "check_dps", "error_line",
@@ -126,6 +126,23 @@ def size(text: str) -> int:
         return parse_size(text)
     except InvalidInputError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def positive_exact(flag: str, text: str):
+    """``text`` as an exact positive number, or a one-line error naming ``flag``.
+
+    Examples
+    --------
+    >>> positive_exact("--eta", "1/6")
+    Fraction(1, 6)
+    """
+    try:
+        value = parse_number(text)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{flag}: {exc}") from None
+    if value <= 0:
+        raise InvalidInputError(f"{flag} must be positive, got {text}")
+    return value
 
 
 def interrupt_note(args, argv) -> str:

@@ -12,12 +12,11 @@ import json
 
 from ..critical import critical_step_sizes
 from ..errors import InvalidInputError
-from ..exact.numbers import parse_number
 from ..files import figure_suffixes, writable_file
 from ..proofs.lower_bounds import certify_critical
 from ..spectrum import plot_spectrum_curves
 from ..stability import plot_stable_set
-from .common import add_analysis_arguments, add_network_arguments, check_dps, network_from_args
+from .common import add_analysis_arguments, add_network_arguments, check_dps, network_from_args, positive_exact
 
 __all__ = ["register", "run"]
 
@@ -60,12 +59,7 @@ def run(args) -> int:
     net = network_from_args(args)
     if args.eta is not None and args.plot is None:
         raise InvalidInputError("--eta only sets the step marked by --plot; give --plot FILE too")
-    try:
-        eta = None if args.eta is None else parse_number(args.eta)
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"--eta: {exc}") from None
-    if eta is not None and eta <= 0:
-        raise InvalidInputError(f"--eta must be positive, got {args.eta}")
+    eta = None if args.eta is None else positive_exact("--eta", args.eta)
     if args.plot is not None and not (net.depth == 2 and net.widths[1] == 1):
         raise InvalidInputError(f"--plot draws M as a curve: it needs two layers with hidden width 1, e.g. widths "
                                 f"1,1,2 (got {','.join(map(str, net.widths))})")

@@ -17,11 +17,10 @@ import json
 import sys
 
 from ..errors import InvalidInputError
-from ..exact.numbers import parse_number
 from ..files import figure_suffixes, writable_file
 from ..gdmap import METHODS
 from ..gdmap_figure import plot_singular_set
-from .common import add_network_arguments, network_from_args, progress_bar
+from .common import add_network_arguments, network_from_args, positive_exact, progress_bar
 
 __all__ = ["register", "run"]
 
@@ -88,13 +87,7 @@ def _plot_step(args):
     if args.plot is None:
         return None
     writable_file(args.plot, "--plot", figure_suffixes())
-    try:
-        eta = parse_number(args.eta)
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"--eta: {exc}") from None
-    if eta <= 0:
-        raise InvalidInputError(f"--eta must be positive, got {args.eta}")
-    return eta
+    return positive_exact("--eta", args.eta)
 
 
 def run(args) -> int:

@@ -17,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 from ..exact.poly import latex_name
 from ..proofs.render import certificate_latex
 
-__all__ = ["DISPLAY", "EVIDENCE", "INLINE", "LAM", "LINE", "TERMS", "Document", "Formulas", "approx", "as_text",
+__all__ = ["DISPLAY", "EVIDENCE", "INLINE", "LAM", "LINE", "TERMS", "Document", "Formulas", "approx",
            "certificate_text", "decimal", "display", "evidence", "expr_latex", "expr_terms", "fragment_body",
            "matrix", "monic", "number", "point_equation", "preamble", "text", "weights", "width"]
 
@@ -197,11 +197,6 @@ class Formulas:
 def fragment_body(fragment: str) -> str:
     """A result's text-mode LaTeX fragment without its own bold ``Result ...`` head (the theorem has one)."""
     return re.sub(r"^\s*\\textbf\{Result (?:[^{}]|\{[^{}]*\})*\}\s*", "", fragment)
-
-
-def as_text(fragment: str) -> str:
-    """A fragment as text: math-mode fragments (the older convention) are displayed."""
-    return fragment if "$" in fragment or "\\begin{" in fragment else "\\begin{equation*}\n" + fragment + "\n\\end{equation*}"
 
 
 def evidence(kind: str, detail: str = "") -> str:

@@ -12,7 +12,7 @@ import sympy
 
 from ..exact.numberfield import AlgebraicPoint
 from .latex import (
-    approx, as_text, certificate_text, decimal, display, Document, evidence, expr_latex, expr_terms, Formulas,
+    approx, certificate_text, decimal, display, Document, evidence, expr_latex, expr_terms, Formulas,
     fragment_body, INLINE, LAM, LINE, matrix, monic, number, point_equation, preamble, TERMS, text, weights, width)
 
 __all__ = ["network_document"]
@@ -239,7 +239,7 @@ def _a4(net, parts, certs, f) -> list:
     if mss is not None:
         mss_eta = sympy.Rational(mss.eta.numerator, mss.eta.denominator)
         body += (f"\nThe set of minima that are stable at $\\eta = {expr_latex(mss_eta)}$ is the semi-algebraic set\n"
-                 + as_text(fragment_body(mss.latex())))
+                 + fragment_body(mss.latex()))
         for k, c in enumerate(mss.conditions):
             body += f.sum(f"A4.M_SS.condition_{k + 1}", f"leading principal minor {k + 1} of S(theta) at eta = {mss.eta}",
                           c, f"\\Delta_{{{k + 1}}}(\\theta)", f"The minor $\\Delta_{{{k + 1}}}(\\theta)$") + "\n"
