@@ -355,15 +355,6 @@ def test_depth_four_scalar_cycles_with_repeated_multipliers():
         assert o.stable == all(r < 1 for r in moduli)
 
 
-def test_flip_coefficient_refuses_an_irrational_algebraic_point_in_one_sentence():
-    from symstab.errors import InvalidInputError
-    from symstab.orbits.flip import flip_coefficient
-
-    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
-    with pytest.raises(InvalidInputError, match="not supported yet"):
-        flip_coefficient(net, net.minima().point(seed=0))
-
-
 def test_a_net_with_d0_above_dH_is_solved_on_its_transpose_and_mapped_back():
     """(2,1,1), Y = (1 1), eta = 3/5: the points are 2-cycles of the original GD map, written out by hand here
     (W_1 = (a b), W_2 = (c): grad = (c r_1, c r_2, a r_1 + b r_2), r = c (a, b) - Y), and the multipliers are

@@ -31,7 +31,8 @@ from ..errors import InvalidInputError
 from .algebraic import ball_endpoints, enclose_algebraic
 from .numbers import parse_number
 
-__all__ = ["AlgebraicPoint", "FieldElement", "NumberField", "algebraic_point", "field_from_sympy", "field_rref", "is_field_point"]
+__all__ = ["AlgebraicPoint", "FieldElement", "NumberField", "adjoin_root", "algebraic_point", "field_from_sympy", "field_rref",
+           "is_field_point"]
 
 _t = sympy.Dummy("t")
 
@@ -323,8 +324,8 @@ class AlgebraicPoint(tuple):
     A tuple (so ``len``, indexing and iteration work) with the attribute ``field``.
     The point APIs (``gradient_at``, ``loss_at``, ``product_at``,
     ``hessian_at``, ``spectrum_at``, ``classify``, ``gd_step``, ``StableSet.contains``,
-    ``sharpness_enclosure``, ``ExactPolynomial.evaluate``) accept it and compute exactly (``sharpness_enclosure``:
-    a rigorous enclosure). ``orbits.flip_coefficient`` still takes rational points only.
+    ``sharpness_enclosure``, ``ExactPolynomial.evaluate``, ``orbits.flip_coefficient``) accept it and compute
+    exactly (``sharpness_enclosure``: a rigorous enclosure).
 
     Examples
     --------
@@ -456,6 +457,51 @@ def algebraic_point(values, field: NumberField | None = None) -> AlgebraicPoint:
         else:
             out.append(field(v))
     return AlgebraicPoint(out, field)
+
+
+def adjoin_root(field: NumberField, g, index: int):
+    """``L = K(beta)`` for ``beta`` the ``index``-th real root (ascending) of ``g in Q[x]``: ``(L, embed, beta)``.
+
+    ``K = field`` is ``Q(alpha)``; ``L`` is one :class:`NumberField` ``Q(gamma)`` containing
+    ``alpha`` and ``beta`` (sympy's primitive element when both are irrational),
+    ``embed`` maps elements of ``K`` into ``L``, and ``beta`` is an element of ``L``.
+    This is the tower ``Q(alpha)(beta)`` flattened to a single generator, so the
+    exact arithmetic, signs and row reduction of this module apply in it unchanged.
+
+    Parameters
+    ----------
+    field : NumberField
+    g : python-flint ``fmpq_poly``, irreducible over Q
+    index : int
+        Which real root of ``g``, counted from the smallest (0).
+
+    Examples
+    --------
+    >>> K = NumberField(flint.fmpq_poly([-2, 0, 1]), (1, 2))            # Q(sqrt 2)
+    >>> L, embed, beta = adjoin_root(K, flint.fmpq_poly([-3, 0, 1]), 1)  # adjoin sqrt 3
+    >>> L.degree, beta * beta == 3, embed(K.gen) ** 2 == 2
+    (4, True, True)
+    """
+    g = flint.fmpq_poly(g)
+    x = sympy.Symbol("x")
+    gexpr = sympy.Poly([sympy.Rational(str(c)) for c in reversed(g.coeffs())], x).as_expr()
+    root = sympy.rootof(gexpr, index, radicals=g.degree() <= 2)
+    if g.degree() == 1:
+        return field, (lambda e: field(e)), field(root)
+    atoms = [root] if field.degree == 1 else [field.generator, root]
+    L = field_from_sympy(atoms)
+    alpha = L.from_sympy(field.generator) if field.degree > 1 else None
+
+    def embed(e):
+        e = field(e)
+        if alpha is None:
+            return L(e.to_fraction())
+        out = L(0)
+        for c in reversed(e.poly.coeffs()):
+            out = out * alpha + L(Fraction(int(c.p), int(c.q)))
+        return out
+
+    return L, embed, L.from_sympy(root)
 
 
 def field_rref(rows):

@@ -7,30 +7,53 @@ passes ``-1``; the flip normal-form coefficient has the sign of
 unstable one exists just below (subcritical) (docs/theory.md, O2).
 :func:`flip_coefficient_1d` computes it exactly for a sympy function.
 
-For a network, :func:`flip_coefficient` restricts the loss to the line through a
-minimum along the top Hessian eigenvector ``v`` (unit length),
-``f(t) = L(theta_0 + t v)``, and returns the same expression, exactly. This is the
-coefficient *along the top eigendirection*: the full centre-manifold reduction would
-add the coupling of the quadratic terms into the other directions (including the
-tangent directions of M, where ``DG`` has eigenvalue 1), which this does not.
+For a network, :func:`flip_coefficient` reduces GD to its centre manifold at a minimum
+``theta_0`` where ``eta lambda_max = 2`` (Kuznetsov's flip coefficient for maps, with the
+manifold of minima M as parameters; docs/theory.md, O2). With ``q`` the unit top
+eigenvector, ``T = D^3 L(theta_0)[q, q, .]`` and ``L4 = D^4 L(theta_0)[q, q, q, q]``:
+
+* ``drift = P T``, the part of ``T`` in ``ker H`` (the tangent space of M). One GD step
+  from ``theta_0 + x q`` moves along M by ``-(eta/2) x^2 drift + O(x^3)``. When it is not
+  zero, no 2-cycle shrinks to ``theta_0``: GD drifts along M instead;
+* ``coefficient = lambda (3 T_r^T H^+ T_r - L4)`` with ``T_r = T - drift``: the flip
+  coefficient transverse to M, scaled to equal ``3 f'''^2 - f'' f''''`` in one dimension.
+  The restriction to the line ``theta_0 + t q`` alone (``line_coefficient``, the same
+  expression for ``f(t) = L(theta_0 + t q)``) misses the coupling
+  ``3 lambda sum_i (T . v_i)^2 / lambda_i`` through the other eigendirections ``v_i``.
+
+Everything is exact, at rational points and at exact algebraic points of M: the top
+eigenvalue is adjoined to the field of the point
+(:func:`~symstab.exact.numberfield.adjoin_root`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+import flint
 import sympy
 
 from ..errors import InvalidInputError
-from ..exact.numberfield import AlgebraicPoint, FieldElement
-from ..exact.numbers import as_rational, to_exact
+from ..exact.fieldspectrum import field_spectrum
+from ..exact.numberfield import (
+    AlgebraicPoint,
+    adjoin_root,
+    field_from_sympy,
+    field_rref,
+)
 
 __all__ = ["FlipCoefficient", "flip_coefficient", "flip_coefficient_1d"]
 
 
 @dataclass(frozen=True)
 class FlipCoefficient:
-    """``coefficient = 3 f'''^2 - f'' f''''`` at the minimum, the step ``eta = 2/f''`` and the verdict."""
+    """The flip coefficient at a minimum, the step ``eta = 2/f''`` (``2/lambda_max``) and the verdict.
+
+    One dimension: ``coefficient = 3 f'''^2 - f'' f''''``. Network: ``coefficient`` is the
+    coefficient transverse to M, ``line_coefficient`` the line restriction and ``drift``
+    the second-order drift along M (module docstring).
+    """
 
     coefficient: object
     eta: object
@@ -40,16 +63,39 @@ class FlipCoefficient:
     verdict: str
     direction: tuple = ()
     evidence: str = "exact"
+    line_coefficient: object = None
+    drift: tuple = ()
+
+    @property
+    def drift_vanishes(self) -> bool:
+        """No second-order drift along M (always True in one dimension)."""
+        return all(v == 0 for v in self.drift)
 
     def to_dict(self) -> dict:
-        return {"coefficient": sympy.sstr(self.coefficient), "coefficient_float": float(self.coefficient),
-                "eta": sympy.sstr(self.eta), "eta_float": float(self.eta), "verdict": self.verdict,
-                "f2": sympy.sstr(self.f2), "f3": sympy.sstr(self.f3), "f4": sympy.sstr(self.f4),
-                "direction": [sympy.sstr(v) for v in self.direction], "evidence": self.evidence}
+        out = {"coefficient": sympy.sstr(self.coefficient), "coefficient_float": float(self.coefficient),
+               "eta": sympy.sstr(self.eta), "eta_float": float(self.eta), "verdict": self.verdict,
+               "f2": sympy.sstr(self.f2), "f3": sympy.sstr(self.f3), "f4": sympy.sstr(self.f4),
+               "direction": [sympy.sstr(v) for v in self.direction], "evidence": self.evidence}
+        if self.line_coefficient is not None:
+            out.update(line_coefficient=sympy.sstr(self.line_coefficient),
+                       drift=[sympy.sstr(v) for v in self.drift], drift_float=[float(v) for v in self.drift],
+                       drift_vanishes=self.drift_vanishes)
+        return out
 
     def __str__(self) -> str:
-        return (f"flip at eta = 2/f'' = {self.eta}: 3 f'''^2 - f'' f'''' = {self.coefficient} -> {self.verdict}"
-                f" [{self.evidence}]")
+        if self.line_coefficient is None:
+            return (f"flip at eta = 2/f'' = {self.eta}: 3 f'''^2 - f'' f'''' = {self.coefficient} -> {self.verdict}"
+                    f" [{self.evidence}]")
+        drift = "0" if self.drift_vanishes else "(" + ", ".join(_short(v) for v in self.drift) + ")"
+        return (f"flip at eta = 2/lambda_max = {_short(self.eta)}: transverse coefficient {_short(self.coefficient)}"
+                f" (line restriction {_short(self.line_coefficient)}), drift along M {drift} -> {self.verdict}"
+                f" [{self.evidence}; exact values in to_dict()]")
+
+
+def _short(value, width: int = 40) -> str:
+    """The exact value when it is short, else ``~float``."""
+    text = sympy.sstr(value)
+    return text if len(text) <= width else f"~{float(value):.6g}"
 
 
 def _verdict(value) -> str:
@@ -78,38 +124,137 @@ def flip_coefficient_1d(f, x, x0) -> FlipCoefficient:
                            verdict=_verdict(coeff))
 
 
-def flip_coefficient(net, theta) -> FlipCoefficient:
-    """The flip coefficient of GD at a minimum ``theta`` along the top Hessian eigendirection (exact).
+_NETWORK_VERDICTS = {
+    1: "supercritical transverse to M: small 2-cycles near this point lie above 2/lambda at their base point and are "
+       "stable in the flip direction (stability along M is decided at higher order)",
+    -1: "subcritical transverse to M: small 2-cycles near this point lie below 2/lambda at their base point and are "
+        "unstable",
+    0: "degenerate: higher-order terms decide"}
+_DRIFT_VERDICT = "drift along M: no 2-cycle shrinks to this point (GD moves along the manifold of minima instead)"
 
-    ``theta`` must be a rational point with zero gradient; the top eigenvalue must be
-    simple. The step is ``eta = 2 / lambda_max``.
+
+def _taylor(values_at, degree: int) -> list:
+    """Coefficient vectors ``c_0..c_degree`` of a vector polynomial in ``t`` (over a field) from its values at ``t = 0..degree``."""
+    Vinv = flint.fmpq_mat([[flint.fmpq(t) ** k for k in range(degree + 1)] for t in range(degree + 1)]).inv()
+    values = [list(values_at(t)) for t in range(degree + 1)]
+    out = []
+    for k in range(degree + 1):
+        acc = [v * 0 for v in values[0]]
+        for j, value in enumerate(values):
+            w = Vinv[k, j]
+            if w != 0:
+                w = Fraction(int(w.p), int(w.q))
+                acc = [a + b * w for a, b in zip(acc, value)]
+        out.append(acc)
+    return out
+
+
+def _dot(u, v):
+    out = u[0] * 0
+    for a, b in zip(u, v):
+        out = out + a * b
+    return out
+
+
+def _nullspace(rows) -> list:
+    """A basis of the null space of a square matrix over an exact field."""
+    R, pivots = field_rref(rows)
+    n = len(rows[0])
+    zero = rows[0][0] * 0
+    basis = []
+    for f in (j for j in range(n) if j not in pivots):
+        v = [zero] * n
+        v[f] = zero + 1
+        for i, p in enumerate(pivots):
+            v[p] = -R[i][f]
+        basis.append(v)
+    return basis
+
+
+def _split(T, basis) -> tuple:
+    """``(T - P T, P T)``, ``P`` the orthogonal projection onto the span of ``basis``."""
+    zero = T[0] * 0
+    if not basis:
+        return list(T), [zero] * len(T)
+    k = len(basis)
+    R, _ = field_rref([[_dot(basis[i], basis[j]) for j in range(k)] + [_dot(basis[i], T)] for i in range(k)])
+    proj = [sum((R[i][k] * basis[i][j] for i in range(k)), zero) for j in range(len(T))]
+    return [a - b for a, b in zip(T, proj)], proj
+
+
+def _solve_in_range(H, rhs) -> list:
+    """One solution ``w`` of ``H w = rhs`` (``rhs`` in the range of ``H``)."""
+    n = len(rhs)
+    R, pivots = field_rref([list(H[i]) + [rhs[i]] for i in range(n)])
+    if n in pivots:
+        raise ArithmeticError("the right-hand side is not in the range of H")  # cannot happen: rhs is projected
+    w = [rhs[0] * 0] * n
+    for i, p in enumerate(pivots):
+        w[p] = R[i][n]
+    return w
+
+
+def flip_coefficient(net, theta) -> FlipCoefficient:
+    """The flip coefficient of GD at a minimum ``theta``, reduced to the centre manifold (exact).
+
+    ``theta`` is an exact point with zero gradient: rationals, or an exact algebraic point
+    of M (``M.point(seed)`` for an irrational target). The top Hessian eigenvalue must be
+    simple; the step is ``eta = 2 / lambda_max``. ``coefficient`` is the flip coefficient
+    transverse to M, ``drift`` the second-order drift along M (zero where a 2-cycle can
+    bifurcate), ``line_coefficient`` the restriction to the top eigenvector line (module
+    docstring; docs/theory.md, O2).
 
     Examples
     --------
     >>> from symstab import LinearNetwork
-    >>> r = flip_coefficient(LinearNetwork.whitened((1, 1, 1), [[1]]), [1, 1])
-    >>> r.eta, r.coefficient
-    (1, 48)
+    >>> net = LinearNetwork.whitened((1, 1, 1), [[1]])
+    >>> r = flip_coefficient(net, [1, 1])
+    >>> r.eta, r.coefficient, r.drift_vanishes
+    (1, 48, True)
+    >>> flip_coefficient(net, [2, "1/2"]).verdict.startswith("drift along M")
+    True
     """
-    if isinstance(theta, AlgebraicPoint) and not all(v.is_rational() for v in theta):
-        raise InvalidInputError("flip_coefficient takes rational points of M; exact algebraic points (irrational "
-                                "targets) are not supported yet")
-    point = [as_rational(to_exact(t.to_fraction() if isinstance(t, FieldElement) else t, where="theta"))
-             for t in theta]
+    point = net.exact_point(theta)
+    if isinstance(point, AlgebraicPoint):
+        K, coords, rows = point.field, list(point), net.hessian_at(point)
+    else:
+        K = field_from_sympy([])
+        coords = [K(v) for v in point]
+        rows = [[Fraction(int(v.p), int(v.q)) for v in row] for row in net.hessian_at(point).tolist()]
     if any(g != 0 for g in net.gradient_at(point)):
         raise InvalidInputError("theta is not a critical point of the loss (the gradient is not zero)")
-    Hm = sympy.Matrix(net.hessian_at(point).tolist()).applyfunc(as_rational)
-    eig = Hm.eigenvects()
-    lam, mult, vecs = max(eig, key=lambda e: sympy.N(e[0], 40))
+    _, _, eig = field_spectrum(rows, K)
+    if not eig:
+        raise InvalidInputError("the Hessian is zero at theta: no flip at a finite step")
+    g, index, mult, _ = eig[-1]
     if mult != 1:
-        raise InvalidInputError(f"the top Hessian eigenvalue {lam} is not simple (multiplicity {mult})")
-    v = vecs[0]
-    v = v / sympy.sqrt(sum(c ** 2 for c in v))
-    t = sympy.Symbol("t")
-    loss = net.loss_expr()
-    subs = {p: point[i] + t * v[i] for i, p in enumerate(net.parameter_symbols)}
-    f = sympy.expand(loss.subs(subs, simultaneous=True))
-    out = flip_coefficient_1d(f, t, 0)
-    return FlipCoefficient(coefficient=out.coefficient, eta=out.eta, f2=out.f2, f3=out.f3, f4=out.f4,
-                           verdict=out.verdict, direction=tuple(sympy.radsimp(c) for c in v),
-                           evidence="exact (line restriction along the top eigenvector, not the full centre manifold)")
+        raise InvalidInputError(f"the top Hessian eigenvalue (real root {index + 1} of {g}) is not simple "
+                                f"(multiplicity {mult})")
+    L, embed, lam = adjoin_root(K, g, index)
+    if lam.sign() <= 0:
+        raise InvalidInputError("the top Hessian eigenvalue at theta is not positive: no flip at a positive step")
+    x = [embed(v) for v in coords]
+    H = [[embed(v) for v in row] for row in rows]
+    n = len(x)
+    v = _nullspace([[H[i][j] - lam if i == j else H[i][j] for j in range(n)] for i in range(n)])[0]
+    vv = _dot(v, v)
+
+    def shifted(t):
+        return AlgebraicPoint([a + b * t for a, b in zip(x, v)], L)
+
+    grad = _taylor(lambda t: [L(c) for c in net.gradient_at(shifted(t))], 2 * net.depth - 1)
+    T = [2 * grad[2][i] for i in range(n)]                 # D^3 L[v, v, .]
+    loss = _taylor(lambda t: [L(net.loss_at(shifted(t)))], 2 * net.depth)
+    L3, L4 = 6 * loss[3][0], 24 * loss[4][0]                     # D^3 L[v, v, v], D^4 L[v, v, v, v]
+    T_r, drift = _split(T, _nullspace(H))
+    w = _solve_in_range(H, T_r)
+    coeff = lam * (3 * _dot(T_r, w) - L4) / (vv * vv)      # scaled back to the unit vector q = v/|v|
+    line = (3 * L3 * L3 / vv - lam * L4) / (vv * vv)
+    drift = [d / vv for d in drift]
+    verdict = _NETWORK_VERDICTS[coeff.sign()] if all(d == 0 for d in drift) else _DRIFT_VERDICT
+    norm = sympy.sqrt(vv.to_sympy())
+    return FlipCoefficient(coefficient=coeff.to_sympy(), eta=(2 / lam).to_sympy(), f2=lam.to_sympy(),
+                           f3=sympy.radsimp(L3.to_sympy() / norm ** 3), f4=(L4 / (vv * vv)).to_sympy(),
+                           verdict=verdict, direction=tuple(sympy.radsimp(c.to_sympy() / norm) for c in v),
+                           evidence="exact (centre-manifold reduction transverse to M, with the drift along M)",
+                           line_coefficient=line.to_sympy(), drift=tuple(d.to_sympy() for d in drift))
