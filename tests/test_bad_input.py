@@ -323,7 +323,15 @@ CASES = {
     "bifurcation seed negative": ["bifurcation", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta-min",
                                   "0.8", "--eta-max", "1.6", "--seed", "-1"],
     "orbits seed negative": ["orbits", "--widths", "1,1,1", "--whitened", "--target", "1", "--eta", "11/10",
-                             "--seed", "-1"],
+                             "--seed", "-1"],    # the flip coefficient at a minimum
+    "flip not a minimum": ["flip", "--widths", "1,1,1", "--whitened", "--target", "1", "--theta", "1,2"],
+    "flip theta expression": ["flip", "--widths", "1,1,1", "--whitened", "--target", "1", "--theta", "__import__('os')"],
+    "flip theta wrong length": ["flip", "--widths", "1,1,1", "--whitened", "--target", "1", "--theta", "1,1,1"],
+    "flip theta and seed": ["flip", "--widths", "1,1,1", "--whitened", "--target", "1", "--theta", "1,1",
+                            "--point-seed", "0"],
+    "flip no point": ["flip", "--widths", "1,1,1", "--whitened", "--target", "1"],
+    "flip multiple top eigenvalue": ["flip", "--widths", "2,2,2", "--whitened", "--target", "1,0;0,1", "--theta",
+                                     "1,0,0,1,1,0,0,1"],
 }
 
 

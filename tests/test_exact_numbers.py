@@ -1,6 +1,7 @@
 import warnings
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 
@@ -63,3 +64,12 @@ def test_parse_number_is_ascii_only(text):
 def test_parse_widths_is_strict(text):
     with pytest.raises(ParseError):
         parse_widths(text)
+
+
+@pytest.mark.parametrize("value", [0.5, np.float64(0.25), sympy.Float(0.5), sympy.sqrt(2)])
+def test_as_fraction_refuses_floats_and_irrationals_instead_of_rounding_them(value):
+    """A float has an exact binary value, but taking it silently would make a numerical value look exact."""
+    from symstab.exact.numbers import as_fraction
+
+    with pytest.raises(InvalidInputError, match="not an exact rational"):
+        as_fraction(value)

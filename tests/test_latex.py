@@ -28,6 +28,7 @@ from symstab.proofs.render import certificate_latex
 from symstab.sgd import analyze as sgd_analyze
 from symstab.sgd import coherence, monte_carlo
 from symstab.spectrum import bounded_sharpness_curve, escape_curve, spectrum_along, spectrum_at
+from symstab.orbits.flip import flip_coefficient
 from symstab.stability import classify, stable_set
 
 parse_latex = pytest.importorskip("sympy.parsing.latex").parse_latex
@@ -76,6 +77,8 @@ def objects() -> dict:
         "coherence": coherence(hs),
         "monte carlo": monte_carlo(hs, 1, 0.2, runs=50, steps=20, seed=0),
         "period-2 orbits": period_two(LinearNetwork.whitened((1, 1, 1), [[1]]), "11/10"),
+        "flip coefficient (1,1,1), drift": flip_coefficient(LinearNetwork.whitened((1, 1, 1), [[1]]), [2, "1/2"]),
+        "flip coefficient (2,1,2), algebraic point": flip_coefficient(irrational, minima(irrational).point(seed=0)),
         "audit counterexample": audit(lambda q: q * q < 50, over=st.fractions(0, 20, max_denominator=4), seed=0),
         "audit none found": audit(lambda q: q * q >= 0, over=st.integers(-5, 5), seed=0, max_examples=10),
     }

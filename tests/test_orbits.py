@@ -235,6 +235,22 @@ def test_imbalance_drift_is_exact(data, widths, eta):
         assert s["drift"].subs(subs) == r
 
 
+def test_imbalance_at_an_exact_algebraic_point_of_M_is_exact():
+    """(2,1,2), irrational target: the drift identity holds exactly in Q(sqrt 221), against sympy's own step."""
+    net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
+    point = net.minima().point(seed=0)
+    got = imbalance_at(net, point, "1/10")[0]
+    assert not all(v.is_Rational for v in got["before"])                    # radicals, not rounded rationals
+    syms = net.parameter_symbols
+    L = net.loss_expr()
+    values = dict(zip(syms, point.to_sympy()))
+    nxt = [values[s] - sympy.Rational(1, 10) * sympy.diff(L, s).subs(values) for s in syms]
+    W1, W2 = (sympy.Matrix(w.tolist()) for w in net.split(nxt))
+    after = W2.T * W2 - W1 * W1.T
+    assert (after - got["after"]).applyfunc(sympy.simplify) == sympy.zeros(1, 1)
+    assert (got["after"] - got["before"] - got["drift"]).applyfunc(sympy.simplify) == sympy.zeros(1, 1)
+
+
 def test_depth_two_drift_matches_the_stated_formula():
     net = LinearNetwork.whitened((2, 2, 2), [[1, 2], [0, 1]])
     drift = imbalance_drift(net)[0]["drift"]

@@ -19,12 +19,12 @@ import warnings
 
 from .. import __version__
 from ..errors import InexactInputWarning, SymstabError
-from . import analyze, audit, bifurcation, certify, check, critical, det, orbits, prove, report, sgd, simulate
+from . import analyze, audit, bifurcation, certify, check, critical, det, flip, orbits, prove, report, sgd, simulate
 from .common import OneLineParser, add_network_arguments, error_line, interrupt_note, network_from_args
 
 __all__ = ["add_network_arguments", "build_parser", "main", "network_from_args"]
 
-SUBCOMMANDS = (det, certify, sgd, critical, analyze, report, simulate, orbits, bifurcation, prove, check, audit)
+SUBCOMMANDS = (det, certify, sgd, critical, analyze, report, simulate, orbits, flip, bifurcation, prove, check, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -143,7 +143,8 @@ def fmpq_matrix(matrix) -> "flint.fmpq_mat":
 
 
 def sympy_matrix(rows) -> sympy.Matrix:
-    """Exact rationals (Fraction, fmpq, int; nested rows, a numpy array or an ``fmpq_mat``) as a sympy matrix.
+    """Exact rationals (Fraction, fmpq, int; nested rows, a numpy array or an ``fmpq_mat``) as a sympy matrix;
+    number-field elements (:class:`~symstab.exact.numberfield.FieldElement`) become exact sympy numbers.
 
     Examples
     --------
@@ -152,7 +153,7 @@ def sympy_matrix(rows) -> sympy.Matrix:
     """
     if isinstance(rows, flint.fmpq_mat):
         rows = [[rows[i, j] for j in range(rows.ncols())] for i in range(rows.nrows())]
-    return sympy.Matrix([[as_rational(v) for v in row] for row in rows])
+    return sympy.Matrix([[v.to_sympy() if hasattr(v, "to_sympy") else as_rational(v) for v in row] for row in rows])
 
 
 # --- ranks, kernels and projectors ----------------------------------------------------

@@ -253,8 +253,11 @@ def as_fraction(value) -> Fraction:
     if isinstance(value, flint.fmpz):
         return Fraction(int(value))
     if isinstance(value, sympy.Basic):
-        value = sympy.Rational(value)
+        if not value.is_Rational:  # a Float or an irrational number: no silent rounding to a binary fraction
+            raise InvalidInputError(f"{value} is not an exact rational")
         return Fraction(int(value.p), int(value.q))
+    if isinstance(value, float) or not isinstance(value, (Rational, str)):
+        raise InvalidInputError(f"{value!r} is not an exact rational")
     return Fraction(value)
 
 

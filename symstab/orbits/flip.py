@@ -36,6 +36,8 @@ import sympy
 
 from ..errors import InvalidInputError
 from ..exact.fieldspectrum import field_spectrum
+from ..exact.latex import LatexDisplay, align_rows, sum_terms, to_latex, tuple_terms
+from ..exact.latex import text as latex_text
 from ..exact.numberfield import (
     AlgebraicPoint,
     adjoin_root,
@@ -47,7 +49,7 @@ __all__ = ["FlipCoefficient", "flip_coefficient", "flip_coefficient_1d"]
 
 
 @dataclass(frozen=True)
-class FlipCoefficient:
+class FlipCoefficient(LatexDisplay):
     """The flip coefficient at a minimum, the step ``eta = 2/f''`` (``2/lambda_max``) and the verdict.
 
     One dimension: ``coefficient = 3 f'''^2 - f'' f''''``. Network: ``coefficient`` is the
@@ -82,6 +84,34 @@ class FlipCoefficient:
                        drift_vanishes=self.drift_vanishes)
         return out
 
+    def latex_formula(self) -> str:
+        """Math mode: the coefficient at the step ``eta = 2/lambda``."""
+        return rf"\kappa {_rel(self.coefficient)} \quad \text{{at }} \eta {_rel(self.eta)}"
+
+    def latex(self) -> str:
+        """A text-mode fragment: the step, the coefficient(s), the drift and the verdict, with its evidence."""
+        verdict = latex_text(self.verdict[0].upper() + self.verdict[1:])
+        if self.line_coefficient is None:
+            return (rf"Flip at $\eta = 2/f'' {_rel(self.eta)}$: $3 f'''^2 - f'' f'''' {_rel(self.coefficient)}$."
+                    rf" {verdict} ({latex_text(self.evidence)}).")
+        values = (self.eta, self.coefficient, self.line_coefficient, *self.drift)
+        rounded = any(len(sympy.sstr(v)) > _TEX_CHARS for v in values)
+        shown = [v if len(sympy.sstr(v)) <= _TEX_CHARS else sympy.Float(float(v), 6) for v in values]
+        relation = r"\approx" if rounded else "="
+        rows = []
+        for lhs, v in zip((r"\eta = 2/\lambda_{\max}", r"\kappa", r"\kappa_{\mathrm{line}}"), shown):
+            rows += align_rows(lhs, sum_terms(v), relation=relation if len(sympy.sstr(v)) > _TEX_CHARS
+                               or isinstance(v, sympy.Float) else "=")
+        if self.drift_vanishes:
+            rows += align_rows("P T", ["0"])
+        else:
+            rows += align_rows("P T", tuple_terms(shown[3:]), relation=relation)
+        note = "; long values are rounded here to 6 digits, exact in the JSON output" if rounded else ""
+        return (r"Flip of GD at a minimum: the step, the coefficient $\kappa = \lambda (3 T_r^\top H^+ T_r - L_4)$"
+                r" transverse to $M$, its restriction $\kappa_{\mathrm{line}}$ to the top eigenvector line, and the"
+                " drift $P T$ along $M$:\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+                + f"{verdict} ({latex_text(self.evidence)}{note}).")
+
     def __str__(self) -> str:
         if self.line_coefficient is None:
             return (f"flip at eta = 2/f'' = {self.eta}: 3 f'''^2 - f'' f'''' = {self.coefficient} -> {self.verdict}"
@@ -89,7 +119,18 @@ class FlipCoefficient:
         drift = "0" if self.drift_vanishes else "(" + ", ".join(_short(v) for v in self.drift) + ")"
         return (f"flip at eta = 2/lambda_max = {_short(self.eta)}: transverse coefficient {_short(self.coefficient)}"
                 f" (line restriction {_short(self.line_coefficient)}), drift along M {drift} -> {self.verdict}"
-                f" [{self.evidence}; exact values in to_dict()]")
+                f" [{self.evidence}; exact values: to_dict(), --json]")
+
+
+def _rel(value) -> str:
+    """``= exact`` in LaTeX, or ``\\approx float`` when the exact form is too long to typeset."""
+    text = sympy.sstr(value)
+    return "= " + to_latex(value) if len(text) <= _TEX_CHARS else rf"\approx {float(value):.6g}"
+
+
+def _entry(value) -> str:
+    text = sympy.sstr(value)
+    return to_latex(value) if len(text) <= _TEX_CHARS else rf"{float(value):.6g}"
 
 
 def _short(value, width: int = 40) -> str:
@@ -124,6 +165,7 @@ def flip_coefficient_1d(f, x, x0) -> FlipCoefficient:
                            verdict=_verdict(coeff))
 
 
+_TEX_CHARS = 160
 _NETWORK_VERDICTS = {
     1: "supercritical transverse to M: small 2-cycles near this point lie above 2/lambda at their base point and are "
        "stable in the flip direction (stability along M is decided at higher order)",

@@ -24,7 +24,7 @@ from fractions import Fraction
 import sympy
 
 from ..errors import InvalidInputError
-from ..exact.matrices import object_array
+from ..exact.matrices import object_array, sympy_matrix
 from ..exact.numbers import as_rational, to_exact
 from ..gdmap import gd_step
 from ..network import gradient_from_weights
@@ -86,7 +86,8 @@ def imbalance_drift(net) -> list:
 
 
 def imbalance_at(net, theta, eta) -> list:
-    """At a rational point: ``D_l(theta)``, ``D_l(G(theta))`` and the predicted drift, exact (sympy Rationals).
+    """At an exact point: ``D_l(theta)``, ``D_l(G(theta))`` and the predicted drift, exact (sympy matrices:
+    Rationals at a rational point, radicals or ``CRootOf`` expressions at an algebraic point of M).
 
     Examples
     --------
@@ -96,13 +97,17 @@ def imbalance_at(net, theta, eta) -> list:
     True
     """
     step = to_exact(eta, where="eta")
-    weights = [sympy.Matrix(W.tolist()).applyfunc(as_rational) for W in net.exact_weights(theta)]
-    nxt = [sympy.Matrix(W.tolist()).applyfunc(as_rational) for W in net.exact_weights(gd_step(net, theta, step))]
+    weights = [sympy_matrix(W) for W in net.exact_weights(theta)]
+    nxt = [sympy_matrix(W) for W in net.exact_weights(gd_step(net, theta, step))]
     G = _gradient_blocks(net, weights)
     e = as_rational(step)
     before, after = imbalance(weights), imbalance(nxt)
-    return [{"layer": l + 1, "before": before[l], "after": after[l],
-             "drift": e ** 2 * (G[l + 1].T * G[l + 1] - G[l] * G[l].T)} for l in range(len(before))]
+    out = [{"layer": l + 1, "before": before[l], "after": after[l],
+            "drift": e ** 2 * (G[l + 1].T * G[l + 1] - G[l] * G[l].T)} for l in range(len(before))]
+    if any(not v.is_Rational for W in weights for v in W):  # an algebraic point: radicals, exact
+        out = [{k: (v.applyfunc(lambda x: sympy.radsimp(sympy.expand(x))) if isinstance(v, sympy.MatrixBase) else v)
+                for k, v in row.items()} for row in out]
+    return out
 
 
 def _scalar_data(net):
