@@ -687,3 +687,17 @@ def test_critical_on_a_very_wide_scalar_network_answers_exactly():
     cs = net.critical_step_sizes(prove=False)
     assert cs.eta_C == sympy.Rational(2, 3) and cs.witness_exact and len(cs.witness) == net.num_params
     assert sum(1 for v in cs.witness if v != 0) == 3 and cs.numerical_check["agrees"]
+
+
+def test_a_long_witness_is_cut_in_the_text_report_and_kept_whole_in_json():
+    """(1,300,300,1) has a 90,600-entry witness: the text shows the first entries and says where the rest is."""
+    import dataclasses
+
+    from symstab.critical.result import CriticalStepSizes
+
+    cs = LinearNetwork.whitened((1, 1, 2), [[3], [4]]).critical_step_sizes(prove=False)
+    long = dataclasses.replace(cs, witness=tuple(range(1000)), witness_exact=True)
+    text = str(long)
+    assert "976 more entries (all of them in the JSON output)" in text and len(text) < len(str(cs)) + 400
+    assert len(long.to_dict()["witness"]) == 1000
+    assert isinstance(long, CriticalStepSizes)

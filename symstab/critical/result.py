@@ -169,7 +169,10 @@ class CriticalStepSizes(LatexDisplay):
         lines.append(f"  method: {self.method} [{self.evidence}]")
         if self.witness is not None:
             kind = "exact" if self.witness_exact else "enclosed" if self.evidence == "rigorous enclosure" else "numerical"
-            lines.append(f"  witness ({kind}): [{', '.join(_short(v) for v in self.witness)}]")
+            shown = [_short(v) for v in self.witness[:_WITNESS_ENTRIES]]
+            if len(self.witness) > _WITNESS_ENTRIES:
+                shown.append(f"... {len(self.witness) - _WITNESS_ENTRIES} more entries (all of them in the JSON output)")
+            lines.append(f"  witness ({kind}): [{', '.join(shown)}]")
         if self.escape_curve is not None:
             lines.append("  " + str(self.escape_curve).replace("\n", "\n  "))
         if self.proof is not None:
@@ -177,6 +180,9 @@ class CriticalStepSizes(LatexDisplay):
         lines.extend(f"  assumption: {a}" for a in self.assumptions)
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+_WITNESS_ENTRIES = 24
 
 
 def _short(v) -> str:
