@@ -107,6 +107,13 @@ def _internal_edges():
         for target, _, fn, _ in _imports(name):
             if target in MODULES and target != name and not _is_delegation(name, fn):
                 edges.setdefault(name, set()).add(target)
+                # importing a.b.c first runs a/b/__init__.py: an edge to every enclosing package the
+                # importer is not itself inside (its own packages are already being initialised)
+                parts = target.split(".")
+                for k in range(1, len(parts)):
+                    package = ".".join(parts[:k])
+                    if package in MODULES and not name.startswith(package + "."):
+                        edges[name].add(package)
     return edges
 
 
