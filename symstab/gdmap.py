@@ -30,7 +30,7 @@ from .exact.matrices import object_array, product_chain
 from .exact.latex import LatexDisplay, display, to_latex
 from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import to_exact
-from . import detpoly
+from . import detpoly, detsparse
 from .exact.poly import ExactPolynomial, berkowitz
 from .network import gradient_from_weights, hessian_from_weights
 
@@ -237,7 +237,8 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     return tuple(detpoly.rank_one_update_coefficients(K, g, a, b, zero, one, progress))
 
 
-METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")
+METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual",
+           "sparse")
 
 
 def choose_method(net) -> str:
@@ -279,6 +280,8 @@ def _applies(net, method: str) -> bool:
         return _is_scalar_net(net)
     if method == "lowrank":
         return detpoly.lowrank_applies(net)
+    if method == "sparse":
+        return detsparse.sparse_applies(net)
     return method == "residual"
 
 
@@ -321,7 +324,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
         poly = _from_coefficients(coeffs, ctx)
     else:
         compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
-                   "lowrank": detpoly.lowrank_det_poly,
+                   "lowrank": detpoly.lowrank_det_poly, "sparse": detsparse.sparse_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
         detpoly.spot_check(net, poly, seed=seed)

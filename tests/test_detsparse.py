@@ -1,0 +1,114 @@
+"""The "sparse" method (symstab.detsparse): equal to Berkowitz on the full Hessian wherever both run.
+
+Reference: ``det_polynomial(net, method="berkowitz")`` (itself checked against sympy in
+tests/test_gdmap.py); equality is exact equality of flint polynomials.
+"""
+
+from fractions import Fraction
+
+import flint
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symstab import LinearNetwork, detsparse
+from symstab.errors import SymstabError
+from symstab.exact import sparse
+from symstab.gdmap import det_polynomial
+
+CASES = [
+    ((1, 2, 1), [[1]], [[3]], "half"),
+    ((2, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "half"),
+    ((2, 2, 1), [[1, 1], [0, 1]], [["1/2", 2]], "sum"),  # Sigma not scalar
+    ((1, 1, 2, 1), [[1, 2]], [[3, -1]], "mean"),
+    ((2, 1, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "half"),  # d0 dH = 4, depth 3: no structured method
+    ((1, 2, 1, 2), [[2]], [[1], [-1]], "mean"),
+    ((1, 1, 1, 1, 2), [[1]], [[1], [2]], "half"),
+    pytest.param(((1, 2, 2, 1), [[1]], [[3]], "half"), marks=pytest.mark.slow),
+    pytest.param(((2, 1, 2, 1), [[1, 0], [0, 1]], [[1, 2]], "half_mean"), marks=pytest.mark.slow),
+]
+
+
+def _net(case):
+    widths, X, Y, loss = case
+    return LinearNetwork(widths, X, Y, loss=loss)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sparse_equals_berkowitz_exactly(case):
+    reference, _ = det_polynomial(_net(case), method="berkowitz")
+    net = _net(case)
+    poly, method = det_polynomial(net, method="sparse")
+    assert method == "sparse" and poly == reference
+    info = net.__dict__["_sparse_info"]
+    assert len(info["primes"]) >= 2 and info["residual_terms"] == 1 + sum(info["terms"])
+
+
+def test_all_three_determinants_by_the_sparse_method():
+    net = _net(CASES[3])
+    ref = _net(CASES[3])
+    assert net.gd_jacobian_det(method="sparse").poly == ref.gd_jacobian_det(method="berkowitz").poly
+    assert net.stability_det(method="sparse").poly == ref.stability_det(method="berkowitz").poly
+    assert net.hessian_charpoly(method="sparse").method == "sparse"
+
+
+rationals = st.fractions(min_value=-3, max_value=3, max_denominator=4)
+
+
+@settings(max_examples=6, deadline=None)
+@given(widths=st.sampled_from([(1, 2, 1), (2, 1, 2), (1, 1, 2, 1), (1, 1, 1, 2)]), seed=st.integers(0, 2**20),
+       data=st.data())
+def test_sparse_on_random_rational_data_equals_berkowitz(widths, seed, data):
+    d0, dH = widths[0], widths[-1]
+    sigma = data.draw(st.fractions(min_value=Fraction(1, 3), max_value=3, max_denominator=3))
+    X = [[sigma if i == j else 0 for j in range(d0)] for i in range(d0)]
+    Y = [[data.draw(rationals) for _ in range(d0)] for _ in range(dH)]
+    loss = data.draw(st.sampled_from(["half", "sum", "mean", "half_mean"]))
+    case = (widths, X, Y, loss)
+    reference, _ = det_polynomial(_net(case), method="berkowitz")
+    assert detsparse.sparse_det_poly(_net(case), seed=seed) == reference
+
+
+def test_the_black_box_is_the_charpoly_of_the_residual_hessian():
+    """c_k(H_Z) modulo p from the probe equals the exact Berkowitz coefficients reduced modulo p."""
+    net = _net(CASES[1])
+    entries, denominator, names = detsparse.residual_hessian(net)
+    D, n = net.num_params, len(names)
+    p = sparse.primes_below(1)[0]
+    point = [3, 5, 7, 2, 11, 13, 4, 6, 1, 8, 9, 10][:n]
+    got = detsparse.charpoly_probe(entries, D, n)(p, point, [1] * n, 1, 1)[0]
+    H = flint.fmpz_mat(D, D, [_exact_value(f, point) for f in entries])
+    coeffs = H.charpoly().coeffs()
+    assert got == [int(coeffs[D - k]) % p for k in range(1, D + 1)]
+    assert denominator == 1
+
+
+def _exact_value(f, point):
+    total = 0
+    for exps, c in f.items():
+        term = c
+        for x, e in zip(point, exps):
+            term *= x**e
+        total += term
+    return total
+
+
+def test_check_modulo_a_fresh_prime_catches_a_wrong_coefficient():
+    net = _net(CASES[1])
+    entries, _, names = detsparse.residual_hessian(net)
+    D, n = net.num_params, len(names)
+    probe = detsparse.charpoly_probe(entries, D, n)
+    polys, _ = sparse.interpolate(probe, n, D, 2 * D, seed=0)
+    detsparse.check_mod_fresh_prime(probe, polys, n, seed=0)
+    polys[2][next(iter(polys[2]))] += 1
+    with pytest.raises(SymstabError, match="fresh prime"):
+        detsparse.check_mod_fresh_prime(probe, polys, n, seed=0)
+
+
+def test_count_terms_is_exact_when_the_sequence_terminates_and_a_lower_bound_otherwise():
+    net = LinearNetwork.whitened((1, 2, 1), [[3]])
+    poly, _ = det_polynomial(LinearNetwork.whitened((1, 2, 1), [[3]]), method="berkowitz")
+    assert detsparse.count_terms(net, seconds=5.0) == (len(poly), True)
+    big = LinearNetwork.whitened((2, 2, 2), [[1, 2], [3, 4]])
+    terms, exact = detsparse.count_terms(big, seconds=0.0)
+    assert not exact and 0 < terms < 21006
