@@ -120,7 +120,7 @@ def count_terms(net, *, seconds: float = 0.3, seed: int = 0):
             return degree, True
         if time.process_time() - t0 > seconds:
             return len(seq) // 2, False
-        chunk = len(seq)
+        chunk = max(16, len(seq) // 2)
 
 
 def sparse_det_poly(net, progress=None, *, seed: int = 0, max_primes: int = 8):
@@ -135,21 +135,29 @@ def sparse_det_poly(net, progress=None, *, seed: int = 0, max_primes: int = 8):
     probe = charpoly_probe(entries, D, n)
     polys, info = interpolate(probe, n, D, 2 * D, seed=seed, max_primes=max_primes, progress=progress)
     check_mod_fresh_prime(probe, polys, n, seed=seed, max_primes=max_primes)
-    zctx = flint.fmpz_mpoly_ctx.get(names + ("eta",), "degrevlex")
-    terms = {(0,) * (n + 1): 1}
-    for k, f in enumerate(polys, 1):
-        for e, c in f.items():
-            terms[e + (k,)] = c
-    PZ = zctx.from_dict(terms)
-    del terms
     tctx = detpoly.target_context(net)
     tgens = tctx.gens()
-    images = list(tgens[:-1]) + residual_images(net, tctx) + [tgens[-1] / denominator]
-    qctx = flint.fmpq_mpoly_ctx.get(names + ("eta",), "degrevlex")
-    result = flint.fmpq_mpoly(PZ, qctx).compose(*images, ctx=tctx)
+    images = list(tgens[:-1]) + residual_images(net, tctx)
+    result = compose_by_eta_degree(polys, names, images, tgens[-1] / denominator, tctx)
     if progress is not None:
         progress(3, 3)
-    net.__dict__["_sparse_info"] = dict(info, residual_terms=len(PZ))
+    net.__dict__["_sparse_info"] = dict(info, residual_terms=1 + sum(len(f) for f in polys))
+    return result
+
+
+def compose_by_eta_degree(polys, names, images, eta, tctx):
+    """``1 + sum_k c_k(images) eta^k`` in ``tctx``, one ``compose`` (C) per coefficient ``c_k`` (``{exponents: int}``
+    in the generators ``names``), so that the temporaries of one composition are those of one slice."""
+    zctx = flint.fmpz_mpoly_ctx.get(names, "degrevlex")
+    qctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    result = tctx.constant(1)
+    power = tctx.constant(1)
+    for f in polys:
+        power = power * eta
+        if f:
+            piece = flint.fmpq_mpoly(zctx.from_dict(f), qctx).compose(*images, ctx=tctx)
+            result += piece * power
+            del piece
     return result
 
 

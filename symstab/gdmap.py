@@ -50,6 +50,7 @@ _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05)
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
 # (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
 _PEAK_COPIES = 11
+_COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
 def _log10_terms(net) -> float:
@@ -76,7 +77,7 @@ def _berkowitz_log10_seconds(net) -> float:
     return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
 
 
-def estimate_cost(net, method: str = "auto") -> dict:
+def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     """A-priori size of det(I - eta H): output terms, memory and time, before any work.
 
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
@@ -86,6 +87,11 @@ def estimate_cost(net, method: str = "auto") -> dict:
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
     crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
     not guarantees.
+
+    ``count > 0``: also count the terms within ``count`` CPU seconds
+    (:func:`symstab.detsparse.count_terms`, Berlekamp-Massey modulo a prime; numeric data):
+    ``counted`` is ``"exact"`` when the sequence terminated (the count replaces the fit; exact with
+    high probability) or ``"lower bound"`` (the estimate is then at least the count).
 
     Examples
     --------
@@ -99,6 +105,15 @@ def estimate_cost(net, method: str = "auto") -> dict:
     degree = D * max(2 * (H - 1), 0)
     log10_bound = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
     log10_terms = min(_log10_terms(net), log10_bound + 1e-9) if H > 1 else _log10_terms(net)
+    log10_range = (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL)
+    counted = detsparse.count_terms(net, seconds=count) if count > 0 and H > 1 and not net.is_family else None
+    if counted is not None:
+        log10_count = math.log10(max(counted[0], 1))
+        if counted[1]:
+            log10_terms, log10_range = log10_count, (log10_count, log10_count)
+        else:
+            log10_terms = max(log10_terms, log10_count)
+            log10_range = (max(log10_range[0], log10_count), max(log10_range[1], log10_count))
     terms = 10**log10_terms if log10_terms < 300 else math.inf
     bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
     log10_bytes = log10_terms + math.log10(_PEAK_COPIES * bytes_per_term)
@@ -109,7 +124,8 @@ def estimate_cost(net, method: str = "auto") -> dict:
         log10_seconds = _berkowitz_log10_seconds(net)
     return {"num_params": D, "method": chosen, "degree_bound": degree + D,
             "log10_terms_bound": log10_bound, "log10_terms": log10_terms,
-            "log10_terms_range": (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL),
+            "log10_terms_range": log10_range, "counted": None if counted is None else
+            ("exact" if counted[1] else "lower bound"), "count": None if counted is None else counted[0],
             "terms": terms, "log10_bytes": log10_bytes, "bytes": 10**log10_bytes if log10_bytes < 300 else math.inf,
             "log10_seconds": log10_seconds, "seconds": 10**log10_seconds if log10_seconds < 300 else math.inf}
 
@@ -118,10 +134,17 @@ def _guard(net, force: bool, what: str, method: str = "auto") -> None:
     if force:
         return
     est = estimate_cost(net, method)
+    # about to refuse: count the terms first (it can only rescue a fit that is off by orders of magnitude)
+    if (est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES) and est["log10_terms_range"][0] <= 8:
+        est = estimate_cost(net, method, count=_COUNT_SECONDS)
     lo, hi = est["log10_terms_range"]
+    size = f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f})"
+    if est["counted"] == "exact":
+        size = f"{est['count']:,} terms (counted modulo a prime)"
+    elif est["counted"]:
+        size += f", more than {est['count']:,} counted in {_COUNT_SECONDS} s"
     guard(Estimate(f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']})",
-                   est["seconds"], est["bytes"],
-                   size=f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f})"),
+                   est["seconds"], est["bytes"], size=size),
           max_seconds=_MAX_SECONDS, max_bytes=_MAX_BYTES, hint="or use the A1 certificate, which needs only exact points")
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from symstab import LinearNetwork, detsparse
 from symstab.errors import SymstabError
 from symstab.exact import sparse
-from symstab.gdmap import det_polynomial
+from symstab.gdmap import det_polynomial, estimate_cost
 
 CASES = [
     ((1, 2, 1), [[1]], [[3]], "half"),
@@ -112,3 +112,17 @@ def test_count_terms_is_exact_when_the_sequence_terminates_and_a_lower_bound_oth
     big = LinearNetwork.whitened((2, 2, 2), [[1, 2], [3, 4]])
     terms, exact = detsparse.count_terms(big, seconds=0.0)
     assert not exact and 0 < terms < 21006
+
+
+def test_guard_counts_before_refusing_and_admits_a_small_output_the_fit_overestimates():
+    """(1,1,...,1) with 9 widths: the fit says ~10^7 terms (refused), the count says 1,272 (exact)."""
+    chain = (1,) * 9
+    fitted = estimate_cost(LinearNetwork.whitened(chain, [[1]]))
+    assert fitted["counted"] is None and fitted["seconds"] > 60
+    counted = estimate_cost(LinearNetwork.whitened(chain, [[1]]), count=5.0)
+    assert counted["counted"] == "exact" and counted["count"] == 1272 and counted["seconds"] < 60
+    p = LinearNetwork.whitened(chain, [[1]]).gd_jacobian_det()
+    assert p.nterms == 1272
+    # a lower bound never lowers the fitted estimate
+    lower = estimate_cost(LinearNetwork.whitened((2, 2, 2, 2), [[1, 0], [0, 1]]), count=0.01)
+    assert lower["counted"] == "lower bound" and lower["log10_terms"] >= 6
