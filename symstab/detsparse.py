@@ -94,8 +94,9 @@ def count_terms(net, *, seconds: float = 0.3, seed: int = 0):
     numeric Hessian at the geometric point ``x^i`` and ``z`` is random, is the number of terms of
     ``P(theta, eta)`` with high probability (failure needs a random point on a proper subvariety),
     once the sequence has terminated (``2 deg + 8 <= length``); then ``exact`` is True. If
-    ``seconds`` of CPU time pass first, ``terms`` is ``length // 2``: a sequence of that length has
-    not terminated, so the polynomial has at least that many terms (with the same high probability).
+    ``seconds`` of CPU time pass first, ``terms`` is the degree found so far, a lower bound that is
+    certain: a sum of ``T`` exponential terms has linear complexity at most ``T``, and a prefix at most
+    that of the whole sequence.
     Numeric data only (``None`` for a family).
     """
     if net.is_family:
@@ -119,7 +120,7 @@ def count_terms(net, *, seconds: float = 0.3, seed: int = 0):
         if 2 * degree + 8 <= len(seq):
             return degree, True
         if time.process_time() - t0 > seconds:
-            return len(seq) // 2, False
+            return degree, False
         chunk = max(16, len(seq) // 2)
 
 

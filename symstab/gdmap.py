@@ -138,11 +138,10 @@ def _guard(net, force: bool, what: str, method: str = "auto") -> None:
     if (est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES) and est["log10_terms_range"][0] <= 8:
         est = estimate_cost(net, method, count=_COUNT_SECONDS)
     lo, hi = est["log10_terms_range"]
-    size = f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f})"
+    counted = f"; at least {est['count']:,} counted in {_COUNT_SECONDS} s" if est["counted"] else ""
+    size = f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f}{counted})"
     if est["counted"] == "exact":
         size = f"{est['count']:,} terms (counted modulo a prime)"
-    elif est["counted"]:
-        size += f", more than {est['count']:,} counted in {_COUNT_SECONDS} s"
     guard(Estimate(f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']})",
                    est["seconds"], est["bytes"], size=size),
           max_seconds=_MAX_SECONDS, max_bytes=_MAX_BYTES, hint="or use the A1 certificate, which needs only exact points")

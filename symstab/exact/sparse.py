@@ -81,19 +81,24 @@ class GeometricEvaluator:
 
     def values(self, p: int, base, shift, start: int, count: int):
         """A ``count x len(polys)`` list of lists of ints: the values at ``i = start .. start + count - 1``."""
-        u = self._monomials(base, p)
-        w = mulmod(self._monomials(shift, p), self._monomials([pow(b, start, p) for b in base], p), p)
-        w = mulmod(w, np.array([c % p for c in self.coeffs], dtype=np.uint64), p)
-        out = []
-        for _ in range(count):
-            row = [0] * self.size
-            if self.index:
-                sums = np.add.reduceat(w, self.starts) % np.uint64(p)
-                for k, v in zip(self.index, sums.tolist()):
-                    row[k] = v
-            out.append(row)
-            w = mulmod(w, u, p)
-        return out
+        out = np.zeros((count, self.size), dtype=np.uint64)
+        if self.index and count:
+            u = self._monomials(base, p)
+            w = mulmod(self._monomials(shift, p), self._monomials([pow(b, start, p) for b in base], p), p)
+            w = mulmod(w, np.array([c % p for c in self.coeffs], dtype=np.uint64), p)
+            for first in range(0, count, 1024):  # blocks of rows: row i holds the terms times u^i (by doubling)
+                rows = min(1024, count - first)
+                block = np.empty((rows, len(w)), dtype=np.uint64)
+                block[0] = w
+                filled, step = 1, u
+                while filled < rows:
+                    take = min(filled, rows - filled)
+                    block[filled:filled + take] = mulmod(block[:take], step[None, :], p)
+                    filled += take
+                    step = mulmod(step, step, p)
+                out[first:first + rows, self.index] = np.add.reduceat(block, self.starts, axis=1) % np.uint64(p)
+                w = mulmod(block[-1], u, p)
+        return out.tolist()
 
 
 def split_roots(f, p: int, rng, arity: int = 16) -> list:
@@ -217,7 +222,7 @@ def interpolate_mod_p(probe, nvars: int, nout: int, bound: int, p: int, *, seed:
     ctx = flint.fmpz_mod_poly_ctx(p)
     rows, minpolys, todo = [], [None] * nout, set(range(nout))
     while todo:
-        count = max(first_chunk, len(rows))
+        count = max(first_chunk, len(rows) // 2)  # grow by half: less overshoot past 2T + margin
         if max_probes is not None and len(rows) + count > max_probes:
             raise SymstabError(f"sparse interpolation: more than {max_probes // 2} terms (the probe budget)")
         rows += probe(p, base, ones, len(rows), count)
