@@ -50,6 +50,7 @@ _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05)
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
 # (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
 _PEAK_COPIES = 11
+_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.8 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
 _COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
@@ -83,7 +84,7 @@ def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
     counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
     ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
-    measured on (1,2,2,2,1)); ``seconds`` the estimated time of
+    measured on (1,2,2,2,1); 3 times for ``"sparse"``); ``seconds`` the estimated time of
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
     crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
     not guarantees.
@@ -116,8 +117,10 @@ def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
             log10_range = (max(log10_range[0], log10_count), max(log10_range[1], log10_count))
     terms = 10**log10_terms if log10_terms < 300 else math.inf
     bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
-    log10_bytes = log10_terms + math.log10(_PEAK_COPIES * bytes_per_term)
-    if chosen in _SECONDS_PER_TERM:
+    log10_bytes = log10_terms + math.log10(_PEAK_COPIES_BY_METHOD.get(chosen, _PEAK_COPIES) * bytes_per_term)
+    if chosen == "sparse":  # its cost follows the (theta, r) terms: (1,2,2,2) 14 s, (1,2,2,2,1) 105 s, (1,3,3,1) 111 s
+        log10_seconds = math.log10(power_law(max(terms, 1.0), 454181, 14.0, 0.4))
+    elif chosen in _SECONDS_PER_TERM:
         per_term, overhead = _SECONDS_PER_TERM[chosen]
         log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))
     else:
@@ -269,7 +272,8 @@ def choose_method(net) -> str:
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
     * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
-    * ``d_0 = d_H = 1``: ``"scalar-residual"``;
+    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 98 s and
+      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 111 s, 5.8 GB against ~1,300 s, ~20 GB projected);
     * ``d_0 d_H = 2``: ``"lowrank"``;
     * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
     """
@@ -281,7 +285,7 @@ def choose_method(net) -> str:
     if detpoly.invariant_applies(net) and net.widths[1] >= d0 * dH - 1:
         return "invariant"
     if _is_scalar_net(net):
-        return "scalar-residual"
+        return "sparse" if net.num_params >= 12 else "scalar-residual"
     if detpoly.lowrank_applies(net):
         return "lowrank"
     return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
@@ -349,7 +353,9 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
                    "lowrank": detpoly.lowrank_det_poly, "sparse": detsparse.sparse_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
-        detpoly.spot_check(net, poly, seed=seed)
+        # "sparse" has checked c_k(theta, r) modulo a fresh prime already; above 10^7 terms one exact point
+        # (~20 s for (1,3,3,1)) confirms the composed result
+        detpoly.spot_check(net, poly, seed=seed, points=1 if chosen == "sparse" and len(poly) > 10**7 else 2)
     cache[chosen] = poly
     return poly, chosen
 

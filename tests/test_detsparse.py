@@ -126,3 +126,25 @@ def test_guard_counts_before_refusing_and_admits_a_small_output_the_fit_overesti
     # a lower bound never lowers the fitted estimate
     lower = estimate_cost(LinearNetwork.whitened((2, 2, 2, 2), [[1, 0], [0, 1]]), count=0.01)
     assert lower["counted"] == "lower bound" and lower["log10_terms"] >= 6
+
+
+def test_cli_det_method_sparse(capsys):
+    import json
+
+    from symstab.cli import main
+
+    assert main(["det", "--widths", "1,1,2,1", "--whitened", "--target", "3", "--method", "sparse", "--json",
+                 "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    reference, _ = det_polynomial(LinearNetwork.whitened((1, 1, 2, 1), [[3]]), method="berkowitz")
+    assert out["method"] == "sparse" and out["nterms"] == len(reference)
+
+
+def test_dispatcher_takes_sparse_for_large_scalar_nets():
+    from symstab.gdmap import choose_method
+
+    assert choose_method(LinearNetwork.whitened((1, 2, 2, 2, 1), [[3]])) == "sparse"
+    assert choose_method(LinearNetwork.whitened((1, 3, 3, 1), [[3]])) == "sparse"
+    assert choose_method(LinearNetwork.whitened((1, 2, 3, 1), [[3]])) == "scalar-residual"
+    est = estimate_cost(LinearNetwork.whitened((1, 3, 3, 1), [[3]]))
+    assert est["method"] == "sparse" and est["bytes"] < 12e9 and 60 < est["seconds"] < 1000

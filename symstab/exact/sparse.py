@@ -220,17 +220,20 @@ def interpolate_mod_p(probe, nvars: int, nout: int, bound: int, p: int, *, seed:
     base = [rng.randrange(2, p - 1) for _ in range(nvars)]
     ones = [1] * nvars
     ctx = flint.fmpz_mod_poly_ctx(p)
-    rows, minpolys, todo = [], [None] * nout, set(range(nout))
+    rows, minpolys, todo, seen = [], [None] * nout, set(range(nout)), [0] * nout
     while todo:
         count = max(first_chunk, len(rows) // 2)  # grow by half: less overshoot past 2T + margin
         if max_probes is not None and len(rows) + count > max_probes:
             raise SymstabError(f"sparse interpolation: more than {max_probes // 2} terms (the probe budget)")
         rows += probe(p, base, ones, len(rows), count)
-        for k in sorted(todo):
+        # the longest sequence first: while it has not terminated, the others need not be checked
+        for k in sorted(todo, key=lambda k: -seen[k]):
             mp = ctx.minpoly([r[k] for r in rows])
-            if 2 * mp.degree() + margin <= len(rows):
-                minpolys[k] = mp
-                todo.discard(k)
+            seen[k] = mp.degree()
+            if 2 * mp.degree() + margin > len(rows):
+                break
+            minpolys[k] = mp
+            todo.discard(k)
     degrees = [mp.degree() for mp in minpolys]
     T = max(degrees)
     groups = _shift_groups(nvars, bound, p, rng)
@@ -248,11 +251,12 @@ def interpolate_mod_p(probe, nvars: int, nout: int, bound: int, p: int, *, seed:
         roots = split_roots(flint.nmod_poly([int(c) for c in mp.coeffs()], p), p, rng)
         solve = transposed_vandermonde(roots, None, p, ctx)
         coeffs = solve([r[k] for r in rows])
+        inverse = [pow(c, -1, p) for c in coeffs]
         exps = [[0] * nvars for _ in range(Tk)]
         for (members, _, table), seq in zip(groups, shifted):
             other = solve([r[k] for r in seq])
             for t in range(Tk):
-                key = table.get(other[t] * pow(coeffs[t], -1, p) % p)
+                key = table.get(other[t] * inverse[t] % p)
                 if key is None:
                     raise SymstabError("sparse interpolation: an exponent was not found (bad sequence or bound)")
                 for j, e in zip(members, key):
