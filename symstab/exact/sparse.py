@@ -7,8 +7,9 @@ form a linearly recurrent sequence whose minimal polynomial is ``prod_t (z - v_t
 
 1. Berlekamp-Massey (``fmpz_mod_poly_ctx.minpoly``) on ``2T + margin`` values (early termination:
    the degree is read once the sequence is at least ``2 deg + margin`` long);
-2. its roots ``v_t`` (equal-degree splitting with ``nmod_poly.pow_mod`` and ``gcd``: the polynomial
-   is known to split into distinct linear factors, and this is 10x faster than ``nmod_poly.roots``);
+2. its roots ``v_t`` (equal-degree splitting with 16th-power characters over ``nmod_poly.pow_mod``
+   and ``gcd``, the primes being ``1 mod 1024``: the polynomial splits into distinct linear factors,
+   and this is 10-20x faster than ``nmod_poly.roots``, which factors);
 3. the coefficients ``c_t`` by a transposed Vandermonde solve (``N = G Q mod y^T`` with
    ``Q = prod (1 - v_t y)``, ``c_t = -v_t N(1/v_t) / Q'(1/v_t)``, multipoint evaluation in C);
 4. the exponents without discrete logarithms: one more sequence per group of ``g`` variables,
