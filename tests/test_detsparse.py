@@ -148,3 +148,12 @@ def test_dispatcher_takes_sparse_for_large_scalar_nets():
     assert choose_method(LinearNetwork.whitened((1, 2, 3, 1), [[3]])) == "scalar-residual"
     est = estimate_cost(LinearNetwork.whitened((1, 3, 3, 1), [[3]]))
     assert est["method"] == "sparse" and est["bytes"] < 12e9 and 60 < est["seconds"] < 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("widths, target", [((1, 2, 2, 2), [[1], [2]]), ((2, 1, 2, 2), [[1, 2], [3, 4]])])
+def test_sparse_equals_the_dispatcher_on_larger_cases(widths, target):
+    """(1,2,2,2): 454,181 terms, against lowrank; (2,1,2,2): 34,086 terms, against Berkowitz (~15 s each)."""
+    poly, method = det_polynomial(LinearNetwork.whitened(widths, target))
+    assert method in ("lowrank", "berkowitz")
+    assert det_polynomial(LinearNetwork.whitened(widths, target), method="sparse")[0] == poly
