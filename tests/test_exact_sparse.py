@@ -126,3 +126,19 @@ def test_a_probe_budget_too_small_is_reported():
     poly = _random_poly(rng, 4, 200, 5, 100)
     with pytest.raises(SymstabError, match="more than"):
         sparse.interpolate_mod_p(_probe_for([poly], 4), 4, 1, 5, P, max_probes=100)
+
+
+def test_a_black_box_wrong_modulo_one_prime_is_detected():
+    """Values that are those of another polynomial modulo the second prime (a 'bad prime') never give a stable lift."""
+    rng = random.Random(9)
+    poly = _random_poly(rng, 3, 10, 3, 100)
+    wrong = dict(poly)
+    wrong[next(iter(wrong))] += 1
+    good, bad = _probe_for([poly], 3), _probe_for([wrong], 3)
+    second = sparse.primes_below(2)[1]
+
+    def probe(p, base, shift, start, count):
+        return (bad if p == second else good)(p, base, shift, start, count)
+
+    with pytest.raises(SymstabError, match="did not stabilise"):
+        sparse.interpolate(probe, 3, 1, 3, seed=1, max_primes=5)
