@@ -148,16 +148,15 @@ def sparse_det_poly(net, progress=None, *, seed: int = 0, max_primes: int = 8):
 
 def compose_by_eta_degree(polys, names, images, eta, tctx):
     """``1 + sum_k c_k(images) eta^k`` in ``tctx``, one ``compose`` (C) per coefficient ``c_k`` (``{exponents: int}``
-    in the generators ``names``), so that the temporaries of one composition are those of one slice."""
-    zctx = flint.fmpz_mpoly_ctx.get(names, "degrevlex")
-    qctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    in the generators ``names``), so that the temporaries of one composition are those of one slice; each
+    slice is composed with its power of ``eta`` already in place (no extra copy before the sum)."""
+    zctx = flint.fmpz_mpoly_ctx.get(names + ("eta",), "degrevlex")
+    qctx = flint.fmpq_mpoly_ctx.get(names + ("eta",), "degrevlex")
     result = tctx.constant(1)
-    power = tctx.constant(1)
-    for f in polys:
-        power = power * eta
+    for k, f in enumerate(polys, 1):
         if f:
-            piece = flint.fmpq_mpoly(zctx.from_dict(f), qctx).compose(*images, ctx=tctx)
-            result += piece * power
+            piece = flint.fmpq_mpoly(zctx.from_dict({e + (k,): c for e, c in f.items()}), qctx)
+            result += piece.compose(*images, eta, ctx=tctx)
             del piece
     return result
 

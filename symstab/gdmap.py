@@ -50,7 +50,7 @@ _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05)
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
 # (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
 _PEAK_COPIES = 11
-_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.8 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
+_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.5 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
 _COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
@@ -272,8 +272,8 @@ def choose_method(net) -> str:
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
     * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
-    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 98 s and
-      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 111 s, 5.8 GB against ~1,300 s, ~20 GB projected);
+    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 96 s and
+      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 79 s, 5.5 GB against ~1,300 s, ~20 GB projected);
     * ``d_0 d_H = 2``: ``"lowrank"``;
     * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
     """
