@@ -10,8 +10,12 @@ in this process:
   Python dictionaries; skipped where it is known to take more than ``--budget`` seconds;
 * ``floor``: the write-out floor, the time to build the same polynomial from its terms
   (``ctx.from_dict`` on the prepared dictionary: one C call per term).
+* ``sparse``: ``method="sparse"`` (sparse interpolation in ``(theta, r)`` modulo primes, CRT, compose;
+  symstab/detsparse.py), asserted equal to ``new``, on the cases of ``SPARSE`` (it is slower than the
+  structured methods wherever they apply, and is measured to say by how much).
 
-``--largest`` also runs (1,2,2,2,1) and (1,3,3,1) in child processes (time and peak memory).
+``--largest`` also runs (1,2,2,2,1) and (1,3,3,1) in child processes (time and peak memory), by the
+dispatcher (``"sparse"`` for both); ``--one WIDTHS[:METHOD]`` runs one such child with any method.
 The older baselines (sympy ``Matrix.det``, naive flint Bareiss, the A1 certificate) are kept.
 Run: ``python benchmarks/bench_det.py [--quick] [--largest]``.
 """
@@ -78,25 +82,35 @@ def floor(poly, sample: int = 200_000):
     return t * n / sample
 
 
+# (2,2,3) is left out: its (theta, r) form is not sparse (r has 6 entries); "sparse" ran over 90 s there
+SPARSE = {(1, 2, 1), (2, 1, 2), (1, 2, 2, 1), (2, 1, 2, 1), (2, 2, 2), (1, 3, 2), (1, 2, 2, 2), (2, 1, 1, 2),
+          (2, 1, 2, 2)}
+
+
 def method_rows(cases, budget):
     rows = []
     for widths, target in cases:
         t_new, p = timed(lambda: fresh(widths, target).gd_jacobian_det(force=True))
+        if widths in SPARSE:
+            t_sparse, q = timed(lambda: fresh(widths, target).gd_jacobian_det(force=True, method="sparse"))
+            assert q.poly == p.poly, widths
+        else:
+            t_sparse = float("nan")
         est = estimate_cost(fresh(widths, target), "berkowitz")
         if est["seconds"] <= budget:
             t_old, ref = timed(lambda: before(widths, target))
             assert ref == p.poly, widths
         else:
             t_old = float("nan")
-        rows.append((str(widths), p.method, p.nterms, t_new, t_old, floor(p.poly)))
+        rows.append((str(widths), p.method, p.nterms, t_new, t_old, floor(p.poly), t_sparse))
         print(f"  {widths}: {p.method} {t_new:.3f} s", file=sys.stderr, flush=True)
     return rows
 
 
-def one(widths):
+def one(widths, method="auto"):
     """Child process: time, peak memory and terms of one large case."""
     net = fresh(widths)
-    t, p = timed(lambda: net.gd_jacobian_det(force=True))
+    t, p = timed(lambda: net.gd_jacobian_det(force=True, method=method))
     t_floor = floor(p.poly)
     print(json.dumps({"widths": list(widths), "method": p.method, "terms": p.nterms, "seconds": t,
                       "floor": t_floor, "maxrss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
@@ -117,21 +131,24 @@ def main():
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one(tuple(int(w) for w in args.one.split(",")))
+        widths, _, method = args.one.partition(":")
+        one(tuple(int(w) for w in widths.split(",")), method or "auto")
         return
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores); times are CPU seconds")
     cases = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
              ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None)]
     if not args.quick:
-        cases += [((1, 2, 2, 2), None), ((2, 3, 2), None), ((2, 2, 3), None)]
+        cases += [((2, 1, 1, 2), None), ((2, 1, 2, 2), None), ((1, 2, 2, 2), None), ((2, 3, 2), None),
+                  ((2, 2, 3), None)]
     rows = method_rows(cases, args.budget)
     print()
     print(f"{'case':20} {'method':16} {'terms':>10} {'new s':>9} {'before s':>9} {'speed-up':>9} "
-          f"{'floor s':>9} {'new/floor':>9}")
-    for case, method, terms, t_new, t_old, t_floor in rows:
+          f"{'floor s':>9} {'new/floor':>9} {'sparse s':>9} {'sp/floor':>9}")
+    for case, method, terms, t_new, t_old, t_floor, t_sparse in rows:
         old = f"{t_old:9.3f}" if t_old == t_old else f"{'-':>9}"
         up = f"{t_old / t_new:8.1f}x" if t_old == t_old else f"{'-':>9}"
-        print(f"{case:20} {method:16} {terms:10d} {t_new:9.3f} {old} {up} {t_floor:9.3f} {t_new / t_floor:8.1f}x")
+        sp = f"{t_sparse:9.3f} {t_sparse / t_floor:8.1f}x" if t_sparse == t_sparse else f"{'-':>9} {'-':>9}"
+        print(f"{case:20} {method:16} {terms:10d} {t_new:9.3f} {old} {up} {t_floor:9.3f} {t_new / t_floor:8.1f}x {sp}")
 
     print("\nolder baselines: sympy Matrix.det on small cases, the A1 certificate")
     for widths, target in [((1, 2, 1), [[3]]), ((2, 1, 2), [[1, 2], [3, 4]])]:
@@ -146,7 +163,7 @@ def main():
 
     if args.largest:
         print("\nlargest cases, one child process each (time, write-out floor, peak RSS)")
-        for widths in ["1,2,2,2,1", "1,3,3,1"]:
+        for widths in ["1,2,2,2,1", "1,3,3,1"]:  # the dispatcher takes "sparse" for both
             run = subprocess.run([sys.executable, __file__, "--one", widths], capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"({widths}) failed: {run.stderr.strip().splitlines()[-1:]}")

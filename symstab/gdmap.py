@@ -30,7 +30,7 @@ from .exact.matrices import object_array, product_chain
 from .exact.latex import LatexDisplay, display, to_latex
 from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import to_exact
-from . import detpoly
+from . import detpoly, detsparse
 from .exact.poly import ExactPolynomial, berkowitz
 from .network import gradient_from_weights, hessian_from_weights
 
@@ -50,6 +50,8 @@ _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05)
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
 # (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
 _PEAK_COPIES = 11
+_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.5 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
+_COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
 def _log10_terms(net) -> float:
@@ -76,16 +78,21 @@ def _berkowitz_log10_seconds(net) -> float:
     return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
 
 
-def estimate_cost(net, method: str = "auto") -> dict:
+def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     """A-priori size of det(I - eta H): output terms, memory and time, before any work.
 
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
     counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
     ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
-    measured on (1,2,2,2,1)); ``seconds`` the estimated time of
+    measured on (1,2,2,2,1); 3 times for ``"sparse"``); ``seconds`` the estimated time of
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
     crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
     not guarantees.
+
+    ``count > 0``: also count the terms within ``count`` CPU seconds
+    (:func:`symstab.detsparse.count_terms`, Berlekamp-Massey modulo a prime; numeric data):
+    ``counted`` is ``"exact"`` when the sequence terminated (the count replaces the fit; exact with
+    high probability) or ``"lower bound"`` (the estimate is then at least the count).
 
     Examples
     --------
@@ -99,17 +106,29 @@ def estimate_cost(net, method: str = "auto") -> dict:
     degree = D * max(2 * (H - 1), 0)
     log10_bound = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
     log10_terms = min(_log10_terms(net), log10_bound + 1e-9) if H > 1 else _log10_terms(net)
+    log10_range = (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL)
+    counted = detsparse.count_terms(net, seconds=count) if count > 0 and H > 1 and not net.is_family else None
+    if counted is not None:
+        log10_count = math.log10(max(counted[0], 1))
+        if counted[1]:
+            log10_terms, log10_range = log10_count, (log10_count, log10_count)
+        else:
+            log10_terms = max(log10_terms, log10_count)
+            log10_range = (max(log10_range[0], log10_count), max(log10_range[1], log10_count))
     terms = 10**log10_terms if log10_terms < 300 else math.inf
     bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
-    log10_bytes = log10_terms + math.log10(_PEAK_COPIES * bytes_per_term)
-    if chosen in _SECONDS_PER_TERM:
+    log10_bytes = log10_terms + math.log10(_PEAK_COPIES_BY_METHOD.get(chosen, _PEAK_COPIES) * bytes_per_term)
+    if chosen == "sparse":  # its cost follows the (theta, r) terms: (1,2,2,2) 14 s, (1,2,2,2,1) 105 s, (1,3,3,1) 111 s
+        log10_seconds = math.log10(power_law(max(terms, 1.0), 454181, 14.0, 0.4))
+    elif chosen in _SECONDS_PER_TERM:
         per_term, overhead = _SECONDS_PER_TERM[chosen]
         log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))
     else:
         log10_seconds = _berkowitz_log10_seconds(net)
     return {"num_params": D, "method": chosen, "degree_bound": degree + D,
             "log10_terms_bound": log10_bound, "log10_terms": log10_terms,
-            "log10_terms_range": (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL),
+            "log10_terms_range": log10_range, "counted": None if counted is None else
+            ("exact" if counted[1] else "lower bound"), "count": None if counted is None else counted[0],
             "terms": terms, "log10_bytes": log10_bytes, "bytes": 10**log10_bytes if log10_bytes < 300 else math.inf,
             "log10_seconds": log10_seconds, "seconds": 10**log10_seconds if log10_seconds < 300 else math.inf}
 
@@ -118,10 +137,16 @@ def _guard(net, force: bool, what: str, method: str = "auto") -> None:
     if force:
         return
     est = estimate_cost(net, method)
+    # about to refuse: count the terms first (it can only rescue a fit that is off by orders of magnitude)
+    if (est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES) and est["log10_terms_range"][0] <= 8:
+        est = estimate_cost(net, method, count=_COUNT_SECONDS)
     lo, hi = est["log10_terms_range"]
+    counted = f"; at least {est['count']:,} counted in {_COUNT_SECONDS} s" if est["counted"] else ""
+    size = f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f}{counted})"
+    if est["counted"] == "exact":
+        size = f"{est['count']:,} terms (counted modulo a prime)"
     guard(Estimate(f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']})",
-                   est["seconds"], est["bytes"],
-                   size=f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f})"),
+                   est["seconds"], est["bytes"], size=size),
           max_seconds=_MAX_SECONDS, max_bytes=_MAX_BYTES, hint="or use the A1 certificate, which needs only exact points")
 
 
@@ -237,7 +262,8 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     return tuple(detpoly.rank_one_update_coefficients(K, g, a, b, zero, one, progress))
 
 
-METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")
+METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual",
+           "sparse")
 
 
 def choose_method(net) -> str:
@@ -246,7 +272,8 @@ def choose_method(net) -> str:
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
     * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
-    * ``d_0 = d_H = 1``: ``"scalar-residual"``;
+    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 96 s and
+      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 79 s, 5.5 GB against ~1,300 s, ~20 GB projected);
     * ``d_0 d_H = 2``: ``"lowrank"``;
     * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
     """
@@ -258,7 +285,7 @@ def choose_method(net) -> str:
     if detpoly.invariant_applies(net) and net.widths[1] >= d0 * dH - 1:
         return "invariant"
     if _is_scalar_net(net):
-        return "scalar-residual"
+        return "sparse" if net.num_params >= 12 else "scalar-residual"
     if detpoly.lowrank_applies(net):
         return "lowrank"
     return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
@@ -279,6 +306,8 @@ def _applies(net, method: str) -> bool:
         return _is_scalar_net(net)
     if method == "lowrank":
         return detpoly.lowrank_applies(net)
+    if method == "sparse":
+        return detsparse.sparse_applies(net)
     return method == "residual"
 
 
@@ -321,10 +350,12 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
         poly = _from_coefficients(coeffs, ctx)
     else:
         compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
-                   "lowrank": detpoly.lowrank_det_poly,
+                   "lowrank": detpoly.lowrank_det_poly, "sparse": detsparse.sparse_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
-        detpoly.spot_check(net, poly, seed=seed)
+        # "sparse" has checked c_k(theta, r) modulo a fresh prime already; above 10^7 terms one exact point
+        # (~20 s for (1,3,3,1)) confirms the composed result
+        detpoly.spot_check(net, poly, seed=seed, points=1 if chosen == "sparse" and len(poly) > 10**7 else 2)
     cache[chosen] = poly
     return poly, chosen
 

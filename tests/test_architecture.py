@@ -41,6 +41,7 @@ def _layer(name: str) -> int:
 RESULTS = {
     "symstab.gdmap": "A1",
     "symstab.gdmap_figure": "A1",
+    "symstab.detsparse": "A1",
     "symstab.minima": "A2",
     "symstab.spectrum": "A3",
     "symstab.stability": "A4",

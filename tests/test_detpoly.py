@@ -160,10 +160,10 @@ def test_guard_refuses_the_largest_architectures_quickly_with_terms_memory_and_t
 
     for widths in [(2, 2, 2, 2), (3, 3, 3)]:
         net = LinearNetwork.whitened(widths, [[int(i == j) for j in range(widths[0])] for i in range(widths[-1])])
-        start = time.perf_counter()
+        start = time.process_time()  # CPU seconds: the machine is shared, wall time measures the load
         with pytest.raises(TooLargeError, match=r"estimated at ~10\^.* terms \(10\^.*\), ~.* and ~.* of memory \(limit .*\); pass force"):
             net.gd_jacobian_det()
-        assert time.perf_counter() - start < 1.0
+        assert time.process_time() - start < 1.0
     est = estimate_cost(LinearNetwork.whitened((2, 2, 2, 2), [[1, 0], [0, 1]]))
     lo, hi = est["log10_terms_range"]
     assert lo < est["log10_terms"] < hi and est["bytes"] > est["terms"]
