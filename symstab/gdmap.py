@@ -31,7 +31,7 @@ from .exact.latex import LatexDisplay, display, to_latex
 from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import to_exact
 from . import detpoly
-from .exact.poly import ExactPolynomial, berkowitz
+from .exact.poly import ExactPolynomial, berkowitz, reverse_last
 from .network import gradient_from_weights, hessian_from_weights
 
 # The size guard (benchmarks/bench_det.py, benchmarks/README.md; 2 cores, 24 GB). The output size is
@@ -44,9 +44,9 @@ _TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
 _FIT_RESIDUAL = 0.5
 # seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
 # (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.7 us/term, (1,2,2,2,1) scalar-residual 10.7 us,
-# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us)
+# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us; schur: (2,2,3) 4.6 us, (2,1,2,2) 3.8 us)
 _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05), "lowrank": (5e-5, 0.05),
-                     "residual": (1.5e-4, 0.05)}
+                     "residual": (1.5e-4, 0.05), "schur": (5e-6, 0.05)}
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
 # (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
 _PEAK_COPIES = 11
@@ -200,11 +200,8 @@ def _berkowitz_coefficients(net, progress) -> tuple:
         for row in rows
     ]
     coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
-    coeffs = []
-    for k, c in enumerate(coeffs_z):
-        scale = flint.fmpq(1, denominator**k)
-        coeffs.append(ring.ctx.from_dict({e: flint.fmpq(int(v)) * scale for e, v in c.to_dict().items()}))
-    return tuple(coeffs)
+    # fmpz -> fmpq in C, then the scale 1 / denominator^k
+    return tuple(flint.fmpq_mpoly(c, ring.ctx) * flint.fmpq(1, denominator**k) for k, c in enumerate(coeffs_z))
 
 
 def _scalar_net_coefficients(net, progress) -> tuple:
@@ -237,7 +234,8 @@ def _scalar_net_coefficients(net, progress) -> tuple:
     return tuple(detpoly.rank_one_update_coefficients(K, g, a, b, zero, one, progress))
 
 
-METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual")
+METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual",
+           "schur")
 
 
 def choose_method(net) -> str:
@@ -245,9 +243,12 @@ def choose_method(net) -> str:
 
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
-    * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
+    * depth 2 with ``Sigma = sigma I`` and ``m = d_0 d_2 <= 4``: ``"invariant"``;
     * ``d_0 = d_H = 1``: ``"scalar-residual"``;
     * ``d_0 d_H = 2``: ``"lowrank"``;
+    * ``"schur"`` where its division is by at most ``b^3`` and its determinant at most ``8 x 8``,
+      except depth 2 with ``d_0 d_2 <= 4`` and a division by ``b^2`` or more, which goes to ``"residual"``
+      (measured faster there: (2,2,2) with a non-scalar Sigma);
     * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
     """
     if net.depth == 1:
@@ -255,13 +256,17 @@ def choose_method(net) -> str:
     if net.is_family:
         return "scalar" if _is_scalar_net(net) else "berkowitz"
     d0, dH = net.widths[0], net.widths[-1]
-    if detpoly.invariant_applies(net) and net.widths[1] >= d0 * dH - 1:
+    if detpoly.invariant_applies(net):
         return "invariant"
     if _is_scalar_net(net):
         return "scalar-residual"
     if detpoly.lowrank_applies(net):
         return "lowrank"
-    return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
+    small_depth2 = net.depth == 2 and d0 * dH <= 4
+    exponent, size = detpoly.schur_exponent(net), detpoly.schur_size(net)
+    if exponent >= -3 and size <= 8 and not (small_depth2 and exponent < -1):
+        return "schur"
+    return "residual" if small_depth2 else "berkowitz"
 
 
 def _applies(net, method: str) -> bool:
@@ -279,6 +284,8 @@ def _applies(net, method: str) -> bool:
         return _is_scalar_net(net)
     if method == "lowrank":
         return detpoly.lowrank_applies(net)
+    if method == "schur":
+        return detpoly.schur_applies(net)
     return method == "residual"
 
 
@@ -321,7 +328,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
         poly = _from_coefficients(coeffs, ctx)
     else:
         compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
-                   "lowrank": detpoly.lowrank_det_poly,
+                   "lowrank": detpoly.lowrank_det_poly, "schur": detpoly.schur_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
         detpoly.spot_check(net, poly, seed=seed)
@@ -330,7 +337,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
 
 
 def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, method: str = "auto") -> ExactPolynomial:
-    """The three determinants from ``P = det(I - eta H)``, C-level except the reversal for the charpoly."""
+    """The three determinants from ``P = det(I - eta H)``, by C-level operations only."""
     P, chosen = det_polynomial(net, method=method, force=force, progress=progress)
     ring = net.ring.extend(variable)
     D = net.num_params
@@ -339,8 +346,8 @@ def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, meth
     elif kind == "stability":  # det(2I - eta H) = 2^D P(theta, eta / 2)
         gens = ring.ctx.gens()
         poly = P.compose(*gens[:-1], gens[-1] / 2, ctx=ring.ctx) * 2**D
-    else:  # det(lam I - H) = lam^D P(theta, 1 / lam)
-        poly = ring.ctx.from_dict({exps[:-1] + (D - exps[-1],): c for exps, c in P.to_dict().items()})
+    else:  # det(lam I - H) = lam^D P(theta, 1 / lam), reversed in C (derivatives in eta, no dict)
+        poly = reverse_last(P, ring.ctx, D)
     return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=D, method=chosen)
 
 
