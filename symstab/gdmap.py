@@ -243,6 +243,8 @@ def choose_method(net) -> str:
 
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
+    * ``"schur"`` when it needs no division (``k >= n``) and its determinant is at most ``8 x 8``
+      ((2,1,2), (2,1,3), (3,1,1,1));
     * depth 2 with ``Sigma = sigma I`` and ``m = d_0 d_2 <= 4``: ``"invariant"``;
     * ``d_0 = d_H = 1``: ``"scalar-residual"``;
     * ``d_0 d_H = 2``: ``"lowrank"``;
@@ -256,6 +258,9 @@ def choose_method(net) -> str:
     if net.is_family:
         return "scalar" if _is_scalar_net(net) else "berkowitz"
     d0, dH = net.widths[0], net.widths[-1]
+    exponent, size = detpoly.schur_exponent(net), detpoly.schur_size(net)
+    if exponent >= 0 and size <= 8:  # no division at all: a small determinant, no cached invariant ring
+        return "schur"
     if detpoly.invariant_applies(net):
         return "invariant"
     if _is_scalar_net(net):
@@ -263,7 +268,6 @@ def choose_method(net) -> str:
     if detpoly.lowrank_applies(net):
         return "lowrank"
     small_depth2 = net.depth == 2 and d0 * dH <= 4
-    exponent, size = detpoly.schur_exponent(net), detpoly.schur_size(net)
     if exponent >= -3 and size <= 8 and not (small_depth2 and exponent < -1):
         return "schur"
     return "residual" if small_depth2 else "berkowitz"

@@ -116,6 +116,7 @@ def test_dispatcher_choices():
     assert choose_method(LinearNetwork((2, 2, 1), [[1, 1], [0, 1]], [[1, 2]])) == "lowrank"  # Sigma not scalar
     assert choose_method(whitened((2, 2, 3), [[1, 2], [3, 4], [5, 6]])) == "schur"
     assert choose_method(whitened((3, 2, 2), [[1, 2, 3], [4, 5, 6]])) == "schur"  # the first layer's block
+    assert choose_method(whitened((2, 1, 2), [[1, 2], [3, 4]])) == "schur"  # k = n: no division at all
     assert choose_method(whitened((2, 1, 2, 2), [[1, 2], [3, 4]])) == "schur"
     assert choose_method(whitened((2, 2, 2, 2), [[1, 2], [3, 4]])) == "berkowitz"  # a 12 x 12 Schur determinant
     assert choose_method(whitened((2, 2), [[1, 2], [3, 4]])) == "single-layer"
