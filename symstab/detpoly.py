@@ -284,11 +284,16 @@ def rank_one_update_coefficients(K, g, a, b, zero, one, progress=None, total=Non
     """
     D = len(g)
     cK = berkowitz(K, zero, one)
-    walks, v = [], g
-    for t in range(D):
-        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
-        if t < D - 1:
-            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+    # K is symmetric, so g^T K^t g = (K^(t-h) g) . (K^h g): the vectors K^s g are built up to
+    # h = D - 3 only, and the last walks pair them with the small K g, K^2 g ((1,2,2,2,1): the entries
+    # of K^s g grow about geometrically in s, and K^11 g alone took gigabytes; a balanced split
+    # K^5 g . K^6 g was several times slower, as its products cancel massively)
+    h = max(D - 3, (D + 1) // 2)
+    vectors = [g]
+    for _ in range(min(h, D - 1)):
+        v = vectors[-1]
+        vectors.append([sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
+    walks = [sum((vectors[max(0, t - h)][i] * vectors[min(t, h)][i] for i in range(D)), zero) for t in range(D)]
     coeffs, b_power = [one], one
     for k in range(1, D + 1):
         correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
@@ -318,20 +323,15 @@ def scalar_residual_det_poly(net, progress=None):
     g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
     Sigma, _ = net.fmpq_data
     a = 2 * net.loss_scale_fmpq * Sigma[0, 0]
-    coefficients = rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)
+    eta = gens[D + 1]
+    P, eta_power = one, one
+    for k, c_k in enumerate(rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)[1:], 1):
+        eta_power *= eta
+        P += eta_power * c_k
     tctx = target_context(net)
     tgens = tctx.gens()
     images = list(tgens[:-1]) + [_residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]
-    # one compose per power of eta, highest first, each added into the result in place and then dropped:
-    # the peak is the result plus one coefficient's expansion, not the expansion of all of P at once
-    # ((1,2,2,2,1): the single compose of P peaked at 3.9 GB)
-    result, eta_t = tctx.constant(0), tgens[-1]
-    for k in range(D, 0, -1):
-        c_k = coefficients.pop()
-        if not c_k.is_zero():
-            result.iadd(c_k.compose(*images, ctx=tctx) * eta_t**k)
-        del c_k
-    result.iadd(tctx.constant(1))
+    result = P.compose(*images, ctx=tctx)
     if progress is not None:
         progress(D + 1, D + 1)
     return result
@@ -369,17 +369,20 @@ def lowrank_det_poly(net, progress=None):
     S = [[2 * net.loss_scale_fmpq * (Sigma[a % d0, b % d0] if a // d0 == b // d0 else 0) for b in range(m)]
          for a in range(m)]
     c = berkowitz(B, zero, one)
-    # W_t = J B^t J^T for t < D, by D matrix-vector products per row of J
-    W = [[[zero] * m for _ in range(m)] for _ in range(D)]
+    # W_t = J B^t J^T for t < D; B is symmetric, so W_t = (B^(t-h) J^T)^T (B^h J^T): the vectors
+    # B^s J[a] are built up to h = D - 3 (as in rank_one_update_coefficients)
+    h = max(D - 3, (D + 1) // 2)
+    vectors = []  # vectors[a][s] = B^s J[a]
     for a in range(m):
-        v = J[a]
-        for t in range(D):
-            for b in range(m):
-                W[t][a][b] = sum((J[b][i] * v[i] for i in range(D)), zero)
-            if t < D - 1:
-                v = [sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+        vs = [J[a]]
+        for _ in range(min(h, D - 1)):
+            v = vs[-1]
+            vs.append([sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
+        vectors.append(vs)
         if progress is not None:
             progress(a + 1, m + 2)
+    W = [[[sum((vectors[a][max(0, t - h)][i] * vectors[b][min(t, h)][i] for i in range(D)), zero)
+           for b in range(m)] for a in range(m)] for t in range(D)]
     Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
           for j in range(D)]  # coefficient of lam^(D-1-j)
     chi = list(c)  # chi[k]: coefficient of lam^(D-k) of det(lam I - H)
