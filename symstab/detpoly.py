@@ -31,7 +31,7 @@ import flint
 
 from .errors import SymstabError
 from .exact.matrices import object_array, product_chain
-from .exact.poly import berkowitz, laplace_det
+from .exact.poly import berkowitz, laplace_det, reverse_last
 from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
 
 __all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
@@ -385,30 +385,22 @@ def lowrank_det_poly(net, progress=None):
            for b in range(m)] for a in range(m)] for t in range(D)]
     Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
           for j in range(D)]  # coefficient of lam^(D-1-j)
-    chi = list(c)  # chi[k]: coefficient of lam^(D-k) of det(lam I - H)
-    for j in range(D):
-        chi[j + 1] -= sum((S[a][b] * Mj[j][b][a] for a in range(m) for b in range(m)), zero)
+    # polynomials in lam (the last generator stands for lam here): C(lam), M_ab(lam); then
+    # det(lam I - H) = C - tr(S M) + det(S) det(M) / C (m = 2), with the exact division by the monic C
+    # done by flint (two big products and one division instead of D^2 products of coefficients)
+    lam = gens[-1]
+    C = sum((c[i] * lam ** (D - i) for i in range(D + 1)), zero)
+    M = [[sum((Mj[j][a][b] * lam ** (D - 1 - j) for j in range(D)), zero) for b in range(m)] for a in range(m)]
+    chi = C - sum((S[a][b] * M[b][a] for a in range(m) for b in range(m)), zero)
     if m == 2:
         detS = S[0][0] * S[1][1] - S[0][1] * S[1][0]
-        detM = [zero] * (2 * D - 1)  # coefficient of lam^(2D-2-s)
-        for i in range(D):
-            for j in range(D):
-                detM[i + j] += Mj[i][0][0] * Mj[j][1][1] - Mj[i][0][1] * Mj[j][1][0]
-        for s_ in range(D - 1):  # long division by the monic C: quotient coefficient of lam^(D-2-s)
-            q = detM[s_]
-            for i in range(1, D + 1):
-                if s_ + i < len(detM):
-                    detM[s_ + i] -= q * c[i]
-            chi[s_ + 2] += detS * q
-        if any(not r_.is_zero() for r_ in detM[D - 1:]):
+        quotient, remainder = divmod(M[0][0] * M[1][1] - M[0][1] * M[1][0], C)
+        if not remainder.is_zero():
             raise SymstabError("internal error: det(M) is not divisible by det(lam I - B)")
+        chi += detS * quotient
     if progress is not None:
         progress(m + 1, m + 2)
-    eta = gens[-1]
-    P, power = zero, one
-    for coefficient in chi:
-        P += coefficient * power
-        power *= eta
+    P = reverse_last(chi, ctx, D)  # det(I - eta H) = eta^D chi(1 / eta)
     tctx = target_context(net)
     tgens = tctx.gens()
     result = P.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1], ctx=tctx)
