@@ -14,6 +14,11 @@ in this process:
   symstab/detsparse.py), asserted equal to ``new``, on the cases of ``SPARSE`` (it is slower than the
   structured methods wherever they apply, and is measured to say by how much).
 
+``cold``: (2,2,2) and (2,2,3) once each in a fresh child process (no in-process cache: the invariant
+method caches its universal polynomial per (d0, d2, sigma) and its (theta, R, e) stage per widths, so
+in this process a (2,.,2) row after another is warm). ``charpoly``: ``det(lam I - H)`` from
+``P = det(I - eta H)`` by :func:`symstab.exact.poly.reverse_last` (C-level) against the Python
+dictionary reversal it replaced.
 ``--largest`` also runs (1,2,2,2,1) and (1,3,3,1) in child processes (time and peak memory), by the
 dispatcher (``"sparse"`` for both); ``--one WIDTHS[:METHOD]`` runs one such child with any method.
 The older baselines (sympy ``Matrix.det``, naive flint Bareiss, the A1 certificate) are kept.
@@ -33,10 +38,11 @@ import time
 import sympy
 
 from symstab import LinearNetwork
-from symstab.gdmap import charpoly_coefficients, estimate_cost
+from symstab.exact.poly import reverse_last
+from symstab.gdmap import charpoly_coefficients, det_polynomial, estimate_cost
 
 GENERIC = {(1, 1): [[3]], (2, 2): [[1, 2], [3, 4]], (2, 1): [[1], [2]], (1, 2): [[1, 2]],
-           (3, 2): [[1, 2], [3, 4], [5, 6]], (2, 3): [[1, 2, 3], [4, 5, 6]]}
+           (3, 2): [[1, 2], [3, 4], [5, 6]], (2, 3): [[1, 2, 3], [4, 5, 6]], (3, 1): [[1], [2], [3]]}
 
 
 def fresh(widths, target=None):
@@ -113,7 +119,20 @@ def one(widths, method="auto"):
     t, p = timed(lambda: net.gd_jacobian_det(force=True, method=method))
     t_floor = floor(p.poly)
     print(json.dumps({"widths": list(widths), "method": p.method, "terms": p.nterms, "seconds": t,
-                      "floor": t_floor, "maxrss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
+                      "floor": t_floor, "maxrss_gb": peak_gb()}))
+
+
+def peak_gb() -> float:
+    """Peak resident memory of this process since its exec (``VmHWM``; ``ru_maxrss`` would include the
+    parent's peak, inherited through fork)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def sympy_det(widths, target):
@@ -136,10 +155,11 @@ def main():
         return
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores); times are CPU seconds")
     cases = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
-             ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None)]
+             ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None), ((2, 1, 1, 2), None),
+             ((2, 1, 3), None)]
     if not args.quick:
-        cases += [((2, 1, 1, 2), None), ((2, 1, 2, 2), None), ((1, 2, 2, 2), None), ((2, 3, 2), None),
-                  ((2, 2, 3), None)]
+        cases += [((2, 1, 2, 2), None), ((2, 2, 1, 2), None), ((1, 1, 2, 3), None), ((1, 2, 2, 2), None),
+                  ((2, 3, 2), None), ((2, 2, 3), None), ((3, 2, 2), None)]
     rows = method_rows(cases, args.budget)
     print()
     print(f"{'case':20} {'method':16} {'terms':>10} {'new s':>9} {'before s':>9} {'speed-up':>9} "
@@ -149,6 +169,24 @@ def main():
         up = f"{t_old / t_new:8.1f}x" if t_old == t_old else f"{'-':>9}"
         sp = f"{t_sparse:9.3f} {t_sparse / t_floor:8.1f}x" if t_sparse == t_sparse else f"{'-':>9} {'-':>9}"
         print(f"{case:20} {method:16} {terms:10d} {t_new:9.3f} {old} {up} {t_floor:9.3f} {t_new / t_floor:8.1f}x {sp}")
+
+    print("\ncold: one fresh child process per case (no cached invariant polynomial)")
+    for widths in ["2,2,2", "2,2,3"]:
+        run = subprocess.run([sys.executable, __file__, "--one", widths], capture_output=True, text=True)
+        r = json.loads(run.stdout)
+        print(f"({widths}) {r['method']} {r['terms']} terms: {r['seconds']:.3f} s, floor {r['floor']:.3f} s "
+              f"({r['seconds'] / r['floor']:.1f}x), peak {r['maxrss_gb']:.2f} GB")
+
+    print("\ncharpoly det(lam I - H) from P(theta, eta): C-level reversal against the dict round trip")
+    for widths in [(2, 2, 2)] + ([] if args.quick else [(2, 2, 3)]):
+        net = fresh(widths)
+        P, _ = det_polynomial(net, force=True)
+        ring = net.ring.extend("lam")
+        D = net.num_params
+        t_c, c = timed(lambda: reverse_last(P, ring.ctx, D))
+        t_d, d = timed(lambda: ring.ctx.from_dict({e[:-1] + (D - e[-1],): v for e, v in P.to_dict().items()}))
+        assert c == d
+        print(f"{str(widths):20} {len(P)} terms: reverse_last {t_c:.3f} s, dict {t_d:.3f} s ({t_d / t_c:.1f}x)")
 
     print("\nolder baselines: sympy Matrix.det on small cases, the A1 certificate")
     for widths, target in [((1, 2, 1), [[3]]), ((2, 1, 2), [[1, 2], [3, 4]])]:

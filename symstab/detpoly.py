@@ -23,6 +23,7 @@ Berkowitz wherever both run.
 
 from __future__ import annotations
 
+import functools
 import random
 from fractions import Fraction
 
@@ -30,11 +31,11 @@ import flint
 
 from .errors import SymstabError
 from .exact.matrices import object_array, product_chain
-from .exact.poly import berkowitz
+from .exact.poly import berkowitz, laplace_det, reverse_last
 from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
 
 __all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
-           "scalar_residual_det_poly",
+           "scalar_residual_det_poly", "schur_applies", "schur_det_poly", "schur_exponent", "schur_size",
            "spot_check", "target_context"]
 
 
@@ -79,31 +80,38 @@ def _adjugate_and_det(A, zero, one):
     return _scale(acc, sign), det
 
 
-def invariant_det_poly(net, progress=None):
-    """``det(I - eta H)`` for depth 2 with ``Sigma = sigma I``, through the invariants ``G1, G2, mu``.
+def _invariant_names(d0: int, d2: int) -> tuple:
+    """Generators of the invariant ring: ``G1`` (upper triangle), ``G2`` (upper triangle), ``mu``, ``R``, ``e``."""
+    g1 = tuple((i, j) for i in range(d0) for j in range(i, d0))
+    g2 = tuple((i, j) for i in range(d2) for j in range(i, d2))
+    cells = tuple((i, j) for i in range(d2) for j in range(d0))
+    names = (tuple(f"g1_{i}_{j}" for i, j in g1) + tuple(f"g2_{i}_{j}" for i, j in g2)
+             + tuple(f"m_{i}_{j}" for i, j in cells) + tuple(f"r_{i}_{j}" for i, j in cells) + ("e",))
+    return names, g1, g2, cells
 
-    With ``H = 2c (sigma J^T J + Q_R)``, ``J(E1, E2) = W2 E1 + E2 W1``, ``R = sigma mu - Y X^T``
-    and ``e = 2 c eta``: ``det(I - eta H) = delta^(d1 - m) det(delta I_m - e sigma Mt)`` where
-    ``delta = det(I - e^2 R^T R)``, ``Nt = adj(I - e^2 R^T R)`` and
-    ``Mt(F) = G2 F Nt + delta F G1 + e^2 R Nt R^T F G1 + e (mu F^T R Nt + R Nt F^T mu)``.
+
+@functools.lru_cache(maxsize=8)
+def _invariant_universal(d0: int, d2: int, sigma_p: int, sigma_q: int) -> tuple:
+    """``(U, delta, j)``: ``U = det(delta I_m - e sigma Mt) / delta^j`` in the free ring of ``(G1, G2, mu, R, e)``.
+
+    ``j`` is the largest power of ``delta`` that divides ``det(delta I_m - e sigma Mt)`` there (at most ``m``).
+    ``mu`` and ``R`` are independent generators, so ``U`` depends on ``(d0, d2, sigma)`` only, not on the
+    data nor on ``d1``: computed once per family in a process (``functools.lru_cache``).
     """
-    d0, d1, d2 = net.widths
+    sigma = flint.fmpq(sigma_p, sigma_q)
     m = d0 * d2
-    sigma = _scalar_sigma(net)
-    YXt = net.fmpq_data[1]
-    g1 = {(i, j): f"g1_{i}_{j}" for i in range(d0) for j in range(i, d0)}
-    g2 = {(i, j): f"g2_{i}_{j}" for i in range(d2) for j in range(i, d2)}
-    mus = {(i, j): f"r_{i}_{j}" for i in range(d2) for j in range(d0)}
-    names = tuple(g1.values()) + tuple(g2.values()) + tuple(mus.values()) + ("e",)
+    names, g1, g2, cells = _invariant_names(d0, d2)
     ictx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
-    gen = dict(zip(names, ictx.gens()))
+    gens = ictx.gens()
     zero, one = ictx.constant(0), ictx.constant(1)
-    e = gen["e"]
-    G1 = object_array([[gen[g1[min(i, j), max(i, j)]] for j in range(d0)] for i in range(d0)])
-    G2 = object_array([[gen[g2[min(i, j), max(i, j)]] for j in range(d2)] for i in range(d2)])
-    # the residual R = sigma mu - Y X^T is a generator; mu = (R + Y X^T) / sigma
-    R = object_array([[gen[mus[i, j]] for j in range(d0)] for i in range(d2)])
-    mu = object_array([[(R[i, j] + YXt[i, j]) / sigma for j in range(d0)] for i in range(d2)])
+    e = gens[-1]
+    gen1 = dict(zip(g1, gens))
+    gen2 = dict(zip(g2, gens[len(g1):]))
+    k = len(g1) + len(g2)
+    G1 = object_array([[gen1[min(i, j), max(i, j)] for j in range(d0)] for i in range(d0)])
+    G2 = object_array([[gen2[min(i, j), max(i, j)] for j in range(d2)] for i in range(d2)])
+    mu = object_array([[gens[k + i * d0 + j] for j in range(d0)] for i in range(d2)])
+    R = object_array([[gens[k + m + i * d0 + j] for j in range(d0)] for i in range(d2)])
     RtR = R.T @ R
     A = object_array([[(one if i == j else zero) - e * e * RtR[i, j] for j in range(d0)] for i in range(d0)])
     Nt, delta = _adjugate_and_det(A, zero, one)
@@ -117,39 +125,92 @@ def invariant_det_poly(net, progress=None):
                      + _scale(mu @ F.T @ RNt + RNt @ F.T @ mu, e))
             columns.append([image[i, j] for i in range(d2) for j in range(d0)])
     Mt = [[columns[j][i] for j in range(m)] for i in range(m)]
-    if progress is not None:
-        progress(1, 3)
-    c = berkowitz(Mt, zero, one)
-    s = e * sigma
-    det, s_power, delta_powers = zero, one, [one]
-    for _ in range(m):
-        delta_powers.append(delta_powers[-1] * delta)
-    for k in range(m + 1):
-        det += c[k] * s_power * delta_powers[m - k]
-        s_power *= s
-    # det(delta I - s Mt) is divisible by a power of delta already in the free invariant ring
-    exponent = d1 - m
-    while exponent < 0:
+    s = e * sigma  # Laplace on delta I - s Mt: 1.5x faster than Berkowitz on Mt plus powers of delta (m = 4)
+    det = laplace_det([[(delta if a == b else zero) - s * Mt[a][b] for b in range(m)] for a in range(m)], zero)
+    j = 0
+    while j < m:  # the power of delta that divides already in the free invariant ring
         quotient, remainder = divmod(det, delta)
         if not remainder.is_zero():
             break
-        det, exponent = quotient, exponent + 1
-    if exponent > 0:
-        det *= delta ** exponent
-    if progress is not None:
-        progress(2, 3)
-    # expand into theta: g1 -> W1^T W1, g2 -> W2 W2^T, r -> sigma W2 W1 - Y X^T, e -> 2 c eta (in C)
-    tctx = target_context(net)
-    tgens = tctx.gens()
-    W1, W2 = net.split(tgens[:-1])
-    tzero = tctx.constant(0)
+        det, j = quotient, j + 1
+    return det, delta, j
+
+
+def _invariant_images(widths, ctx, residual=None) -> list:
+    """Images of ``(G1, G2, mu, R, e)`` in ``ctx``, whose first generators are the parameters (W1, then W2,
+    row-major): ``G1 -> W1^T W1``, ``G2 -> W2 W2^T``, ``mu -> W2 W1``; ``R`` and ``e`` map to the generators
+    after the parameters and to the last one, unless ``residual = (images of R, image of e)`` is given."""
+    d0, d1, d2 = widths
+    _, g1, g2, cells = _invariant_names(d0, d2)
+    gens = ctx.gens()
+    D = d1 * (d0 + d2)
+    W1 = object_array([[gens[i * d0 + j] for j in range(d0)] for i in range(d1)])
+    W2 = object_array([[gens[d0 * d1 + i * d1 + j] for j in range(d1)] for i in range(d2)])
+    zero = ctx.constant(0)
     TG1, TG2, Tmu = W1.T @ W1, W2 @ W2.T, W2 @ W1
-    images = [tzero + TG1[i, j] for (i, j) in g1] + [tzero + TG2[i, j] for (i, j) in g2]
-    images += [Tmu[i, j] * sigma - YXt[i, j] for (i, j) in mus] + [tgens[-1] * (2 * net.loss_scale_fmpq)]
-    result = det.compose(*images, ctx=tctx)
-    if exponent < 0:
-        # the quotient is a polynomial on the image of theta -> (G1, G2, mu), not in free invariants
-        result = result / delta.compose(*images, ctx=tctx) ** (-exponent)
+    images = [zero + TG1[i, j] for i, j in g1] + [zero + TG2[i, j] for i, j in g2]
+    images += [zero + Tmu[i, j] for i, j in cells]
+    if residual is None:
+        return images + list(gens[D:D + len(cells)]) + [gens[-1]]
+    return images + list(residual[0]) + [residual[1]]
+
+
+@functools.lru_cache(maxsize=8)
+def _invariant_residual(widths: tuple, param_names: tuple, sigma_p: int, sigma_q: int):
+    """``det(I - e H'(theta, R))`` in ``(theta, R, e)`` for ``d1 < m - j``: ``U`` composed with ``R`` kept
+    free, then divided exactly by the remaining power of ``delta(R, e)``. Independent of the data."""
+    d0, d1, d2 = widths
+    U, delta, j = _invariant_universal(d0, d2, sigma_p, sigma_q)
+    rnames = tuple(f"r_{i}_{j_}" for i in range(d2) for j_ in range(d0))
+    ctx = flint.fmpq_mpoly_ctx.get(param_names + rnames + ("e",), "degrevlex")
+    images = _invariant_images(widths, ctx)
+    X = U.compose(*images, ctx=ctx)
+    delta_x = delta.compose(*images, ctx=ctx)
+    for _ in range(d0 * d2 - d1 - j):
+        X, remainder = divmod(X, delta_x)
+        if not remainder.is_zero():
+            raise SymstabError("internal error: the invariant formula is not divisible by delta")
+    return X
+
+
+def invariant_det_poly(net, progress=None):
+    """``det(I - eta H)`` for depth 2 with ``Sigma = sigma I``, through the invariants ``G1, G2, mu`` and ``R``.
+
+    With ``H = 2c (sigma J^T J + Q_R)``, ``J(E1, E2) = W2 E1 + E2 W1``, ``R = sigma mu - Y X^T``
+    and ``e = 2 c eta``: ``det(I - eta H) = delta^(d1 - m) det(delta I_m - e sigma Mt)`` where
+    ``delta = det(I - e^2 R^T R)``, ``Nt = adj(I - e^2 R^T R)`` and
+    ``Mt(F) = G2 F Nt + delta F G1 + e^2 R Nt R^T F G1 + e (mu F^T R Nt + R Nt F^T mu)``.
+    The identity holds with ``R`` free (independent of ``mu``). ``U = det(delta I - e sigma Mt) / delta^j``
+    is computed once per ``(d0, d2, sigma)`` in the free ring of ``(G1, G2, mu, R, e)``
+    (:func:`_invariant_universal`). If ``d1 >= m - j``, ``U delta^(d1 - m + j)`` is expanded into theta by
+    one ``compose``; otherwise the quotient by ``delta^(m - j - d1)`` is exact only on the image of
+    theta, so ``U`` is first composed into ``(theta, R, e)`` with ``R`` free, divided there (exactly, in the
+    free polynomial ring), and then composed with ``R -> sigma W2 W1 - Y X^T``.
+    """
+    d0, d1, d2 = net.widths
+    m = d0 * d2
+    sigma = _scalar_sigma(net)
+    U, delta, j = _invariant_universal(d0, d2, int(sigma.p), int(sigma.q))
+    if progress is not None:
+        progress(1, 3)
+    tctx = target_context(net)
+    exponent = d1 - m + j
+    if exponent >= 0:
+        tgens = tctx.gens()
+        W1, W2 = net.split(tgens[:-1])
+        YXt, mu = net.fmpq_data[1], W2 @ W1
+        R = [mu[i, j] * sigma - YXt[i, j] for i in range(d2) for j in range(d0)]
+        images = _invariant_images(net.widths, tctx, (R, tgens[-1] * (2 * net.loss_scale_fmpq)))
+        if progress is not None:
+            progress(2, 3)
+        result = (U * delta**exponent).compose(*images, ctx=tctx)
+    else:
+        X = _invariant_residual(net.widths, tuple(net.param_names), int(sigma.p), int(sigma.q))
+        if progress is not None:
+            progress(2, 3)
+        tgens = tctx.gens()
+        result = X.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1] * (2 * net.loss_scale_fmpq),
+                           ctx=tctx)
     if progress is not None:
         progress(3, 3)
     return result
@@ -223,11 +284,16 @@ def rank_one_update_coefficients(K, g, a, b, zero, one, progress=None, total=Non
     """
     D = len(g)
     cK = berkowitz(K, zero, one)
-    walks, v = [], g
-    for t in range(D):
-        walks.append(sum((g[i] * v[i] for i in range(D)), zero))
-        if t < D - 1:
-            v = [sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+    # K is symmetric, so g^T K^t g = (K^(t-h) g) . (K^h g): the vectors K^s g are built up to
+    # h = D - 3 only, and the last walks pair them with the small K g, K^2 g ((1,2,2,2,1): the entries
+    # of K^s g grow about geometrically in s, and K^11 g alone took gigabytes; a balanced split
+    # K^5 g . K^6 g was several times slower, as its products cancel massively)
+    h = max(D - 3, (D + 1) // 2)
+    vectors = [g]
+    for _ in range(min(h, D - 1)):
+        v = vectors[-1]
+        vectors.append([sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
+    walks = [sum((vectors[max(0, t - h)][i] * vectors[min(t, h)][i] for i in range(D)), zero) for t in range(D)]
     coeffs, b_power = [one], one
     for k in range(1, D + 1):
         correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
@@ -250,13 +316,14 @@ def scalar_residual_det_poly(net, progress=None):
     ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
     gens = ctx.gens()
     zero, one = ctx.constant(0), ctx.constant(1)
-    b, eta = gens[D], gens[D + 1]
+    b = gens[D]
     weights = net.split(gens[:D])
     unit = (object_array([[zero]]), object_array([[-one]]), flint.fmpq(1, 2))
     K = [[zero + k for k in row] for row in hessian_from_weights(weights, *unit)]
     g = [zero + x for block in gradient_from_weights(weights, *unit) for x in block.flat]
     Sigma, _ = net.fmpq_data
     a = 2 * net.loss_scale_fmpq * Sigma[0, 0]
+    eta = gens[D + 1]
     P, eta_power = one, one
     for k, c_k in enumerate(rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)[1:], 1):
         eta_power *= eta
@@ -302,49 +369,135 @@ def lowrank_det_poly(net, progress=None):
     S = [[2 * net.loss_scale_fmpq * (Sigma[a % d0, b % d0] if a // d0 == b // d0 else 0) for b in range(m)]
          for a in range(m)]
     c = berkowitz(B, zero, one)
-    # W_t = J B^t J^T for t < D, by D matrix-vector products per row of J
-    W = [[[zero] * m for _ in range(m)] for _ in range(D)]
+    # W_t = J B^t J^T for t < D; B is symmetric, so W_t = (B^(t-h) J^T)^T (B^h J^T): the vectors
+    # B^s J[a] are built up to h = D - 3 (as in rank_one_update_coefficients)
+    h = max(D - 3, (D + 1) // 2)
+    vectors = []  # vectors[a][s] = B^s J[a]
     for a in range(m):
-        v = J[a]
-        for t in range(D):
-            for b in range(m):
-                W[t][a][b] = sum((J[b][i] * v[i] for i in range(D)), zero)
-            if t < D - 1:
-                v = [sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)]
+        vs = [J[a]]
+        for _ in range(min(h, D - 1)):
+            v = vs[-1]
+            vs.append([sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
+        vectors.append(vs)
         if progress is not None:
             progress(a + 1, m + 2)
+    W = [[[sum((vectors[a][max(0, t - h)][i] * vectors[b][min(t, h)][i] for i in range(D)), zero)
+           for b in range(m)] for a in range(m)] for t in range(D)]
     Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
           for j in range(D)]  # coefficient of lam^(D-1-j)
-    chi = list(c)  # chi[k]: coefficient of lam^(D-k) of det(lam I - H)
-    for j in range(D):
-        chi[j + 1] -= sum((S[a][b] * Mj[j][b][a] for a in range(m) for b in range(m)), zero)
+    # polynomials in lam (the last generator stands for lam here): C(lam), M_ab(lam); then
+    # det(lam I - H) = C - tr(S M) + det(S) det(M) / C (m = 2), with the exact division by the monic C
+    # done by flint (two big products and one division instead of D^2 products of coefficients)
+    lam = gens[-1]
+    C = sum((c[i] * lam ** (D - i) for i in range(D + 1)), zero)
+    M = [[sum((Mj[j][a][b] * lam ** (D - 1 - j) for j in range(D)), zero) for b in range(m)] for a in range(m)]
+    chi = C - sum((S[a][b] * M[b][a] for a in range(m) for b in range(m)), zero)
     if m == 2:
         detS = S[0][0] * S[1][1] - S[0][1] * S[1][0]
-        detM = [zero] * (2 * D - 1)  # coefficient of lam^(2D-2-s)
-        for i in range(D):
-            for j in range(D):
-                detM[i + j] += Mj[i][0][0] * Mj[j][1][1] - Mj[i][0][1] * Mj[j][1][0]
-        for s_ in range(D - 1):  # long division by the monic C: quotient coefficient of lam^(D-2-s)
-            q = detM[s_]
-            for i in range(1, D + 1):
-                if s_ + i < len(detM):
-                    detM[s_ + i] -= q * c[i]
-            chi[s_ + 2] += detS * q
-        if any(not r_.is_zero() for r_ in detM[D - 1:]):
+        quotient, remainder = divmod(M[0][0] * M[1][1] - M[0][1] * M[1][0], C)
+        if not remainder.is_zero():
             raise SymstabError("internal error: det(M) is not divisible by det(lam I - B)")
+        chi += detS * quotient
     if progress is not None:
         progress(m + 1, m + 2)
-    eta = gens[-1]
-    P, power = zero, one
-    for coefficient in chi:
-        P += coefficient * power
-        power *= eta
+    P = reverse_last(chi, ctx, D)  # det(I - eta H) = eta^D chi(1 / eta)
     tctx = target_context(net)
     tgens = tctx.gens()
     result = P.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1], ctx=tctx)
     if progress is not None:
         progress(m + 2, m + 2)
     return result
+
+
+def _schur_groups(net):
+    """The index groups of a layer whose diagonal Hessian block is ``I_k (x) K`` (k identical blocks ``K``),
+    as ``(groups, rest)``, for the layer that leaves the least division (then the smallest determinant).
+
+    The last layer always qualifies (``K = 2c B_H Sigma B_H^T``, ``B_H = W_{H-1} ... W_1``); the first
+    one when ``Sigma = sigma I`` (``K = 2c sigma A_1^T A_1``, one block per input coordinate).
+    """
+    D = net.num_params
+    widths = net.widths
+    dH, dp = widths[-1], widths[-2]
+    n1 = D - dH * dp
+    options = [([[n1 + blk * dp + k for k in range(dp)] for blk in range(dH)], list(range(n1)))]
+    if _scalar_sigma(net) is not None:
+        d0, d1 = widths[0], widths[1]
+        groups = [[a * d0 + b for a in range(d1)] for b in range(d0)]
+        options.append((groups, list(range(d0 * d1, D))))
+    return max(options, key=lambda o: (len(o[0]) - len(o[1]), -len(o[1])))
+
+
+def schur_applies(net) -> bool:
+    """The layer Schur complement applies: numeric data, depth >= 2."""
+    return net.depth >= 2 and not net.is_family
+
+
+def schur_size(net) -> int:
+    """``n``: the size of the determinant in :func:`schur_det_poly`."""
+    return len(_schur_groups(net)[1])
+
+
+def schur_exponent(net) -> int:
+    """``k - n``: the power of ``b`` in :func:`schur_det_poly` (negative: an exact division by ``b^(n - k)``)."""
+    groups, rest = _schur_groups(net)
+    return len(groups) - len(rest)
+
+
+def schur_det_poly(net, progress=None):
+    """``det(I - eta H)`` by a Schur complement on a layer whose Hessian block is ``I_k (x) K``.
+
+    With ``H = [[H11, H12], [H12^T, I_k (x) K]]`` (after a permutation; ``H11`` is ``n x n``) and
+    ``b = det(I - eta K)``, ``(I - eta I_k (x) K)^(-1) = I_k (x) adj(I - eta K) / b``, so
+    ``det(I - eta H) = b^(k - n) det(b (I - eta H11) - eta^2 H12 (I_k (x) adj(I - eta K)) H12^T)``:
+    an ``n x n`` determinant (Laplace, :func:`~symstab.exact.poly.laplace_det`) in ``(theta, eta)`` and,
+    when ``k < n``, an exact division by ``b^(n - k)`` (remainder checked to be zero).
+    For (2,2,3), ``n = 4`` and ``k = 3``: one division by a polynomial of 8 terms.
+    """
+    tctx = target_context(net)
+    gens = tctx.gens()
+    zero, one = tctx.constant(0), tctx.constant(1)
+    eta = gens[-1]
+    weights = net.split(gens[:-1])
+    Sigma, YXt = net.fmpq_data
+    Hs = hessian_from_weights(weights, object_array([[zero + v for v in row] for row in Sigma]), YXt,
+                              net.loss_scale_fmpq)
+    groups, rest = _schur_groups(net)
+    first = groups[0]
+    K = [[zero + Hs[i, j] for j in first] for i in first]
+    for g in groups:  # the structure the formula relies on: identical diagonal blocks, zero elsewhere
+        for gg in groups:
+            for a, i in enumerate(g):
+                for c, j in enumerate(gg):
+                    if Hs[i, j] != (K[a][c] if g is gg else 0):
+                        raise SymstabError("internal error: the layer block of the Hessian is not I (x) K")
+    p = len(first)
+    adj, b = _adjugate_and_det(object_array([[(one if a == c else zero) - eta * K[a][c] for c in range(p)]
+                                             for a in range(p)]), zero, one)
+    # v[i][g] = H[i, g] adj(I - eta K): the rows of H12 (I (x) adj)
+    v = [[[sum((Hs[i, g[a]] * adj[a, c] for a in range(p)), zero) for c in range(p)] for g in groups] for i in rest]
+    N = []
+    for x, i in enumerate(rest):
+        row = []
+        for y, j in enumerate(rest):
+            coupling = sum((v[x][t][c] * Hs[j, g[c]] for t, g in enumerate(groups) for c in range(p)), zero)
+            row.append(b * ((one if i == j else zero) - eta * Hs[i, j]) - eta * eta * coupling)
+        N.append(row)
+    if progress is not None:
+        progress(1, 3)
+    det = laplace_det(N, zero)
+    if progress is not None:
+        progress(2, 3)
+    exponent = len(groups) - len(rest)
+    if exponent >= 0:
+        det *= b ** exponent
+    for _ in range(-exponent):
+        det, remainder = divmod(det, b)
+        if not remainder.is_zero():
+            raise SymstabError("internal error: the Schur determinant is not divisible by det(I - eta K)")
+    if progress is not None:
+        progress(3, 3)
+    return det
 
 
 def spot_check(net, poly, *, seed: int = 0, points: int = 2) -> None:

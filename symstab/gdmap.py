@@ -23,151 +23,23 @@ from fractions import Fraction
 import flint
 import sympy
 
-from .budget import Estimate, guard, power_law
+from . import detpoly, detsparse
+from .budget import guard
+from .detplan import (  # noqa: F401 (re-exported)
+    certificate_cost,
+    choose_method,
+    estimate_cost,
+    guard_det,
+    is_scalar_net,
+)
 from .errors import InvalidInputError, TooLargeError
 from .exact.algebraic import univariate
-from .exact.matrices import object_array, product_chain
 from .exact.latex import LatexDisplay, display, to_latex
+from .exact.matrices import object_array, product_chain
 from .exact.numberfield import AlgebraicPoint
 from .exact.numbers import to_exact
-from . import detpoly, detsparse
-from .exact.poly import ExactPolynomial, berkowitz
+from .exact.poly import ExactPolynomial, berkowitz, reverse_last
 from .network import gradient_from_weights, hessian_from_weights
-
-# The size guard (benchmarks/bench_det.py, benchmarks/README.md; 2 cores, 24 GB). The output size is
-# estimated from measured term counts of det(I - eta H) for 13 architectures (D = 4..15), fitted as
-# log10(terms) = -2.27 + 0.549 D + 0.638 H + 0.198 d_0 d_H (largest residual 0.44); time and memory
-# follow from the output size and the measured cost per term of each method.
-_MAX_SECONDS = 60.0
-_MAX_BYTES = 12e9
-_TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
-_FIT_RESIDUAL = 0.5
-# seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
-# (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.7 us/term, (1,2,2,2,1) scalar-residual 10.7 us,
-# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us)
-_SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05), "lowrank": (5e-5, 0.05),
-                     "residual": (1.5e-4, 0.05)}
-# peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
-# (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
-_PEAK_COPIES = 11
-_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.5 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
-_COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
-
-
-def _log10_terms(net) -> float:
-    """Estimated log10 of the number of terms of det(I - eta H) (the output, before any work)."""
-    D, H = net.num_params, net.depth
-    if H == 1:  # (det(I - eta 2c Sigma))^{d_1}: a polynomial in eta (and data symbols) only
-        return math.log10(D + 1) + 0.5 * len(net.symbols)
-    a, b, c, d = _TERMS_FIT
-    return a + b * D + c * H + d * net.widths[0] * net.widths[-1] + 0.5 * len(net.symbols)
-
-
-def _berkowitz_log10_seconds(net) -> float:
-    """The time model of Berkowitz and the scalar path (measured runs, benchmarks/README.md)."""
-    D, H = net.num_params, net.depth
-    # depth 2: D=4 0.001 s, D=8 0.2 s, D=9 1.0 s, D=10 18 s, D=12 > 150 s;
-    # deeper: (2,1,2,1,2) D=8 9.7 s, (1,2,2,2) D=10 > 600 s.
-    if H <= 1:
-        d0 = net.widths[0]
-        return math.log10(1e-4 + 1e-7 * d0**4 + 1e-6 * D**2) + 0.5 * len(net.symbols)
-    if _is_scalar_net(net):
-        # structured path: (1,2,2,1) 0.02 s, (1,3,3,1) 95 s, (1,2,2,2,1) 149 s
-        return -1.7 + 0.53 * (D - 8) + 1.75 * (H - 3) + 0.5 * len(net.symbols)
-    slope = 0.6 if D <= 8 else 1.1
-    return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
-
-
-def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
-    """A-priori size of det(I - eta H): output terms, memory and time, before any work.
-
-    ``log10_terms`` is the estimated number of terms of the output (a fit on measured
-    counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
-    ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
-    measured on (1,2,2,2,1); 3 times for ``"sparse"``); ``seconds`` the estimated time of
-    ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
-    crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
-    not guarantees.
-
-    ``count > 0``: also count the terms within ``count`` CPU seconds
-    (:func:`symstab.detsparse.count_terms`, Berlekamp-Massey modulo a prime; numeric data):
-    ``counted`` is ``"exact"`` when the sequence terminated (the count replaces the fit; exact with
-    high probability) or ``"lower bound"`` (the estimate is then at least the count).
-
-    Examples
-    --------
-    >>> from symstab import LinearNetwork
-    >>> est = estimate_cost(LinearNetwork.whitened((2, 2, 2), [[1, 0], [0, 1]]))
-    >>> est["num_params"], est["seconds"] < 5, 4 < est["log10_terms"] < 5
-    (8, True, True)
-    """
-    D, H = net.num_params, net.depth
-    chosen = choose_method(net) if method == "auto" else method
-    degree = D * max(2 * (H - 1), 0)
-    log10_bound = (math.lgamma(D + degree + 1) - math.lgamma(D + 1) - math.lgamma(degree + 1)) / math.log(10)
-    log10_terms = min(_log10_terms(net), log10_bound + 1e-9) if H > 1 else _log10_terms(net)
-    log10_range = (log10_terms - _FIT_RESIDUAL, log10_terms + _FIT_RESIDUAL)
-    counted = detsparse.count_terms(net, seconds=count) if count > 0 and H > 1 and not net.is_family else None
-    if counted is not None:
-        log10_count = math.log10(max(counted[0], 1))
-        if counted[1]:
-            log10_terms, log10_range = log10_count, (log10_count, log10_count)
-        else:
-            log10_terms = max(log10_terms, log10_count)
-            log10_range = (max(log10_range[0], log10_count), max(log10_range[1], log10_count))
-    terms = 10**log10_terms if log10_terms < 300 else math.inf
-    bytes_per_term = 8 * math.ceil((D + 1) / 8) + 8
-    log10_bytes = log10_terms + math.log10(_PEAK_COPIES_BY_METHOD.get(chosen, _PEAK_COPIES) * bytes_per_term)
-    if chosen == "sparse":  # its cost follows the (theta, r) terms: (1,2,2,2) 14 s, (1,2,2,2,1) 105 s, (1,3,3,1) 111 s
-        log10_seconds = math.log10(power_law(max(terms, 1.0), 454181, 14.0, 0.4))
-    elif chosen in _SECONDS_PER_TERM:
-        per_term, overhead = _SECONDS_PER_TERM[chosen]
-        log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))
-    else:
-        log10_seconds = _berkowitz_log10_seconds(net)
-    return {"num_params": D, "method": chosen, "degree_bound": degree + D,
-            "log10_terms_bound": log10_bound, "log10_terms": log10_terms,
-            "log10_terms_range": log10_range, "counted": None if counted is None else
-            ("exact" if counted[1] else "lower bound"), "count": None if counted is None else counted[0],
-            "terms": terms, "log10_bytes": log10_bytes, "bytes": 10**log10_bytes if log10_bytes < 300 else math.inf,
-            "log10_seconds": log10_seconds, "seconds": 10**log10_seconds if log10_seconds < 300 else math.inf}
-
-
-def _guard(net, force: bool, what: str, method: str = "auto") -> None:
-    if force:
-        return
-    est = estimate_cost(net, method)
-    # about to refuse: count the terms first (it can only rescue a fit that is off by orders of magnitude)
-    if (est["seconds"] > _MAX_SECONDS or est["bytes"] > _MAX_BYTES) and est["log10_terms_range"][0] <= 8:
-        est = estimate_cost(net, method, count=_COUNT_SECONDS)
-    lo, hi = est["log10_terms_range"]
-    counted = f"; at least {est['count']:,} counted in {_COUNT_SECONDS} s" if est["counted"] else ""
-    size = f"~10^{est['log10_terms']:.1f} terms (10^{lo:.1f}-10^{hi:.1f}{counted})"
-    if est["counted"] == "exact":
-        size = f"{est['count']:,} terms (counted modulo a prime)"
-    guard(Estimate(f"{what} for widths {net.widths} (D = {est['num_params']}, method {est['method']})",
-                   est["seconds"], est["bytes"], size=size),
-          max_seconds=_MAX_SECONDS, max_bytes=_MAX_BYTES, hint="or use the A1 certificate, which needs only exact points")
-
-
-def certificate_cost(net) -> Estimate:
-    """Up-front time and memory of :func:`nonsingularity_certificate`: dominated by the
-    characteristic polynomial of the exact ``D x D`` Hessian at a few integer points.
-
-    Fitted on measured runs (``benchmarks/README.md``, 2 shared cores): (1,20,20,1),
-    D = 440, 9.2 s; (1,28,28,1), D = 840, 138 s, i.e. ``~D^4.2``; peak memory about
-    80 MB plus 100 bytes per Hessian entry.
-
-    Examples
-    --------
-    >>> from symstab import LinearNetwork
-    >>> est = certificate_cost(LinearNetwork.whitened((1, 300, 300, 1), [[1]]))
-    >>> est.seconds > 1e6, est.bytes > 2**39
-    (True, True)
-    """
-    D = net.num_params
-    return Estimate(f"the A1 certificate for widths {net.widths} (D = {D})",
-                    seconds=power_law(max(D, 1), 840, 138.0, 4.2), bytes=80e6 + 100.0 * D * D)
 
 
 def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
@@ -181,20 +53,16 @@ def charpoly_coefficients(net, *, force: bool = False, progress=None) -> tuple:
     cached = net.__dict__.get("_charpoly_coefficients")
     if cached is not None:
         return cached
-    _guard(net, force, "the characteristic polynomial of the Hessian",
-           method="single-layer" if net.depth == 1 else "scalar" if _is_scalar_net(net) else "berkowitz")
+    guard_det(net, force, "the characteristic polynomial of the Hessian",
+           method="single-layer" if net.depth == 1 else "scalar" if is_scalar_net(net) else "berkowitz")
     if net.depth == 1:
         result = _single_layer_coefficients(net)
-    elif _is_scalar_net(net):
+    elif is_scalar_net(net):
         result = _scalar_net_coefficients(net, progress)
     else:
         result = _berkowitz_coefficients(net, progress)
     net.__dict__["_charpoly_coefficients"] = result
     return result
-
-
-def _is_scalar_net(net) -> bool:
-    return net.widths[0] == 1 and net.widths[-1] == 1 and net.depth >= 2
 
 
 def _single_layer_coefficients(net) -> tuple:
@@ -225,11 +93,8 @@ def _berkowitz_coefficients(net, progress) -> tuple:
         for row in rows
     ]
     coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
-    coeffs = []
-    for k, c in enumerate(coeffs_z):
-        scale = flint.fmpq(1, denominator**k)
-        coeffs.append(ring.ctx.from_dict({e: flint.fmpq(int(v)) * scale for e, v in c.to_dict().items()}))
-    return tuple(coeffs)
+    # fmpz -> fmpq in C, then the scale 1 / denominator^k
+    return tuple(flint.fmpq_mpoly(c, ring.ctx) * flint.fmpq(1, denominator**k) for k, c in enumerate(coeffs_z))
 
 
 def _scalar_net_coefficients(net, progress) -> tuple:
@@ -263,32 +128,7 @@ def _scalar_net_coefficients(net, progress) -> tuple:
 
 
 METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank", "residual", "scalar-residual",
-           "sparse")
-
-
-def choose_method(net) -> str:
-    """The exact method the dispatcher uses for ``net`` (measured fastest; benchmarks/bench_det.py).
-
-    * depth 1: ``"single-layer"`` (constant Hessian);
-    * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
-    * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and ``d_1 >= m - 1``: ``"invariant"``;
-    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 96 s and
-      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 79 s, 5.5 GB against ~1,300 s, ~20 GB projected);
-    * ``d_0 d_H = 2``: ``"lowrank"``;
-    * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
-    """
-    if net.depth == 1:
-        return "single-layer"
-    if net.is_family:
-        return "scalar" if _is_scalar_net(net) else "berkowitz"
-    d0, dH = net.widths[0], net.widths[-1]
-    if detpoly.invariant_applies(net) and net.widths[1] >= d0 * dH - 1:
-        return "invariant"
-    if _is_scalar_net(net):
-        return "sparse" if net.num_params >= 12 else "scalar-residual"
-    if detpoly.lowrank_applies(net):
-        return "lowrank"
-    return "residual" if net.depth == 2 and d0 * dH <= 4 else "berkowitz"
+           "schur", "sparse")
 
 
 def _applies(net, method: str) -> bool:
@@ -297,17 +137,19 @@ def _applies(net, method: str) -> bool:
     if method == "single-layer":
         return net.depth == 1
     if method == "scalar":
-        return _is_scalar_net(net)
+        return is_scalar_net(net)
     if net.is_family or net.depth == 1:
         return False
     if method == "invariant":
         return detpoly.invariant_applies(net)
     if method == "scalar-residual":
-        return _is_scalar_net(net)
+        return is_scalar_net(net)
     if method == "lowrank":
         return detpoly.lowrank_applies(net)
     if method == "sparse":
         return detsparse.sparse_applies(net)
+    if method == "schur":
+        return detpoly.schur_applies(net)
     return method == "residual"
 
 
@@ -338,7 +180,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
     cache = net.__dict__.setdefault("_det_polynomials", {})
     if chosen in cache:
         return cache[chosen], chosen
-    _guard(net, force, "det(I - eta H)", method=chosen)
+    guard_det(net, force, "det(I - eta H)", method=chosen)
     ctx = net.ring.extend("eta").ctx
     if chosen in ("berkowitz", "scalar", "single-layer"):
         if chosen == "berkowitz":
@@ -351,6 +193,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
     else:
         compute = {"invariant": detpoly.invariant_det_poly, "residual": detpoly.residual_det_poly,
                    "lowrank": detpoly.lowrank_det_poly, "sparse": detsparse.sparse_det_poly,
+                   "schur": detpoly.schur_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
         poly = compute(net, progress)
         # "sparse" has checked c_k(theta, r) modulo a fresh prime already; above 10^7 terms one exact point
@@ -361,7 +204,7 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
 
 
 def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, method: str = "auto") -> ExactPolynomial:
-    """The three determinants from ``P = det(I - eta H)``, C-level except the reversal for the charpoly."""
+    """The three determinants from ``P = det(I - eta H)``, by C-level operations only."""
     P, chosen = det_polynomial(net, method=method, force=force, progress=progress)
     ring = net.ring.extend(variable)
     D = net.num_params
@@ -370,8 +213,8 @@ def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, meth
     elif kind == "stability":  # det(2I - eta H) = 2^D P(theta, eta / 2)
         gens = ring.ctx.gens()
         poly = P.compose(*gens[:-1], gens[-1] / 2, ctx=ring.ctx) * 2**D
-    else:  # det(lam I - H) = lam^D P(theta, 1 / lam)
-        poly = ring.ctx.from_dict({exps[:-1] + (D - exps[-1],): c for exps, c in P.to_dict().items()})
+    else:  # det(lam I - H) = lam^D P(theta, 1 / lam), reversed in C (derivatives in eta, no dict)
+        poly = reverse_last(P, ring.ctx, D)
     return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=D, method=chosen)
 
 

@@ -42,6 +42,7 @@ RESULTS = {
     "symstab.gdmap": "A1",
     "symstab.gdmap_figure": "A1",
     "symstab.detsparse": "A1",
+    "symstab.detplan": "A1",
     "symstab.minima": "A2",
     "symstab.spectrum": "A3",
     "symstab.stability": "A4",

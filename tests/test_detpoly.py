@@ -36,6 +36,14 @@ CASES = [
     ((1, 1, 2, 2), [[1]], [[1], [2]], "half"),
     ((1, 2, 1, 2), [[2]], [[1], [-1]], "mean"),
     ((1, 1, 1, 1, 2), [[1]], [[1], [2]], "half"),
+    # the layer Schur complement: m = d0 dH >= 3 beyond the invariant formula, and depth >= 3
+    ((2, 1, 3), [[1, 0], [0, 1]], [[1, 2], [3, 4], [5, 6]], "half"),
+    ((3, 1, 2), [[1, 0, 1], [0, 2, 0], [1, 1, 0]], [[1, 0, 2], ["1/2", 1, 1]], "sum"),  # Sigma not scalar
+    ((3, 1, 1, 1), [[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 2, 3]], "half"),
+    ((2, 1, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "mean"),
+    ((2, 1, 1, 1, 2), [[2, 0], [0, 2]], [[1, -2], [0, 3]], "half"),
+    pytest.param(((2, 2, 1, 2), [[1, 0], [0, 1]], [[1, 2], [3, 4]], "half"), marks=pytest.mark.slow),
+    pytest.param(((1, 1, 2, 3), [[1]], [[1], [2], [3]], "half"), marks=pytest.mark.slow),
 ]
 
 
@@ -63,6 +71,8 @@ def _methods(net):
         out.append("invariant")
     if net.widths[0] == net.widths[-1] == 1:
         out += ["scalar", "scalar-residual"]
+    if detpoly.schur_applies(net) and detpoly.schur_size(net) <= 6 and detpoly.schur_exponent(net) >= -3:
+        out.append("schur")
     return out
 
 
@@ -99,11 +109,16 @@ def test_dispatcher_choices():
     whitened = LinearNetwork.whitened
     assert choose_method(whitened((2, 3, 2), [[1, 2], [3, 4]])) == "invariant"
     assert choose_method(whitened((1, 3, 2), [[1], [2]])) == "invariant"
-    assert choose_method(whitened((2, 2, 2), [[1, 2], [3, 4]])) == "residual"  # d1 < m - 1: division, slower
+    assert choose_method(whitened((2, 2, 2), [[1, 2], [3, 4]])) == "invariant"  # d1 < m - 1: through (theta, R, e)
+    assert choose_method(LinearNetwork((2, 2, 2), [[1, 1], [0, 1]], [[1, 2], [3, 4]])) == "residual"  # Sigma not scalar
     assert choose_method(whitened((1, 2, 2, 1), [[3]])) == "scalar-residual"
     assert choose_method(whitened((1, 2, 2, 2), [[1], [2]])) == "lowrank"
     assert choose_method(LinearNetwork((2, 2, 1), [[1, 1], [0, 1]], [[1, 2]])) == "lowrank"  # Sigma not scalar
-    assert choose_method(whitened((2, 2, 3), [[1, 2], [3, 4], [5, 6]])) == "berkowitz"
+    assert choose_method(whitened((2, 2, 3), [[1, 2], [3, 4], [5, 6]])) == "schur"
+    assert choose_method(whitened((3, 2, 2), [[1, 2, 3], [4, 5, 6]])) == "schur"  # the first layer's block
+    assert choose_method(whitened((2, 1, 2), [[1, 2], [3, 4]])) == "schur"  # k = n: no division at all
+    assert choose_method(whitened((2, 1, 2, 2), [[1, 2], [3, 4]])) == "schur"
+    assert choose_method(whitened((2, 2, 2, 2), [[1, 2], [3, 4]])) == "berkowitz"  # a 12 x 12 Schur determinant
     assert choose_method(whitened((2, 2), [[1, 2], [3, 4]])) == "single-layer"
     assert choose_method(LinearNetwork((1, 2, 1), [[1]], [[sympy.Symbol("y")]])) == "scalar"
     assert choose_method(LinearNetwork((2, 1, 2), [[1, 0], [0, 1]], [[1, sympy.Symbol("y")], [3, 4]])) == "berkowitz"
@@ -123,7 +138,8 @@ rationals = st.fractions(min_value=-3, max_value=3, max_denominator=4)
 
 
 @settings(max_examples=8)
-@given(widths=st.sampled_from([(1, 2, 2), (2, 2, 1), (1, 3, 1), (2, 1, 2), (1, 1, 2, 1), (1, 1, 1, 2)]),
+@given(widths=st.sampled_from([(1, 2, 2), (2, 2, 1), (1, 3, 1), (2, 1, 2), (1, 1, 2, 1), (1, 1, 1, 2), (2, 1, 3),
+                               (3, 1, 2), (2, 1, 1, 2)]),
        data=st.data())
 def test_fast_methods_on_random_rational_data_equal_berkowitz(widths, data):
     d0, dH = widths[0], widths[-1]
@@ -146,13 +162,31 @@ def test_spot_check_catches_a_wrong_polynomial():
         detpoly.spot_check(net, poly + eta**5, seed=3)
 
 
-def test_invariant_divides_by_delta_in_theta_where_the_free_ring_does_not():
-    """(2,1,2): d1 = 1 < m - 1 = 3, so part of the division by delta happens after the expansion in theta."""
+def test_invariant_divides_by_delta_in_theta_r_where_the_free_ring_does_not():
+    """(2,1,2): d1 = 1 < m - 1 = 3, so part of the division by delta happens in (theta, R, e), with R free."""
     net = LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]])
     poly = detpoly.invariant_det_poly(net)
     assert poly == det_polynomial(LinearNetwork.whitened((2, 1, 2), [[1, 2], [3, 4]]), method="berkowitz")[0]
     assert poly.context() is detpoly.target_context(net)
     assert isinstance(poly, flint.fmpq_mpoly)
+
+
+@pytest.mark.parametrize("sigma", [1, 2, "1/2"])
+def test_invariant_cache_is_per_family_not_per_data(sigma):
+    """The universal polynomial is cached per (d0, d2, sigma) and the (theta, R, e) stage per widths:
+    different data, sigma and losses on the same widths all equal Berkowitz."""
+    s = Fraction(sigma)
+    for Y, loss in [([[1, 2], [3, 4]], "half"), ([["1/2", 0], [-1, 3]], "sum"), ([[0, 1], [1, 0]], "mean")]:
+        case = ((2, 1, 2), [[s, 0], [0, s]], Y, loss)
+        assert det_polynomial(_net(case), method="invariant")[0] == _reference(case)
+
+
+def test_schur_agrees_on_both_layer_choices():
+    """(3,1,2) eliminates the first layer (Sigma scalar) and (2,1,3) the last; both equal Berkowitz."""
+    for widths, Y in [((3, 1, 2), [[1, 0, 2], [0, 1, 1]]), ((2, 1, 3), [[1, 0], [2, 1], [0, 3]])]:
+        net = LinearNetwork.whitened(widths, Y)
+        assert detpoly.schur_exponent(net) == 1 and detpoly.schur_size(net) == 2
+        assert detpoly.schur_det_poly(net) == det_polynomial(LinearNetwork.whitened(widths, Y), method="berkowitz")[0]
 
 
 def test_guard_refuses_the_largest_architectures_quickly_with_terms_memory_and_time():

@@ -3,7 +3,11 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symstab.exact.poly import Ring, berkowitz, latex_name
+import flint
+
+from symstab.errors import InvalidInputError
+
+from symstab.exact.poly import Ring, berkowitz, laplace_det, latex_name, reverse_last
 
 small = st.integers(min_value=-9, max_value=9)
 
@@ -24,6 +28,34 @@ def test_berkowitz_over_polynomials_matches_sympy_det():
     sx, sy = R.symbols
     det = sympy.Matrix([[sx, sy, 1], [sx * sy, sx - 1, sy], [2, sy**2, sx]]).det()
     assert sympy.expand(R.to_sympy(-coeffs[-1]) - det) == 0
+
+
+@given(st.integers(min_value=0, max_value=6).flatmap(
+    lambda n: st.lists(st.lists(small, min_size=n, max_size=n), min_size=n, max_size=n)))
+def test_laplace_det_matches_berkowitz(rows):
+    n = len(rows)
+    c = berkowitz(rows, 0, 1)
+    assert laplace_det(rows, 0) == (c[-1] if n % 2 == 0 else -c[-1])
+
+
+@given(st.lists(st.lists(small, min_size=3, max_size=3), min_size=1, max_size=8), st.integers(0, 3))
+def test_reverse_last_is_the_dictionary_reversal(rows, extra):
+    """``z^d p(x, 1/y)`` by C-level operations equals the exponent reversal through a dictionary."""
+    ctx = flint.fmpq_mpoly_ctx.get(("x", "w", "eta"), "degrevlex")
+    x, w, eta = ctx.gens()
+    p = sum((c * x**i * w**j * eta**k for i, (c, j, k) in enumerate(
+        (r[0], abs(r[1]) % 3, abs(r[2]) % 5) for r in rows)), ctx.constant(0))
+    d = 4 + extra
+    target = flint.fmpq_mpoly_ctx.get(("x", "w", "lam"), "degrevlex")
+    expected = target.from_dict({e[:-1] + (d - e[-1],): v for e, v in p.to_dict().items()})
+    assert reverse_last(p, target, d) == expected
+
+
+def test_reverse_last_refuses_a_too_small_degree():
+    ctx = flint.fmpq_mpoly_ctx.get(("x", "eta"), "degrevlex")
+    x, eta = ctx.gens()
+    with pytest.raises(InvalidInputError, match="degree"):
+        reverse_last(x * eta**3, flint.fmpq_mpoly_ctx.get(("x", "lam"), "degrevlex"), 2)
 
 
 def test_ring_round_trip_and_embedding():

@@ -194,10 +194,10 @@ def test_too_large_is_refused_with_an_estimate():
 ])
 def test_scalar_network_fast_path_matches_berkowitz(widths, X, Y, loss):
     """The structured path for d_0 = d_H = 1 equals Berkowitz on the full Hessian."""
-    from symstab.gdmap import _berkowitz_coefficients, _is_scalar_net, charpoly_coefficients
+    from symstab.gdmap import _berkowitz_coefficients, charpoly_coefficients, is_scalar_net
 
     net = LinearNetwork(widths, X, Y, loss=loss)
-    assert _is_scalar_net(net)
+    assert is_scalar_net(net)
     assert charpoly_coefficients(net) == _berkowitz_coefficients(net, None)
 
 
