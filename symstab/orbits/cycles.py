@@ -19,7 +19,8 @@ A 2-cycle is a pair ``x != y`` with ``y = G(x)``, ``x = G(y)``,
 
 Each orbit is returned with its points (exact and as floats), its exact Floquet
 multipliers (:mod:`~symstab.orbits.algebra`), its stability, and for scalar
-networks the exact eta-interval of the branch's stability (:mod:`~symstab.orbits.families`).
+networks (every depth) the exact eta-interval of the branch's stability
+(:mod:`~symstab.orbits.families`, :mod:`~symstab.orbits.intervals`).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class PeriodTwoOrbits(LatexDisplay):
             if o.stable and (lo, hi) != (None, None):
                 lines.append(f"    stable for eta in ({lo}, {hi if hi is not None else 'oo'})")
             elif o.stable:
-                lines.append("    eta-interval of stability: not computed (depth-2 scalar networks only)")
+                lines.append("    eta-interval of stability: not computed (scalar networks only) or undecided")
         return "\n".join(lines)
 
     def latex_formula(self) -> str:
@@ -446,7 +447,7 @@ def _orbit(net, eta, cycle, label, s, vals, intervals) -> PeriodTwoOrbit:
         mc = complex(m)
         mults.append(mc.real if abs(mc.imag) < 1e-30 else [mc.real, mc.imag])
     interval, interval_exact, exists = (None, None), (None, None), (None, None)
-    if intervals and s is not None and net.depth <= 2:  # deeper: the resultants in (a, eta) take minutes
+    if intervals and s is not None:  # every scalar depth (python-flint resultants, certified continuation)
         interval, interval_exact, exists = stability_interval(net, eta, s, cycle, stable)
     return PeriodTwoOrbit(points=points, points_exact=point_strings(cycle), multipliers=tuple(mults),
                           multipliers_exact=tuple(sympy.sstr(m) for m in fl["exact"]), stable=stable,

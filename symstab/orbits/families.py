@@ -25,10 +25,12 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from ..exact.numbers import as_rational, simplest_between
+from ..exact.numbers import as_fraction, as_rational, simplest_between
 from .algebra import Z, discriminant, resultant
+from .intervals import EtaRoot, ScalarBranch, branch_interval, root_ball
 
-__all__ = ["ETA", "cycle_families", "cycle_map", "is_scalar_network", "stability_interval"]
+__all__ = ["ETA", "cycle_families", "cycle_map", "is_scalar_network", "interval_output", "stability_interval",
+           "stability_interval_sympy"]
 
 ETA = sympy.Symbol("eta", positive=True)
 _DPS = 50
@@ -164,8 +166,10 @@ def _stable_at(net, signs, B, h, index, eta1) -> bool | None:
     return all(abs(v) < 1 - mpmath.mpf(10) ** (-20) for v in ev)
 
 
-def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
-    """``((lo, hi) floats, (lo, hi) exact strings, (lo, hi) existence floats)`` for the branch through ``cycle``.
+def stability_interval_sympy(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
+    """The slow reference (sympy, depth 2; the tests compare :func:`stability_interval` with it): same output.
+
+    A candidate root of ``Disc_z B`` ends the walk even when the branch is not involved there.
 
     ``None`` marks an unknown end; ``lo = 0`` means the branch is stable for every smaller
     positive eta, ``hi = None`` with a finite ``lo`` also when it stays stable for every larger eta.
@@ -226,3 +230,40 @@ def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tupl
     lo, hi = walk(-1, True), walk(1, True)
     return ((None if lo is None else float(lo), None if hi is None else float(hi)),
             (None if lo is None else sympy.sstr(lo), None if hi is None else sympy.sstr(hi)), exists_f)
+
+
+def interval_output(res: dict, stable: bool, scale=None) -> tuple:
+    """``(stable floats, stable strings, exists floats)`` from :func:`~symstab.orbits.intervals.branch_interval`.
+
+    ``scale(EtaRoot) -> EtaRoot`` maps an end in ``t`` to one in eta.
+    """
+    def conv(v):
+        if isinstance(v, EtaRoot):
+            v = scale(v) if scale is not None else v
+            return float(v), v.exact()
+        if v == 0:
+            return 0.0, "0"
+        return None, None
+    if "exists" not in res:
+        return (None, None), (None, None), (None, None)
+    exists = tuple(conv(v)[0] for v in res["exists"])
+    if not stable or not res.get("stable_at_t0"):
+        return (None, None), (None, None), exists
+    pair = [conv(v) for v in res["stable"]]
+    return (pair[0][0], pair[1][0]), (pair[0][1], pair[1][1]), exists
+
+
+def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
+    """``((lo, hi) floats, (lo, hi) exact strings, (lo, hi) existence floats)`` for the branch through ``cycle``.
+
+    Any depth (python-flint; :mod:`~symstab.orbits.intervals`). ``None`` marks an unknown
+    end (or, for ``hi``, none: stable for every larger eta); ``lo = 0``: stable for every
+    smaller positive eta. The verdict at ``eta0`` comes from the caller's exact multipliers;
+    the walk recomputes it on certified balls and an end is reported only if both agree.
+    """
+    s_x, w, c = _data(net)
+    if not (sympy.sympify(w).is_Rational):
+        return (None, None), (None, None), (None, None)
+    problem = ScalarBranch(Fraction(str(s_x)), Fraction(str(w)), Fraction(str(c)), net.depth, s)
+    res = branch_interval(problem, as_fraction(eta0), root_ball(cycle.f, cycle.index))
+    return interval_output(res, stable)
