@@ -37,7 +37,7 @@ __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_ro
 
 _PREC = 128
 _MAX_PREC = 2048
-_MAX_STEPS = 50000
+_MAX_STEPS = 6000
 
 
 @dataclass(frozen=True, eq=False)
