@@ -1,6 +1,7 @@
 """Benchmark: how far the exact 2-cycle solver (symstab.orbits.period_two) reaches, against baselines in this process.
 
-Baselines: for scalar networks, the general Groebner path (``_general_cycles``) on the
+Columns: the solver without and with the exact stable-eta intervals (wall and CPU seconds;
+``ivl``: stable orbits that got an exact interval). Baselines: for scalar networks, the general Groebner path (``_general_cycles``) on the
 same network, against the sign-balanced one-dimensional reduction; for the others, the
 estimate that the size guard uses. Run: ``python benchmarks/bench_orbits.py [--quick] [--timeout S]``.
 
@@ -20,7 +21,8 @@ from fractions import Fraction
 from child import run_child
 
 CASES = [((1, 1, 1), [[1]], "11/10"), ((1, 1, 2), [[3], [4]], "11/50"), ((1, 2, 1), [[1]], "11/10"),
-         ((2, 1, 1), [[1, 1]], "3/5"), ((1, 1, 1, 1), [[1]], "7/10"), ((1, 1, 1, 1, 1), [[1]], "3/5")]
+         ((2, 1, 1), [[1, 1]], "3/5"), ((1, 1, 2), [[1], [2]], "1/2"), ((2, 1, 1), [[1, 2]], "1/2"),
+         ((1, 1, 1, 1), [[1]], "7/10"), ((1, 1, 1, 1, 1), [[1]], "3/5"), ((1, 1, 1, 1, 1, 1), [[1]], "1/2")]
 KINDS = ("estimate", "full", "intervals", "reduction", "groebner")
 
 
@@ -35,13 +37,13 @@ def measure(index: int, kind: str) -> dict:
     if kind == "estimate":
         est = estimate_cost(net)
         return {"method": est["method"], "estimate_s": est["seconds"]}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if kind == "full":
         res = period_two(net, eta, intervals=False)
         out = {"orbits": len(res.orbits), "stable": sum(o.stable for o in res.orbits)}
     elif kind == "intervals":
-        period_two(net, eta)
-        out = {}
+        res = period_two(net, eta)
+        out = {"with_interval": sum(o.stable and o.stable_eta_interval != (None, None) for o in res.orbits)}
     elif kind == "reduction":
         _scalar_cycles(net, Fraction(eta))
         out = {}
@@ -49,6 +51,7 @@ def measure(index: int, kind: str) -> dict:
         _general_cycles(net, Fraction(eta), 0)
         out = {}
     out["seconds"] = time.perf_counter() - t0
+    out["cpu"] = time.process_time() - c0
     return out
 
 
@@ -74,12 +77,12 @@ def main() -> None:
     timeout = args.timeout or (120.0 if args.quick else 600.0)
     print(f"per-measurement budget {timeout:.0f} s; each row is printed when its measurements end", flush=True)
     print(f"{'widths':<16} {'eta':>6} {'method':>8} {'est. s':>8} {'orbits':>6} {'stable':>6} {'total s':>18} "
-          f"{'+interval s':>18} {'cycles: reduction / Groebner (ratio)':>44}", flush=True)
+          f"{'with intervals s':>18} {'ivl':>5} {'cycles: reduction / Groebner (ratio)':>44}", flush=True)
     for index, (widths, _, eta) in enumerate(CASES):
         est = run_child(__file__, index, "estimate", timeout)
         scalar = est.get("method") == "scalar"
         full = run_child(__file__, index, "full", timeout)
-        inter = run_child(__file__, index, "intervals", timeout) if scalar and len(widths) <= 4 else None
+        inter = run_child(__file__, index, "intervals", timeout)
         cycles = "-"
         if scalar and (len(widths) <= 3 or not args.quick):
             fast, slow = run_child(__file__, index, "reduction", timeout), run_child(__file__, index, "groebner", timeout)
@@ -87,7 +90,9 @@ def main() -> None:
                      else (" (> {:.0f}x)".format(slow["timeout"] / fast["seconds"]) if "seconds" in fast else ""))
             cycles = f"{cell(fast, 3)} / {cell(slow)} s{ratio}"
         print(f"{str(widths):<16} {eta:>6} {est.get('method', '?'):>8} {est.get('estimate_s', float('nan')):>8.3g} "
-              f"{full.get('orbits', '-'):>6} {full.get('stable', '-'):>6} {cell(full):>18} {cell(inter):>18} "
+              f"{full.get('orbits', '-'):>6} {full.get('stable', '-'):>6} {cell(full):>18} "
+              f"{cell(inter) + ' (cpu ' + format(inter.get('cpu', float('nan')), '.1f') + ')':>18} "
+              f"{inter.get('with_interval', '-'):>5} "
               f"{cycles:>44}", flush=True)
     from symstab import LinearNetwork
     from symstab.orbits import estimate_cost

@@ -6,7 +6,8 @@ attractors, most often 2-cycles. This package computes them exactly
 
 * :mod:`~symstab.orbits.cycles` -- O1: :func:`period_two`, every real 2-cycle at a
   rational step, with exact points, Floquet multipliers, stability and (scalar
-  networks) the exact eta-interval of stability;
+  networks, aligned cycles of (1,n,1), (1,1,n), (n,1,1)) the exact eta-interval of stability;
+* :mod:`~symstab.orbits.intervals` -- O1: that interval (flint resultants, certified continuation);
 * :mod:`~symstab.orbits.families` -- O1: the families of scalar networks in closed
   form in eta (:func:`cycle_families`);
 * :mod:`~symstab.orbits.algebra` -- O1: primitive-element representation, exact multipliers;

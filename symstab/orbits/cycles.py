@@ -19,7 +19,8 @@ A 2-cycle is a pair ``x != y`` with ``y = G(x)``, ``x = G(y)``,
 
 Each orbit is returned with its points (exact and as floats), its exact Floquet
 multipliers (:mod:`~symstab.orbits.algebra`), its stability, and for scalar
-networks the exact eta-interval of the branch's stability (:mod:`~symstab.orbits.families`).
+networks (every depth) the exact eta-interval of the branch's stability
+(:mod:`~symstab.orbits.families`, :mod:`~symstab.orbits.intervals`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ..exact.latex import LatexDisplay, align_rows, to_latex, tuple_terms
 from ..exact.latex import text as latex_text
 from ..exact.numbers import as_rational, to_exact
 from .algebra import Z, AlgebraicCycle, floquet_data, point_strings, point_values
-from .families import cycle_map, is_scalar_network, stability_interval
+from .families import NOT_ALIGNED, aligned_interval, cycle_map, is_scalar_network, stability_interval
 
 __all__ = ["PeriodTwoOrbit", "PeriodTwoOrbits", "estimate_cost", "period_two"]
 
@@ -53,7 +54,8 @@ class PeriodTwoOrbit:
     ``[re, im]`` for a complex pair) and ``multipliers_exact`` (strings), ``stable``
     (every multiplier strictly inside the unit circle, apart from the ``neutral`` ones
     forced by a continuous symmetry), ``stable_eta_interval`` ``[lo, hi]`` (floats,
-    ``None`` for an unknown end) with ``stable_eta_interval_exact`` (strings).
+    ``None`` for an unknown end) with ``stable_eta_interval_exact`` (strings), ``exists_eta_interval``
+    and ``interval_note`` (why an end is unknown, when it is).
     """
 
     points: tuple
@@ -67,6 +69,7 @@ class PeriodTwoOrbit:
     neutral: int
     family: str
     minimal_polynomial: str
+    interval_note: str = ""
 
     def to_dict(self) -> dict:
         return {"points": [list(p) for p in self.points], "points_exact": [list(p) for p in self.points_exact],
@@ -75,7 +78,7 @@ class PeriodTwoOrbit:
                 "stable_eta_interval_exact": list(self.stable_eta_interval_exact),
                 "exists_eta_interval": list(self.exists_eta_interval),
                 "neutral_multipliers": self.neutral, "family": self.family,
-                "minimal_polynomial": self.minimal_polynomial}
+                "minimal_polynomial": self.minimal_polynomial, "interval_note": self.interval_note}
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +112,7 @@ class PeriodTwoOrbits(LatexDisplay):
             if o.stable and (lo, hi) != (None, None):
                 lines.append(f"    stable for eta in ({lo}, {hi if hi is not None else 'oo'})")
             elif o.stable:
-                lines.append("    eta-interval of stability: not computed (depth-2 scalar networks only)")
+                lines.append(f"    eta-interval of stability: not known ({o.interval_note or 'not computed'})")
         return "\n".join(lines)
 
     def latex_formula(self) -> str:
@@ -401,14 +404,14 @@ def period_two(net, eta, *, force: bool = False, seed: int = 0, intervals: bool 
         method = "lex Groebner basis (sympy), saturated by x_i - y_i, shape lemma"
         note = ("one representative per orbit of the hidden-layer orthogonal symmetry meeting the slice "
                 "(W_l upper triangular at the first point)") if _slice_zeros(net.widths) else "all 2-cycles"
-    orbits, seen = [], set()
+    orbits, seen, cache = [], set(), {}
     for cycle, label, s in found:
         vals = point_values(cycle, 30)
         key = frozenset(tuple(mpmath.nstr(v, 20) for v in p) for p in vals)
         if key in seen:
             continue
         seen.add(key)
-        orbits.append(_orbit(net, eta, cycle, label, s, vals, intervals))
+        orbits.append(_orbit(net, eta, cycle, label, s, vals, intervals, cache))
     orbits.sort(key=lambda o: (o.family, o.points))
     return PeriodTwoOrbits(widths=net.widths, eta=eta, orbits=tuple(orbits), method=method, note=note)
 
@@ -433,7 +436,7 @@ def _orbit_dimension(net, point) -> int:
     return int(np.linalg.matrix_rank(np.array(cols).T, tol=1e-8))
 
 
-def _orbit(net, eta, cycle, label, s, vals, intervals) -> PeriodTwoOrbit:
+def _orbit(net, eta, cycle, label, s, vals, intervals, cache) -> PeriodTwoOrbit:
     fl = floquet_data(net, eta, cycle)
     points = tuple(tuple(float(v) for v in p) for p in vals)
     neutral_dim = _orbit_dimension(net, points[0])
@@ -445,11 +448,18 @@ def _orbit(net, eta, cycle, label, s, vals, intervals) -> PeriodTwoOrbit:
     for m in fl["values"]:
         mc = complex(m)
         mults.append(mc.real if abs(mc.imag) < 1e-30 else [mc.real, mc.imag])
-    interval, interval_exact, exists = (None, None), (None, None), (None, None)
-    if intervals and s is not None and net.depth <= 2:  # deeper: the resultants in (a, eta) take minutes
-        interval, interval_exact, exists = stability_interval(net, eta, s, cycle, stable)
+    interval, interval_exact, exists, inote = (None, None), (None, None), (None, None), ""
+    if intervals and s is not None:  # every scalar depth (python-flint resultants, certified continuation)
+        key = (s, str(cycle.f.as_expr()), cycle.index, stable)  # the sign copies share z, hence the branch
+        if key not in cache:
+            cache[key] = stability_interval(net, eta, s, cycle, stable)
+        interval, interval_exact, exists, inote = cache[key]
+    elif intervals and net.depth == 2 and net.widths[0] == 1:  # an aligned cycle of (1, n, 1) or (1, 1, n)
+        interval, interval_exact, exists, inote = aligned_interval(net, eta, cycle, stable)
+    elif intervals:
+        inote = NOT_ALIGNED
     return PeriodTwoOrbit(points=points, points_exact=point_strings(cycle), multipliers=tuple(mults),
                           multipliers_exact=tuple(sympy.sstr(m) for m in fl["exact"]), stable=stable,
                           stable_eta_interval=interval, stable_eta_interval_exact=interval_exact,
-                          exists_eta_interval=exists, neutral=neutral, family=label,
+                          exists_eta_interval=exists, neutral=neutral, family=label, interval_note=inote,
                           minimal_polynomial=sympy.sstr(cycle.f.as_expr()))

@@ -20,15 +20,19 @@ circle there), and stops at the first candidate where the branch ends or loses s
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+import flint
 import mpmath
 import sympy
 
-from ..exact.numbers import as_rational, simplest_between
+from ..exact.numbers import as_fraction, as_rational, simplest_between
 from .algebra import Z, discriminant, resultant
+from .intervals import EtaRoot, ScalarBranch, branch_interval, root_ball, scaled_root
 
-__all__ = ["ETA", "cycle_families", "cycle_map", "is_scalar_network", "stability_interval"]
+__all__ = ["ETA", "cycle_families", "cycle_map", "is_scalar_network", "interval_output", "stability_interval",
+           "stability_interval_sympy", "aligned_interval", "NOT_ALIGNED"]
 
 ETA = sympy.Symbol("eta", positive=True)
 _DPS = 50
@@ -164,8 +168,10 @@ def _stable_at(net, signs, B, h, index, eta1) -> bool | None:
     return all(abs(v) < 1 - mpmath.mpf(10) ** (-20) for v in ev)
 
 
-def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
-    """``((lo, hi) floats, (lo, hi) exact strings, (lo, hi) existence floats)`` for the branch through ``cycle``.
+def stability_interval_sympy(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
+    """The slow reference (sympy, depth 2; the tests compare :func:`stability_interval` with it): same output.
+
+    A candidate root of ``Disc_z B`` ends the walk even when the branch is not involved there.
 
     ``None`` marks an unknown end; ``lo = 0`` means the branch is stable for every smaller
     positive eta, ``hi = None`` with a finite ``lo`` also when it stays stable for every larger eta.
@@ -226,3 +232,145 @@ def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tupl
     lo, hi = walk(-1, True), walk(1, True)
     return ((None if lo is None else float(lo), None if hi is None else float(hi)),
             (None if lo is None else sympy.sstr(lo), None if hi is None else sympy.sstr(hi)), exists_f)
+
+
+def interval_output(res: dict, stable: bool, scale=None) -> tuple:
+    """``(stable floats, stable strings, exists floats, note)`` from :func:`~symstab.orbits.intervals.branch_interval`.
+
+    ``scale(EtaRoot) -> EtaRoot`` maps an end in ``t`` to one in eta.
+    """
+    def conv(v):
+        if isinstance(v, EtaRoot):
+            v = scale(v) if scale is not None else v
+            return float(v), v.exact()
+        if v == 0:
+            return 0.0, "0"
+        return None, None
+    note = res.get("note", "")
+    if "exists" not in res:
+        return (None, None), (None, None), (None, None), note
+    exists = tuple(conv(v)[0] for v in res["exists"])
+    if stable and res.get("stable_at_t0") is False:  # the ball verdict contradicts the exact one: report nothing
+        return (None, None), (None, None), exists, "the certified re-check of stability disagreed; interval not reported"
+    if not stable:
+        return (None, None), (None, None), exists, note
+    pair = [conv(v) for v in res["stable"]]
+    return (pair[0][0], pair[1][0]), (pair[0][1], pair[1][1]), exists, note
+
+
+def stability_interval(net, eta0: Fraction, s: int, cycle, stable: bool) -> tuple:
+    """``((lo, hi) floats, (lo, hi) exact strings, (lo, hi) existence floats, note)`` for the branch through ``cycle``.
+
+    Any depth (python-flint; :mod:`~symstab.orbits.intervals`). ``None`` marks an unknown
+    end (or, for ``hi``, none: stable for every larger eta); ``lo = 0``: stable for every
+    smaller positive eta. The verdict at ``eta0`` comes from the caller's exact multipliers;
+    the walk recomputes it on certified balls and an end is reported only if both agree.
+    """
+    s_x, w, c = _data(net)
+    if not (sympy.sympify(w).is_Rational):
+        return (None, None), (None, None), (None, None), "irrational data: no exact interval"
+    problem = ScalarBranch(Fraction(str(s_x)), Fraction(str(w)), Fraction(str(c)), net.depth, s)
+    res = branch_interval(problem, as_fraction(eta0), root_ball(cycle.f, cycle.index))
+    if res.get("note"):  # the same branch through the cycle's other point (x = eps z, y = eps h(z))
+        other = branch_interval(problem, as_fraction(eta0), _coordinate_ball(cycle, cycle.y[0]))
+        if not other.get("note"):
+            res = other
+    return interval_output(res, stable)
+
+
+# --------------------------------------------------------------------------- aligned cycles of (1, n, 1) and (1, 1, n)
+
+
+NOT_ALIGNED = ("no exact eta-interval: computed for scalar networks and for the aligned cycles of (1, n, 1) and "
+               "(1, 1, n) (and, transposed, (n, 1, 1)) with rational data only")
+
+
+def _coordinate_ball(cycle, q, prec: int = 128):
+    """``q(z_0)`` (a sympy Poly in ``z`` over Q) as an arb ball."""
+    with flint.ctx.workprec(prec):
+        z0 = root_ball(cycle.f, cycle.index, prec)
+        coeffs = [flint.fmpq(int(c.p), int(c.q)) for c in reversed(q.all_coeffs())] if not q.is_zero else [0]
+        return flint.arb_poly(coeffs)(z0)
+
+
+def _vanishes(cycle, q) -> bool:
+    return q.is_zero or q.rem(cycle.f).is_zero
+
+
+def aligned_interval(net, eta0: Fraction, cycle, stable: bool) -> tuple:
+    """The stable-eta interval of a 2-cycle of a ``(1, n, 1)`` or ``(1, 1, n)`` network lying on its aligned scalar subnetwork.
+
+    ``(1, n, 1)`` (``d_0 = d_2 = 1``): the cycle has ``W_1 = a e``, ``W_2 = b e^T``; it is a
+    cycle of the scalar network with the same ``(s_x, w, c)``, and each of the ``n - 1``
+    directions orthogonal to ``e`` adds a neutral multiplier and ``(1 - eta^2 g_1^2)(1 - eta^2 g_2^2)``.
+    ``(1, 1, n)`` (``d_0 = 1``): ``W_2 = u y / |y|`` with ``y = Y X^T``; with
+    ``sigma = |y|`` and ``z = W_1 / sqrt(sigma)`` it is a cycle of the scalar network
+    ``(s_x, 1, c)`` at the step ``t = eta sigma``, and each direction orthogonal to ``y`` adds
+    ``(1 - 2c s_x t z_1^2)(1 - 2c s_x t z_2^2)`` (docs/theory.md, O1). Returns the same
+    tuple as :func:`stability_interval`; ``None`` ends (and a note) when the cycle is not aligned.
+    """
+    none = (None, None), (None, None), (None, None), NOT_ALIGNED
+    widths = net.widths
+    c = as_fraction(net.loss_scale)
+    s_x = as_fraction(net.Sigma[0, 0]) if widths[0] == 1 else None
+    if net.depth != 2 or widths[0] != 1 or s_x is None:
+        return none
+    n = widths[1]
+    if widths == (1, n, 1) and n > 1:
+        w = (net.Y * net.X.T)[0, 0]
+        if not sympy.sympify(w).is_Rational:
+            return none
+        a_idx, b_idx = 0, n
+        if not all(_vanishes(cycle, pt[k]) for pt in (cycle.x, cycle.y) for k in list(range(1, n)) + list(range(n + 1, 2 * n))):
+            return none
+        a, b = _coordinate_ball(cycle, cycle.x[a_idx]), _coordinate_ball(cycle, cycle.x[b_idx])
+        s = 1 if a * b > 0 else -1
+
+        def extra(ctx, z, t, h, g):
+            T = 1 - t * t * g(s * z * z) ** 2
+            return [T * T.compose(h, t)]
+
+        problem = ScalarBranch(s_x, Fraction(str(w)), c, 2, s, extra)
+        res = branch_interval(problem, eta0, a)
+        return interval_output(res, stable)
+    n = widths[2]
+    if widths != (1, 1, n) or n < 2:
+        return none
+    y = [sympy.nsimplify(v) for v in (net.Y * net.X.T)[:, 0]]
+    if not all(v.is_Rational for v in y):
+        return none
+    sigma2 = Fraction(str(sum(v * v for v in y)))
+    if sigma2 == 0:
+        return none
+    b = [1 + k for k in range(n)]
+    for pt in (cycle.x, cycle.y):  # W_2 parallel to y: y_j b_i - y_i b_j = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                q = pt[b[i]] * sympy.Rational(y[j]) - pt[b[j]] * sympy.Rational(y[i])
+                if not _vanishes(cycle, q):
+                    return none
+    with flint.ctx.workprec(128):
+        sig = flint.arb(flint.fmpq(sigma2.numerator, sigma2.denominator)).sqrt()
+        a = _coordinate_ball(cycle, cycle.x[0])
+        proj = sum((_coordinate_ball(cycle, cycle.x[b[i]]) * flint.arb(flint.fmpq(int(y[i].p), int(y[i].q)))
+                    for i in range(n)), flint.arb(0))
+        s = 1 if a * proj > 0 else -1
+        z0 = a / sig.sqrt()
+        t0 = flint.arb(flint.fmpq(eta0.numerator, eta0.denominator)) * sig
+
+    def extra(ctx, z, t, h, g):
+        k = 1 - 2 * flint.fmpq(c.numerator, c.denominator) * flint.fmpq(s_x.numerator, s_x.denominator) * t * z * z
+        return [k * k.compose(h, t)]
+
+    problem = ScalarBranch(s_x, 1, c, 2, s, extra)
+    root = _rational_sqrt(sigma2)
+    if root is not None:  # t0 = eta0 sigma is rational
+        res = branch_interval(problem, eta0 * root, z0)
+    else:
+        res = branch_interval(problem, t0, z0, rational_t0=False)
+    return interval_output(res, stable, scale=lambda r: scaled_root(r, sigma2))
+
+
+def _rational_sqrt(q: Fraction):
+    p, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    return Fraction(p, d) if p * p == q.numerator and d * d == q.denominator else None
