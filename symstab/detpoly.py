@@ -245,23 +245,28 @@ def _residual_images(net, tctx):
     return [zero + v for v in P.flat]
 
 
-def residual_det_poly(net, progress=None):
-    """``det(I - eta H)`` by Berkowitz on ``H(theta, r)`` (residual ``r`` free), then ``compose`` with ``r -> P(theta)``."""
+def free_residual_hessian(net, extra: tuple = ()):
+    """``(rows, ctx)``: the Hessian ``H(theta, r)`` with the residual ``r = mu Sigma - Y X^T`` as free variables
+    ``r_i_j``, as rows of ``fmpq_mpoly`` in ``ctx`` with generators ``theta + r + extra`` (degrevlex)."""
     D = net.num_params
     dH, d0 = net.widths[-1], net.widths[0]
     rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
-    names = tuple(net.param_names) + rnames + ("eta",)
-    qctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
-    zctx = flint.fmpz_mpoly_ctx.get(names, "degrevlex")
-    gens = qctx.gens()
-    zero = qctx.constant(0)
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(net.param_names) + rnames + tuple(extra), "degrevlex")
+    gens = ctx.gens()
+    zero = ctx.constant(0)
     weights = net.split(gens[:D])
     R = object_array([[gens[D + i * d0 + j] for j in range(d0)] for i in range(dH)])
     Sigma = object_array([[zero + s for s in row] for row in net.fmpq_data[0]])
     B, A = product_chain(weights)
     fake_YXt = A[0] @ weights[0] @ B[0] @ Sigma - R  # so that mu Sigma - Y X^T = R inside the Hessian
     Hess = hessian_from_weights(weights, Sigma, fake_YXt, net.loss_scale_fmpq)
-    rows = [[zero + h for h in row] for row in Hess]
+    return [[zero + h for h in row] for row in Hess], ctx
+
+
+def residual_det_poly(net, progress=None):
+    """``det(I - eta H)`` by Berkowitz on ``H(theta, r)`` (residual ``r`` free), then ``compose`` with ``r -> P(theta)``."""
+    rows, qctx = free_residual_hessian(net, ("eta",))
+    zctx = flint.fmpz_mpoly_ctx.get(qctx.names(), "degrevlex")
     scaled, denominator = _integer_matrix(rows, zctx)
     coeffs = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
     eta = zctx.gens()[-1]

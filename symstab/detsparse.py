@@ -27,9 +27,8 @@ import flint
 
 from . import detpoly
 from .errors import SymstabError
-from .exact.matrices import object_array, product_chain
+from .exact.matrices import product_chain
 from .exact.sparse import GeometricEvaluator, interpolate, primes_below
-from .network import hessian_from_weights
 
 __all__ = ["charpoly_probe", "check_mod_fresh_prime", "count_terms", "residual_hessian", "residual_images",
            "sparse_applies", "sparse_det_poly"]
@@ -43,19 +42,8 @@ def sparse_applies(net) -> bool:
 def residual_hessian(net):
     """``(entries, denominator, names)``: ``H(theta, r) = H_Z / denominator`` with ``H_Z`` integral,
     its entries as ``{exponents: int}`` dicts (row-major) in the generators ``names = theta + r``."""
-    D = net.num_params
-    dH, d0 = net.widths[-1], net.widths[0]
-    rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
-    names = tuple(net.param_names) + rnames
-    ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
-    gens = ctx.gens()
-    zero = ctx.constant(0)
-    weights = net.split(gens[:D])
-    R = object_array([[gens[D + i * d0 + j] for j in range(d0)] for i in range(dH)])
-    Sigma = object_array([[zero + s for s in row] for row in net.fmpq_data[0]])
-    B, A = product_chain(weights)
-    fake_YXt = A[0] @ weights[0] @ B[0] @ Sigma - R  # so that mu Sigma - Y X^T = R inside the Hessian
-    rows = [[zero + h for h in row] for row in hessian_from_weights(weights, Sigma, fake_YXt, net.loss_scale_fmpq)]
+    rows, ctx = detpoly.free_residual_hessian(net)
+    names = tuple(ctx.names())
     entries, denominator = _integer_entries(rows)
     return entries, denominator, names
 
