@@ -30,8 +30,14 @@ from .errors import SymstabError
 from .exact.matrices import product_chain
 from .exact.sparse import GeometricEvaluator, interpolate, primes_below
 
-__all__ = ["charpoly_probe", "check_mod_fresh_prime", "count_terms", "residual_hessian", "residual_images",
+__all__ = ["EVIDENCE", "charpoly_probe", "check_mod_fresh_prime", "count_terms", "residual_hessian", "residual_images",
            "sparse_applies", "sparse_det_poly"]
+
+
+# What backs a "sparse" result, in output, JSON and LaTeX (module docstring): the arithmetic is exact, the
+# reconstruction is checked with a bounded probability of error, which is not a proof.
+EVIDENCE = ("exact arithmetic, probabilistic reconstruction: sparse interpolation modulo primes, checked at a "
+            "random point modulo a fresh prime (error probability below 1e-13) and at exact points; not a proof")
 
 
 def sparse_applies(net) -> bool:

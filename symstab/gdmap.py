@@ -215,7 +215,8 @@ def _assemble(net, variable: str, kind: str, *, force: bool, progress=None, meth
         poly = P.compose(*gens[:-1], gens[-1] / 2, ctx=ring.ctx) * 2**D
     else:  # det(lam I - H) = lam^D P(theta, 1 / lam), reversed in C (derivatives in eta, no dict)
         poly = reverse_last(P, ring.ctx, D)
-    return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=D, method=chosen)
+    evidence = detsparse.EVIDENCE if chosen == "sparse" else "exact"
+    return ExactPolynomial(poly=poly, ring=ring, kind=kind, num_params=D, method=chosen, evidence=evidence)
 
 
 def gd_jacobian_det(net, *, force: bool = False, progress=None, method: str = "auto") -> ExactPolynomial:

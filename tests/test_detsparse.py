@@ -157,3 +157,28 @@ def test_sparse_equals_the_dispatcher_on_larger_cases(widths, target):
     poly, method = det_polynomial(LinearNetwork.whitened(widths, target))
     assert method in ("lowrank", "berkowitz")
     assert det_polynomial(LinearNetwork.whitened(widths, target), method="sparse")[0] == poly
+
+
+def test_a_sparse_result_says_what_backs_it_in_text_json_and_latex():
+    """The reconstruction is probabilistic (checked, not proved): "sparse" results never claim plain "exact"."""
+    from symstab.detsparse import EVIDENCE
+
+    net = LinearNetwork.whitened((1, 2, 1, 1), [[2]])
+    p = net.gd_jacobian_det(method="sparse")
+    assert p.evidence == EVIDENCE and "not a proof" in p.evidence and "probabilistic" in p.evidence
+    assert "probabilistic reconstruction" in p.latex()
+    assert net.gd_jacobian_det(method="berkowitz").evidence == "exact"
+    assert all(f.evidence == EVIDENCE for f, _ in p.factor().factors)
+
+
+def test_the_det_command_prints_the_evidence_of_a_sparse_result(capsys):
+    import json
+
+    from symstab.cli import main
+
+    args = ["det", "--widths", "1,2,1,1", "--whitened", "--target", "2", "--method", "sparse"]
+    assert main(args + ["--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "sparse" and "not a proof" in out["evidence"]
+    assert main(args) == 0
+    assert "probabilistic reconstruction" in capsys.readouterr().out

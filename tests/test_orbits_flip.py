@@ -144,3 +144,13 @@ def test_a_point_that_is_not_a_minimum_or_has_a_multiple_top_eigenvalue_is_refus
     identity = LinearNetwork.whitened((2, 2, 2), [[1, 0], [0, 1]])
     with pytest.raises(InvalidInputError, match="not simple"):
         flip_coefficient(identity, [1, 0, 0, 1, 1, 0, 0, 1])
+
+
+def test_a_saddle_or_a_critical_point_off_M_is_refused():
+    """The reduction takes M as the parameters: theta must be a point of M with ker H its tangent space."""
+    from symstab.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="saddle"):
+        flip_coefficient(LinearNetwork.whitened((1, 1, 1), [[-1]]), [0, 0])   # L = 1/2 (ab + 1)^2: H = [[0,-1],[-1,0]]
+    with pytest.raises(InvalidInputError, match="Hessian is zero"):
+        flip_coefficient(LinearNetwork.whitened((1, 1, 1, 1), [[1]]), [0, 0, 0])

@@ -69,7 +69,8 @@ def _stream(net, poly, args) -> None:
 
     out = sys.stdout
     head = {"widths": list(net.widths), "loss": net.loss, "which": args.which, "num_params": net.num_params,
-            "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms, "method": poly.method}
+            "parameters": list(net.param_names), "degree": poly.degree, "nterms": poly.nterms, "method": poly.method,
+            "evidence": poly.evidence}
     out.write(json.dumps(head)[:-1])
     for key, style in (("polynomial", "text"), ("latex", "latex")):
         out.write(f', "{key}": "')
@@ -116,7 +117,7 @@ def run(args) -> int:
             "parameters": list(net.param_names),
             "degree": poly.degree,
             "nterms": poly.nterms,
-            "method": poly.method,
+            "method": poly.method, "evidence": poly.evidence,
             "polynomial": str(poly),
             "latex": poly.latex_formula(),
         }
@@ -129,7 +130,7 @@ def run(args) -> int:
         print(factorization.latex() if factorization is not None else poly.latex())
         return 0
     print(f"{title} for widths {net.widths} (loss {net.loss_description}, D = {net.num_params})")
-    print(f"degree {poly.degree}, {poly.nterms} terms (exact, rational coefficients; method {poly.method})")
+    print(f"degree {poly.degree}, {poly.nterms} terms, rational coefficients ({poly.evidence}; method {poly.method})")
     if factorization is not None:
         print(f"factorization: {factorization}")
     elif poly.nterms <= _TEXT_TERMS:

@@ -17,10 +17,22 @@ import flint
 import sympy
 
 from ..errors import InvalidInputError, SymbolicDataError
-from .latex import LINE_WIDTH, display, fits_on_page, visible_width, join_factors, latex_name, monomial, size_statement, to_latex
-from .latex import LatexDisplay
+from .latex import (
+    LINE_WIDTH,
+    LatexDisplay,
+    display,
+    fits_on_page,
+    join_factors,
+    latex_name,
+    monomial,
+    size_statement,
+    to_latex,
+    visible_width,
+)
+from .latex import text as latex_text
 from .numberfield import AlgebraicPoint
 from .numbers import to_exact
+
 
 class Ring:
     """Named generators of a polynomial ring over Q, shared by flint and sympy.
@@ -239,7 +251,9 @@ class ExactPolynomial(LatexDisplay):
     det(2I - eta H) or ``"charpoly"`` for det(lam I - H). The spectral variable
     (``eta`` or ``lam``) is the last generator of :attr:`ring`; the parameters
     (and any data symbols) come first, in parameter order. ``method`` names the exact
-    method that computed it (see :func:`symstab.gdmap.det_polynomial`).
+    method that computed it (see :func:`symstab.gdmap.det_polynomial`); ``evidence`` says what
+    backs it: ``"exact"``, or for a method whose reconstruction is probabilistic (``"sparse"``)
+    what checked it.
     """
 
     poly: object = field(repr=False)
@@ -247,6 +261,7 @@ class ExactPolynomial(LatexDisplay):
     kind: str
     num_params: int
     method: str = "berkowitz"
+    evidence: str = "exact"
 
     @property
     def variable(self) -> str:
@@ -307,7 +322,8 @@ class ExactPolynomial(LatexDisplay):
         """
         what = {"jacobian": "the Jacobian determinant of the GD map", "stability": "the stability polynomial",
                 "charpoly": "the characteristic polynomial of the Hessian"}.get(self.kind, "the polynomial")
-        head = (f"{what[:1].upper() + what[1:]} ${self.latex_lhs}$ (exact, rational coefficients; "
+        backing = "exact" if self.evidence == "exact" else latex_text(self.evidence)
+        head = (f"{what[:1].upper() + what[1:]} ${self.latex_lhs}$ (rational coefficients, {backing}; "
                 f"{self.nterms} terms, total degree {self.degree}; $W_{{l}}(i,j)$ is entry $(i,j)$ of $W_l$)")
         if not fits_on_page(nterms=self.nterms):
             return self._too_large(what, where)
@@ -319,8 +335,9 @@ class ExactPolynomial(LatexDisplay):
     def _too_large(self, what: str, where: str) -> str:
         where = where or (r"in the JSON output of \texttt{symstab det} with \texttt{-{}-json} (keys \texttt{polynomial}"
                           r" and \texttt{latex}) and from the method \texttt{as\_expr} of the Python object")
-        return size_statement(f"{what} ${self.latex_lhs}$", nterms=self.nterms, degree=self.degree,
-                              degrees=self._size_degrees(), where=where)
+        out = size_statement(f"{what} ${self.latex_lhs}$", nterms=self.nterms, degree=self.degree,
+                             degrees=self._size_degrees(), where=where)
+        return out if self.evidence == "exact" else out + f" What backs it: {latex_text(self.evidence)}."
 
     def _repr_latex_(self) -> str:
         if not fits_on_page(nterms=self.nterms):
@@ -400,7 +417,8 @@ class ExactPolynomial(LatexDisplay):
         return Factorization(
             content=Fraction(int(content.p), int(content.q)),
             factors=tuple(
-                (ExactPolynomial(f, self.ring, self.kind, self.num_params, self.method), int(m)) for f, m in factors
+                (ExactPolynomial(f, self.ring, self.kind, self.num_params, self.method, self.evidence), int(m))
+                for f, m in factors
             ),
         )
 

@@ -246,7 +246,7 @@ def interval_output(res: dict, stable: bool, scale=None) -> tuple:
         if v == 0:
             return 0.0, "0"
         return None, None
-    note = res.get("note", "")
+    note = "; ".join(n for n in (res.get("note", ""), res.get("caveat", "")) if n)
     if "exists" not in res:
         return (None, None), (None, None), (None, None), note
     exists = tuple(conv(v)[0] for v in res["exists"])

@@ -128,11 +128,6 @@ def _rel(value) -> str:
     return "= " + to_latex(value) if len(text) <= _TEX_CHARS else rf"\approx {float(value):.6g}"
 
 
-def _entry(value) -> str:
-    text = sympy.sstr(value)
-    return to_latex(value) if len(text) <= _TEX_CHARS else rf"{float(value):.6g}"
-
-
 def _short(value, width: int = 40) -> str:
     """The exact value when it is short, else ``~float``."""
     text = sympy.sstr(value)
@@ -265,9 +260,17 @@ def flip_coefficient(net, theta) -> FlipCoefficient:
         rows = [[Fraction(int(v.p), int(v.q)) for v in row] for row in net.hessian_at(point).tolist()]
     if any(g != 0 for g in net.gradient_at(point)):
         raise InvalidInputError("theta is not a critical point of the loss (the gradient is not zero)")
-    _, _, eig = field_spectrum(rows, K)
+    _, kernel, eig = field_spectrum(rows, K)
     if not eig:
         raise InvalidInputError("the Hessian is zero at theta: no flip at a finite step")
+    if eig[0][3][1] < 0:
+        raise InvalidInputError("theta is a saddle (the Hessian has a negative eigenvalue), not a minimum")
+    M = net.minima()
+    if not M.check_on_manifold(point):
+        raise InvalidInputError("theta is a critical point but not a global minimum (not on M)")
+    if M.dimension is not None and kernel != M.dimension:
+        raise InvalidInputError(f"ker H has dimension {kernel} at theta but M has dimension {M.dimension}: the "
+                                "reduction with M as parameters needs ker H = the tangent space of M")
     g, index, mult, _ = eig[-1]
     if mult != 1:
         raise InvalidInputError(f"the top Hessian eigenvalue (real root {index + 1} of {g}) is not simple "
@@ -293,7 +296,7 @@ def flip_coefficient(net, theta) -> FlipCoefficient:
     coeff = lam * (3 * _dot(T_r, w) - L4) / (vv * vv)      # scaled back to the unit vector q = v/|v|
     line = (3 * L3 * L3 / vv - lam * L4) / (vv * vv)
     drift = [d / vv for d in drift]
-    verdict = _NETWORK_VERDICTS[coeff.sign()] if all(d == 0 for d in drift) else _DRIFT_VERDICT
+    verdict = _NETWORK_VERDICTS[coeff.sign()] if not any(d != 0 for d in drift) else _DRIFT_VERDICT
     norm = sympy.sqrt(vv.to_sympy())
     return FlipCoefficient(coefficient=coeff.to_sympy(), eta=(2 / lam).to_sympy(), f2=lam.to_sympy(),
                            f3=sympy.radsimp(L3.to_sympy() / norm ** 3), f4=(L4 / (vv * vv)).to_sympy(),

@@ -371,15 +371,24 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
         return (None if side > 0 else 0), "none"
 
     out = {"stable_at_t0": stable0, "candidates": len(roots), "note": ""}
-    out["exists"] = (walk(-1, False)[0], walk(1, False)[0])
+    ends = [walk(-1, False), walk(1, False)]
+    out["exists"] = (ends[0][0], ends[1][0])
+    notes = []
     if stable0:
         lo, why_lo = walk(-1, True)
         hi, why_hi = walk(1, True)
+        ends += [(lo, why_lo), (hi, why_hi)]
         out["stable"] = (lo, hi)
         if "undecided" in (why_lo, why_hi):
-            out["note"] = "an end could not be decided by certified continuation"
+            notes.append("an end could not be decided by certified continuation")
     else:
         out["stable"] = (None, None)
+    out["note"] = "; ".join(notes)
+    if any(why == "end" for _, why in ends):
+        # the value is exact, but only continuation failure says the branch ends there (a root of the
+        # discriminant can also be a node or a pitchfork that the branch passes through)
+        out["caveat"] = ("an end at a root of the discriminant or leading coefficient is where certified "
+                         "continuation stops; that the branch ends there is not proved")
     return out
 
 
