@@ -24,6 +24,7 @@ Berkowitz wherever both run.
 from __future__ import annotations
 
 import functools
+import math
 import random
 from fractions import Fraction
 
@@ -34,9 +35,23 @@ from .exact.matrices import object_array, product_chain
 from .exact.poly import berkowitz, laplace_det, reverse_last
 from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
 
-__all__ = ["invariant_applies", "invariant_det_poly", "lowrank_applies", "lowrank_det_poly", "residual_det_poly",
-           "scalar_residual_det_poly", "schur_applies", "schur_det_poly", "schur_exponent", "schur_size",
-           "spot_check", "target_context"]
+__all__ = [
+    "free_residual_hessian",
+    "integer_entries",
+    "invariant_applies",
+    "invariant_det_poly",
+    "lowrank_applies",
+    "lowrank_det_poly",
+    "residual_det_poly",
+    "residual_images",
+    "scalar_residual_det_poly",
+    "schur_applies",
+    "schur_det_poly",
+    "schur_exponent",
+    "schur_size",
+    "spot_check",
+    "target_context",
+]
 
 
 def target_context(net):
@@ -209,32 +224,33 @@ def invariant_det_poly(net, progress=None):
         if progress is not None:
             progress(2, 3)
         tgens = tctx.gens()
-        result = X.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1] * (2 * net.loss_scale_fmpq),
+        result = X.compose(*tgens[:-1], *residual_images(net, tctx), tgens[-1] * (2 * net.loss_scale_fmpq),
                            ctx=tctx)
     if progress is not None:
         progress(3, 3)
     return result
 
 
-def _integer_matrix(rows, zctx):
-    """Entries ``d * h`` as ``fmpz_mpoly`` in ``zctx`` (same generator order) and the common denominator ``d``."""
+def integer_entries(rows) -> tuple:
+    """``(entries, d)``: the entries ``d * h`` of a matrix of ``fmpq_mpoly`` as integer ``{exponents: int}`` dicts
+    (row-major) and their common denominator ``d``."""
     denominator = 1
     for row in rows:
         for h in row:
             for c in h.coeffs():
-                denominator = denominator * int(c.q) // _gcd(denominator, int(c.q))
-    scaled = [[zctx.from_dict({ex: int(c.p) * (denominator // int(c.q)) for ex, c in h.to_dict().items()})
-               for h in row] for row in rows]
-    return scaled, denominator
+                denominator = math.lcm(denominator, int(c.q))
+    return [{e: int(c.p) * (denominator // int(c.q)) for e, c in h.to_dict().items()} for row in rows for h in row], \
+        denominator
 
 
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
+def _integer_matrix(rows, zctx):
+    """Entries ``d * h`` as ``fmpz_mpoly`` in ``zctx`` (same generator order) and the common denominator ``d``."""
+    entries, denominator = integer_entries(rows)
+    n = len(rows[0]) if rows else 0
+    return [[zctx.from_dict(entries[i * n + j]) for j in range(n)] for i in range(len(rows))], denominator
 
 
-def _residual_images(net, tctx):
+def residual_images(net, tctx):
     """``P = mu Sigma - Y X^T`` in the target ring (row-major), the images of the residual variables."""
     tgens = tctx.gens()
     weights = net.split(tgens[:-1])
@@ -276,7 +292,7 @@ def residual_det_poly(net, progress=None):
         power *= eta
     tctx = target_context(net)
     tgens = tctx.gens()
-    images = list(tgens[:-1]) + _residual_images(net, tctx) + [tgens[-1] / denominator]
+    images = list(tgens[:-1]) + residual_images(net, tctx) + [tgens[-1] / denominator]
     return flint.fmpq_mpoly(PZ, qctx).compose(*images, ctx=tctx)
 
 
@@ -335,7 +351,7 @@ def scalar_residual_det_poly(net, progress=None):
         P += eta_power * c_k
     tctx = target_context(net)
     tgens = tctx.gens()
-    images = list(tgens[:-1]) + [_residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]
+    images = list(tgens[:-1]) + [residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]
     result = P.compose(*images, ctx=tctx)
     if progress is not None:
         progress(D + 1, D + 1)
@@ -408,7 +424,7 @@ def lowrank_det_poly(net, progress=None):
     P = reverse_last(chi, ctx, D)  # det(I - eta H) = eta^D chi(1 / eta)
     tctx = target_context(net)
     tgens = tctx.gens()
-    result = P.compose(*tgens[:-1], *_residual_images(net, tctx), tgens[-1], ctx=tctx)
+    result = P.compose(*tgens[:-1], *residual_images(net, tctx), tgens[-1], ctx=tctx)
     if progress is not None:
         progress(m + 2, m + 2)
     return result

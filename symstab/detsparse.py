@@ -19,7 +19,6 @@ What backs the result (docs/theory.md, "Sparse interpolation"):
 
 from __future__ import annotations
 
-import math
 import random
 import time
 
@@ -27,10 +26,9 @@ import flint
 
 from . import detpoly
 from .errors import SymstabError
-from .exact.matrices import product_chain
 from .exact.sparse import GeometricEvaluator, interpolate, primes_below
 
-__all__ = ["EVIDENCE", "charpoly_probe", "check_mod_fresh_prime", "count_terms", "residual_hessian", "residual_images",
+__all__ = ["EVIDENCE", "charpoly_probe", "check_mod_fresh_prime", "count_terms", "residual_hessian",
            "sparse_applies", "sparse_det_poly"]
 
 
@@ -50,7 +48,7 @@ def residual_hessian(net):
     its entries as ``{exponents: int}`` dicts (row-major) in the generators ``names = theta + r``."""
     rows, ctx = detpoly.free_residual_hessian(net)
     names = tuple(ctx.names())
-    entries, denominator = _integer_entries(rows)
+    entries, denominator = detpoly.integer_entries(rows)
     return entries, denominator, names
 
 
@@ -69,17 +67,6 @@ def charpoly_probe(entries, D: int, nvars: int):
     return probe
 
 
-def _integer_entries(rows):
-    """Integer ``{exponents: int}`` entries ``d h`` of a matrix of ``fmpq_mpoly`` and the common denominator ``d``."""
-    denominator = 1
-    for row in rows:
-        for h in row:
-            for c in h.coeffs():
-                denominator = math.lcm(denominator, int(c.q))
-    return [{e: int(c.p) * (denominator // int(c.q)) for e, c in h.to_dict().items()} for row in rows for h in row], \
-        denominator
-
-
 def count_terms(net, *, seconds: float = 0.3, seed: int = 0):
     """``(terms, exact)``: the number of terms of ``det(I - eta H(theta))``, counted before computing it.
 
@@ -96,7 +83,7 @@ def count_terms(net, *, seconds: float = 0.3, seed: int = 0):
     if net.is_family:
         return None
     D = net.num_params
-    entries, _ = _integer_entries(net.hessian_polys)
+    entries, _ = detpoly.integer_entries(net.hessian_polys)
     p = primes_below(1)[0]
     rng = random.Random(seed)
     base = [rng.randrange(2, p - 1) for _ in range(D)]
@@ -132,7 +119,7 @@ def sparse_det_poly(net, progress=None, *, seed: int = 0, max_primes: int = 8):
     check_mod_fresh_prime(probe, polys, n, seed=seed, max_primes=max_primes)
     tctx = detpoly.target_context(net)
     tgens = tctx.gens()
-    images = list(tgens[:-1]) + residual_images(net, tctx)
+    images = list(tgens[:-1]) + detpoly.residual_images(net, tctx)
     result = compose_by_eta_degree(polys, names, images, tgens[-1] / denominator, tctx)
     if progress is not None:
         progress(3, 3)
@@ -153,15 +140,6 @@ def compose_by_eta_degree(polys, names, images, eta, tctx):
             result += piece.compose(*images, eta, ctx=tctx)
             del piece
     return result
-
-
-def residual_images(net, tctx):
-    """``mu Sigma - Y X^T`` in the target ring (row-major): the images of the residual variables ``r``."""
-    weights = net.split(tctx.gens()[:-1])
-    Sigma, YXt = net.fmpq_data
-    B, A = product_chain(weights)
-    zero = tctx.constant(0)
-    return [zero + v for v in (A[0] @ weights[0] @ B[0] @ Sigma - YXt).flat]
 
 
 def check_mod_fresh_prime(probe, polys, n: int, *, seed: int = 0, max_primes: int = 8) -> None:

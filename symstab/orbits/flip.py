@@ -95,17 +95,16 @@ class FlipCoefficient(LatexDisplay):
             return (rf"Flip at $\eta = 2/f'' {_rel(self.eta)}$: $3 f'''^2 - f'' f'''' {_rel(self.coefficient)}$."
                     rf" {verdict} ({latex_text(self.evidence)}).")
         values = (self.eta, self.coefficient, self.line_coefficient, *self.drift)
-        rounded = any(len(sympy.sstr(v)) > _TEX_CHARS for v in values)
         shown = [v if len(sympy.sstr(v)) <= _TEX_CHARS else sympy.Float(float(v), 6) for v in values]
-        relation = r"\approx" if rounded else "="
+        rounded = [isinstance(v, sympy.Float) for v in shown]
         rows = []
-        for lhs, v in zip((r"\eta = 2/\lambda_{\max}", r"\kappa", r"\kappa_{\mathrm{line}}"), shown):
-            rows += align_rows(lhs, sum_terms(v), relation=relation if len(sympy.sstr(v)) > _TEX_CHARS
-                               or isinstance(v, sympy.Float) else "=")
+        for lhs, v, r in zip((r"\eta = 2/\lambda_{\max}", r"\kappa", r"\kappa_{\mathrm{line}}"), shown, rounded):
+            rows += align_rows(lhs, sum_terms(v), relation=r"\approx" if r else "=")
         if self.drift_vanishes:
             rows += align_rows("P T", ["0"])
         else:
-            rows += align_rows("P T", tuple_terms(shown[3:]), relation=relation)
+            rows += align_rows("P T", tuple_terms(shown[3:]), relation=r"\approx" if any(rounded[3:]) else "=")
+        rounded = any(rounded)
         note = "; long values are rounded here to 6 digits, exact in the JSON output" if rounded else ""
         return (r"Flip of GD at a minimum: the step, the coefficient $\kappa = \lambda (3 T_r^\top H^+ T_r - L_4)$"
                 r" transverse to $M$, its restriction $\kappa_{\mathrm{line}}$ to the top eigenvector line, and the"
