@@ -20,7 +20,7 @@ in this process a (2,.,2) row after another is warm). ``charpoly``: ``det(lam I 
 ``P = det(I - eta H)`` by :func:`symstab.exact.poly.reverse_last` (C-level) against the Python
 dictionary reversal it replaced.
 ``--largest`` also runs (1,2,2,2,1) and (1,3,3,1) in child processes (time and peak memory), by the
-dispatcher (``"sparse"`` for both); ``--one WIDTHS[:METHOD]`` runs one such child with any method.
+dispatcher (``"scalar-residual"`` for both); ``--one WIDTHS[:METHOD]`` runs one such child with any method.
 The older baselines (sympy ``Matrix.det``, naive flint Bareiss, the A1 certificate) are kept.
 Run: ``python benchmarks/bench_det.py [--quick] [--largest]``.
 """
@@ -201,7 +201,7 @@ def main():
 
     if args.largest:
         print("\nlargest cases, one child process each (time, write-out floor, peak RSS)")
-        for widths in ["1,2,2,2,1", "1,3,3,1"]:  # the dispatcher takes "sparse" for both
+        for widths in ["1,2,2,2,1", "1,3,3,1"]:  # the dispatcher takes "scalar-residual" for both
             run = subprocess.run([sys.executable, __file__, "--one", widths], capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"({widths}) failed: {run.stderr.strip().splitlines()[-1:]}")

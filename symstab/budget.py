@@ -89,8 +89,8 @@ def format_seconds(seconds: float) -> str:
 
     Examples
     --------
-    >>> format_seconds(3.2), format_seconds(9000), format_seconds(1e30)
-    ('~3.2 s', '~2.5 h', '~10^22.5 years')
+    >>> format_seconds(3.2), format_seconds(9000), format_seconds(1.1e6), format_seconds(1e30)
+    ('~3.2 s', '~2.5 h', '~13 days', '~10^22.5 years')
     """
     if not math.isfinite(seconds):
         return "unbounded time"
@@ -100,7 +100,10 @@ def format_seconds(seconds: float) -> str:
         return f"~{seconds / 60:.0f} min"
     if seconds < 3 * 86400:
         return f"~{seconds / 3600:.2g} h"
-    years = seconds / (365.25 * 86400)
+    days = seconds / 86400
+    if days < 365.25:
+        return f"~{days:.0f} days"
+    years = days / 365.25
     return f"~{years:.0f} years" if years < 1e4 else f"~10^{math.log10(years):.1f} years"
 
 

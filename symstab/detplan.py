@@ -28,34 +28,33 @@ def choose_method(net) -> str:
     * depth 1: ``"single-layer"`` (constant Hessian);
     * a family (symbolic data): ``"scalar"`` for ``d_0 = d_H = 1``, else ``"berkowitz"``;
     * ``"schur"`` when it needs no division (``k >= n``) and its determinant is at most ``8 x 8``
-      ((2,1,2), (2,1,3), (3,1,1,1));
-    * depth 2 with ``Sigma = sigma I`` and ``m = d_0 d_2 <= 4``: ``"invariant"``;
-    * ``d_0 = d_H = 1``: ``"scalar-residual"``, or ``"sparse"`` from ``D >= 12`` on ((1,2,2,2,1): 96 s and
-      0.95 GB against 165 s and 3.9 GB; (1,3,3,1): 79 s, 5.5 GB against ~1,300 s, ~20 GB projected);
-    * ``d_0 d_H = 2``: ``"lowrank"``;
-    * ``"schur"`` where its division is by at most ``b^3`` and its determinant at most ``8 x 8``,
-      except depth 2 with ``d_0 d_2 <= 4`` and a division by ``b^2`` or more, which goes to ``"residual"``
-      (measured faster there: (2,2,2) with a non-scalar Sigma);
-    * otherwise ``"residual"`` for depth 2 with ``d_0 d_H <= 4`` and ``"berkowitz"`` elsewhere.
+      ((2,1,2), (2,1,3), (4,1,4), (3,1,1,3));
+    * depth 2 with ``Sigma = sigma I``, ``m = d_0 d_2 <= 4`` and no ``(theta, R, e)`` stage: ``"invariant"``
+      ((1,3,2), (2,3,2));
+    * ``d_0 = d_H = 1``: ``"scalar-residual"``;
+    * depth 2 with ``m <= 4``: ``"lowrank"`` ((2,2,2): 0.05 s against 0.1-0.3 s for the others);
+    * ``"schur"`` where its division is by at most ``b^3`` and its determinant at most ``8 x 8``
+      ((2,2,3), (2,1,2,2), (1,1,2,3));
+    * ``"lowrank"`` for ``m <= 4`` ((1,2,2,2), (2,1,2,2,1)), and ``"berkowitz"`` beyond (one rank-one update per
+      row of ``J``: at ``m = 9`` it measured slower than Berkowitz).
     """
     if net.depth == 1:
         return "single-layer"
     if net.is_family:
         return "scalar" if is_scalar_net(net) else "berkowitz"
-    d0, dH = net.widths[0], net.widths[-1]
+    m = net.widths[0] * net.widths[-1]
     exponent, size = detpoly.schur_exponent(net), detpoly.schur_size(net)
-    if exponent >= 0 and size <= 8:  # no division at all: a small determinant, no cached invariant ring
+    if exponent >= 0 and size <= 8:  # no division at all: a small determinant
         return "schur"
-    if detpoly.invariant_applies(net):
+    if detpoly.invariant_direct(net):
         return "invariant"
     if is_scalar_net(net):
-        return "sparse" if net.num_params >= 12 else "scalar-residual"
-    if detpoly.lowrank_applies(net):
+        return "scalar-residual"
+    if net.depth == 2 and m <= 4:
         return "lowrank"
-    small_depth2 = net.depth == 2 and d0 * dH <= 4
-    if exponent >= -3 and size <= 8 and not (small_depth2 and exponent < -1):
+    if exponent >= -3 and size <= 8:
         return "schur"
-    return "residual" if small_depth2 else "berkowitz"
+    return "lowrank" if m <= 4 else "berkowitz"
 
 
 # The size guard (benchmarks/bench_det.py, benchmarks/README.md; 2 cores, 24 GB). The output size is
@@ -67,14 +66,14 @@ _MAX_BYTES = 12e9
 _TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
 _FIT_RESIDUAL = 0.5
 # seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
-# (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.7 us/term, (1,2,2,2,1) scalar-residual 10.7 us,
-# (1,2,2,2) lowrank 12 us, (2,2,2) residual 11 us but (2,2,3) ~100 us; schur: (2,2,3) 4.6 us, (2,1,2,2) 3.8 us)
-_SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "scalar-residual": (1.1e-5, 0.05), "lowrank": (5e-5, 0.05),
-                     "residual": (1.5e-4, 0.05), "schur": (5e-6, 0.05)}
+# (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.0 us/term, (2,2,2) residual 11 us but (2,2,3) ~100 us;
+# schur: (2,2,3) 4.6 us, (2,1,2,2) 3.8 us)
+_SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "residual": (1.5e-4, 0.05), "schur": (5e-6, 0.05)}
 # peak memory per output term, in units of one packed term (exponent words plus a coefficient word):
-# (1,2,2,2,1) peaked at 3.9 GB for 15.4 M terms of 24 bytes
-_PEAK_COPIES = 11
-_PEAK_COPIES_BY_METHOD = {"sparse": 3}  # (1,3,3,1): 5.5 GB for 84 M terms; (1,2,2,2,1): 0.95 GB for 15 M
+# (2,3,2) invariant 1.2 GB for 6.3 M terms of 24 bytes (8 copies); the rank-one paths compose eta-slice by
+# eta-slice: (1,3,3,1) 5.5 GB for 84 M terms of 32 bytes, (1,2,2,2,1) 0.84 GB for 15 M terms of 24 bytes
+_PEAK_COPIES = 8
+_PEAK_COPIES_BY_METHOD = {"sparse": 3, "lowrank": 3, "scalar-residual": 3}
 _COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
@@ -102,13 +101,34 @@ def _berkowitz_log10_seconds(net) -> float:
     return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
 
 
+def _rank_one_seconds(net, method: str, terms: float) -> float:
+    """The time model of ``"lowrank"`` and ``"scalar-residual"`` (CPU seconds on 2 cores, benchmarks/README.md).
+
+    Both build the coefficients in ``(theta, r)``, compose them into theta (about 0.4-0.6 us per output term)
+    and check one exact point above 10^7 terms, two below (about 0.3 us per term and point). The ``(theta, r)`` stage is the
+    part that varies: per output term it grows with ``m (H - 2)`` (``m = d_0 d_H``): (1,2,2,2) 0.24 us,
+    (2,1,2,2,1) 1.3 us, (2,1,3,2) 3.7 us, (2,1,2,1,2) 10 us; and for ``m (H - 2) >= 4`` steeply with ``D``:
+    (2,2,2,2), D = 12, spent 630 s there (30 M terms in ``(theta, r)``). The scalar path's stage is
+    Berkowitz on ``K(theta)``: (1,3,3,1) 0.013 us, (1,2,2,2,1) 0.5 us per output term.
+    """
+    D, H = net.num_params, net.depth
+    m = net.widths[0] * net.widths[-1]
+    if method == "scalar-residual":
+        stage = 10 ** (-7.5 + 1.2 * max(H - 3, 0))
+    else:
+        load = m * max(H - 2, 0)
+        stage = 10 ** (-6.6 + 0.25 * load + (0.9 * max(D - 11, 0) if load >= 4 else 0.0))
+    points = 1 if terms > 1e7 else 2
+    return 0.05 + terms * (stage + 0.5e-6 + 0.3e-6 * points)
+
+
 def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     """A-priori size of det(I - eta H): output terms, memory and time, before any work.
 
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
     counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
-    ``log10_terms_range``); ``bytes`` the estimated peak memory (11 times the packed output, as
-    measured on (1,2,2,2,1); 3 times for ``"sparse"``); ``seconds`` the estimated time of
+    ``log10_terms_range``); ``bytes`` the estimated peak memory (8 times the packed output, as
+    measured on (2,3,2); 3 times for the slice-by-slice paths ``"lowrank"``, ``"scalar-residual"``, ``"sparse"``); ``seconds`` the estimated time of
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the
     crude upper bound (monomials of degree <= ``degree_bound`` in D variables). Estimates,
     not guarantees.
@@ -144,6 +164,8 @@ def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     log10_bytes = log10_terms + math.log10(_PEAK_COPIES_BY_METHOD.get(chosen, _PEAK_COPIES) * bytes_per_term)
     if chosen == "sparse":  # its cost follows the (theta, r) terms: (1,2,2,2) 14 s, (1,2,2,2,1) 105 s, (1,3,3,1) 111 s
         log10_seconds = math.log10(power_law(max(terms, 1.0), 454181, 14.0, 0.4))
+    elif chosen in ("lowrank", "scalar-residual"):
+        log10_seconds = math.log10(_rank_one_seconds(net, chosen, min(terms, 1e300)))
     elif chosen in _SECONDS_PER_TERM:
         per_term, overhead = _SECONDS_PER_TERM[chosen]
         log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))

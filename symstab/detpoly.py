@@ -13,8 +13,12 @@ as a python-flint ``fmpq_mpoly`` in the generators ``param_names + ("eta",)``
 * ``"residual"`` (any depth): Berkowitz on ``H(theta, r)``, where the residual
   ``P = mu Sigma - Y X^T`` is replaced by free variables ``r`` (the coefficients are far
   smaller in ``(theta, r)``), then ``compose`` with ``r -> P(theta)``.
+* ``"lowrank"`` (any depth >= 2): ``H = B(theta, r) + J^T S J``, Berkowitz on the residual part ``B``, then
+  one rank-one update per term of ``J^T S J`` (matrix determinant lemma, the adjugate applied through
+  Cayley-Hamilton: no division), then ``compose`` slice by slice in ``eta``.
 * ``"scalar-residual"`` (``d_0 = d_H = 1``, depth >= 3): the rank-one structure
   ``H = a g g^T + b K`` with ``b`` kept as a variable, then ``compose`` with ``b -> b(theta)``.
+* ``"schur"`` (any depth >= 2): a Schur complement on a layer whose Hessian block is ``I_k (x) K``.
 
 Every result is checked exactly at random rational points against ``det(I - eta H(theta0))``
 from the exact Hessian (:func:`spot_check`), and the tests check each method against
@@ -31,14 +35,16 @@ from fractions import Fraction
 import flint
 
 from .errors import SymstabError
-from .exact.matrices import object_array, product_chain
-from .exact.poly import berkowitz, laplace_det, reverse_last
+from .exact.matrices import ldl_psd, object_array, product_chain
+from .exact.poly import adjugate_action, berkowitz, laplace_det, rank_one_charpoly
 from .network import gradient_from_weights, hessian_from_weights, jacobian_from_weights
 
 __all__ = [
+    "compose_by_slices",
     "free_residual_hessian",
     "integer_entries",
     "invariant_applies",
+    "invariant_direct",
     "invariant_det_poly",
     "lowrank_applies",
     "lowrank_det_poly",
@@ -75,6 +81,21 @@ def invariant_applies(net, max_m: int = 4) -> bool:
     """The invariant formula applies: depth 2, numeric data, ``Sigma = sigma I``, ``d_0 d_2 <= max_m``."""
     return (net.depth == 2 and not net.is_family and net.widths[0] * net.widths[2] <= max_m
             and _scalar_sigma(net) is not None)
+
+
+def invariant_direct(net) -> bool:
+    """The invariant formula needs no ``(theta, R, e)`` stage: ``d_1 >= m - j`` (``m = d_0 d_2``; ``j``, the power of
+    ``delta`` that divides the universal polynomial, is computed, and cached, only when ``d_1 = m - 1``)."""
+    if not invariant_applies(net):
+        return False
+    d0, d1, d2 = net.widths
+    m = d0 * d2
+    if d1 >= m:
+        return True
+    if d1 < m - 1:
+        return False
+    sigma = _scalar_sigma(net)
+    return _invariant_universal(d0, d2, int(sigma.p), int(sigma.q))[2] >= 1
 
 
 def _scale(M, s):
@@ -261,6 +282,20 @@ def residual_images(net, tctx):
     return [zero + v for v in P.flat]
 
 
+def compose_by_slices(pieces, images, tctx):
+    """``sum_k piece_k(images)`` in ``tctx``, one ``compose`` (C) per piece.
+
+    The pieces are the eta-slices ``c_k eta^k`` of a polynomial in ``(theta, r, eta)``; composing them one
+    at a time keeps the temporaries to those of one slice ((1,3,3,1), 84 M output terms: one compose of the
+    whole polynomial peaked at 8.6 GB, slice by slice at about 2 copies of the output).
+    """
+    result = tctx.constant(0)
+    for piece in pieces:
+        if not piece.is_zero():
+            result += piece.compose(*images, ctx=tctx)
+    return result
+
+
 def free_residual_hessian(net, extra: tuple = ()):
     """``(rows, ctx)``: the Hessian ``H(theta, r)`` with the residual ``r = mu Sigma - Y X^T`` as free variables
     ``r_i_j``, as rows of ``fmpq_mpoly`` in ``ctx`` with generators ``theta + r + extra`` (degrevlex)."""
@@ -297,27 +332,22 @@ def residual_det_poly(net, progress=None):
 
 
 def rank_one_update_coefficients(K, g, a, b, zero, one, progress=None, total=None) -> list:
-    """``c_k(a g g^T + b K)``, ``k = 0..D``, from Berkowitz on ``K`` and the walks ``g^T K^t g``.
+    """``c_k(a g g^T + b K)``, ``k = 0..D``, from Berkowitz on ``K`` and the adjugate of ``lam I - K`` applied to ``g``.
 
-    ``c_k = b^k c_k(K) - a b^(k-1) sum_{i<k} c_i(K) g^T K^(k-1-i) g`` (matrix determinant lemma);
+    ``c_k = b^k c_k(K) - a b^(k-1) g^T Y_(k-1)`` (matrix determinant lemma), where
+    ``adj(lam I - K) g = sum_j Y_j lam^(D-1-j)`` (:func:`~symstab.exact.poly.adjugate_action`);
     ``progress(k, total)`` after each coefficient. Used by the scalar paths of :mod:`symstab.gdmap`
     (``b`` a polynomial) and :func:`scalar_residual_det_poly` (``b`` a free variable).
     """
     D = len(g)
     cK = berkowitz(K, zero, one)
-    # K is symmetric, so g^T K^t g = (K^(t-h) g) . (K^h g): the vectors K^s g are built up to
-    # h = D - 3 only, and the last walks pair them with the small K g, K^2 g ((1,2,2,2,1): the entries
-    # of K^s g grow about geometrically in s, and K^11 g alone took gigabytes; a balanced split
-    # K^5 g . K^6 g was several times slower, as its products cancel massively)
-    h = max(D - 3, (D + 1) // 2)
-    vectors = [g]
-    for _ in range(min(h, D - 1)):
-        v = vectors[-1]
-        vectors.append([sum((K[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
-    walks = [sum((vectors[max(0, t - h)][i] * vectors[min(t, h)][i] for i in range(D)), zero) for t in range(D)]
+    # the coefficients of adj(lam I - K) g, not the walks g^T K^t g: the walks grow about
+    # geometrically in t and cancel in the sum ((1,2,2,2): 103,648 terms for t = 9 against at most
+    # 508 for a Y_j entry; (1,2,2,2,1) spent 2 min and 2.4 GB on them)
+    Y = adjugate_action(K, cK, g, zero)
     coeffs, b_power = [one], one
     for k in range(1, D + 1):
-        correction = sum((cK[i] * walks[k - 1 - i] for i in range(k)), zero)
+        correction = sum((g[i] * Y[k - 1][i] for i in range(D)), zero)
         coeffs.append(b_power * (b * cK[k] - a * correction))
         b_power *= b
         if progress is not None:
@@ -345,40 +375,38 @@ def scalar_residual_det_poly(net, progress=None):
     Sigma, _ = net.fmpq_data
     a = 2 * net.loss_scale_fmpq * Sigma[0, 0]
     eta = gens[D + 1]
-    P, eta_power = one, one
-    for k, c_k in enumerate(rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)[1:], 1):
-        eta_power *= eta
-        P += eta_power * c_k
+    coeffs = rank_one_update_coefficients(K, g, a, b, zero, one, progress, D + 1)
     tctx = target_context(net)
     tgens = tctx.gens()
     images = list(tgens[:-1]) + [residual_images(net, tctx)[0] * (2 * net.loss_scale_fmpq), tgens[-1]]
-    result = P.compose(*images, ctx=tctx)
+    result = compose_by_slices((c * eta**k for k, c in enumerate(coeffs)), images, tctx)
     if progress is not None:
         progress(D + 1, D + 1)
     return result
 
 
 def lowrank_applies(net) -> bool:
-    """The low-rank method applies: numeric data, depth >= 2, ``m = d_0 d_H <= 2``."""
-    return net.depth >= 2 and not net.is_family and net.widths[0] * net.widths[-1] <= 2
+    """The low-rank method applies: numeric data, depth >= 2 (any ``m = d_0 d_H``; the dispatcher uses it
+    where it measures fastest)."""
+    return net.depth >= 2 and not net.is_family
 
 
 def lowrank_det_poly(net, progress=None):
-    """``det(I - eta H)`` for ``m = d_0 d_H <= 2`` from ``H = B(theta, r) + J^T S J`` with the residual ``r`` free.
+    """``det(I - eta H)`` from ``H = B(theta, r) + J^T S J`` with the residual ``r`` free, by rank-one updates.
 
-    ``B`` is the residual part (linear in ``r``), ``J = D mu`` (``m x D``) and ``S = 2c (I (x) Sigma)``.
-    With ``C(lam) = det(lam I - B)`` (Berkowitz on ``B``) and
-    ``M(lam) = J adj(lam I - B) J^T = sum_j lam^(D-1-j) sum_(i<=j) c_i(B) J B^(j-i) J^T``,
-    ``det(lam I - H) = C^(1-m) det(C I_m - S M)``, that is ``C - S M`` for ``m = 1`` and
-    ``C - tr(S M) + det(S) det(M) / C`` for ``m = 2`` (the division by the monic ``C`` is exact).
-    Then ``compose`` with ``r -> P(theta)``.
+    ``B`` is the residual part (linear in ``r``), ``J = D mu`` (``m x D``, ``m = d_0 d_H``) and
+    ``S = 2c (I (x) Sigma) = L diag(s) L^T`` (:func:`~symstab.exact.matrices.ldl_psd`), so
+    ``J^T S J = sum_k s_k w_k w_k^T`` with ``w = L^T J``. From Berkowitz on ``B``, each term is added by
+    the matrix determinant lemma, ``det(lam I - A - s w w^T) = det(lam I - A) - s w^T adj(lam I - A) w``,
+    with the adjugate applied through Cayley-Hamilton (:func:`~symstab.exact.poly.rank_one_charpoly`):
+    no division, and no intermediate larger than the adjugate's coefficients. The coefficients ``c_k``
+    of ``det(lam I - H)`` are those of ``det(I - eta H) = sum_k c_k eta^k``; then ``compose`` with
+    ``r -> P(theta)``.
     """
     D = net.num_params
     d0, dH = net.widths[0], net.widths[-1]
-    m = d0 * dH
     rnames = tuple(f"r_{i}_{j}" for i in range(dH) for j in range(d0))
-    names = tuple(net.param_names) + rnames + ("eta",)
-    ctx = flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(net.param_names) + rnames + ("eta",), "degrevlex")
     gens = ctx.gens()
     zero, one = ctx.constant(0), ctx.constant(1)
     weights = net.split(gens[:D])
@@ -386,47 +414,29 @@ def lowrank_det_poly(net, progress=None):
     Sigma, _ = net.fmpq_data
     B = [[zero + h for h in row] for row in hessian_from_weights(weights, object_array([[zero] * d0] * d0), -R,
                                                                    net.loss_scale_fmpq)]
-    J = [[zero + v for v in row] for row in jacobian_from_weights(weights)]
-    S = [[2 * net.loss_scale_fmpq * (Sigma[a % d0, b % d0] if a // d0 == b // d0 else 0) for b in range(m)]
-         for a in range(m)]
-    c = berkowitz(B, zero, one)
-    # W_t = J B^t J^T for t < D; B is symmetric, so W_t = (B^(t-h) J^T)^T (B^h J^T): the vectors
-    # B^s J[a] are built up to h = D - 3 (as in rank_one_update_coefficients)
-    h = max(D - 3, (D + 1) // 2)
-    vectors = []  # vectors[a][s] = B^s J[a]
-    for a in range(m):
-        vs = [J[a]]
-        for _ in range(min(h, D - 1)):
-            v = vs[-1]
-            vs.append([sum((B[i][j] * v[j] for j in range(D)), zero) for i in range(D)])
-        vectors.append(vs)
-        if progress is not None:
-            progress(a + 1, m + 2)
-    W = [[[sum((vectors[a][max(0, t - h)][i] * vectors[b][min(t, h)][i] for i in range(D)), zero)
-           for b in range(m)] for a in range(m)] for t in range(D)]
-    Mj = [[[sum((c[i] * W[j - i][a][b] for i in range(j + 1)), zero) for b in range(m)] for a in range(m)]
-          for j in range(D)]  # coefficient of lam^(D-1-j)
-    # polynomials in lam (the last generator stands for lam here): C(lam), M_ab(lam); then
-    # det(lam I - H) = C - tr(S M) + det(S) det(M) / C (m = 2), with the exact division by the monic C
-    # done by flint (two big products and one division instead of D^2 products of coefficients)
-    lam = gens[-1]
-    C = sum((c[i] * lam ** (D - i) for i in range(D + 1)), zero)
-    M = [[sum((Mj[j][a][b] * lam ** (D - 1 - j) for j in range(D)), zero) for b in range(m)] for a in range(m)]
-    chi = C - sum((S[a][b] * M[b][a] for a in range(m) for b in range(m)), zero)
-    if m == 2:
-        detS = S[0][0] * S[1][1] - S[0][1] * S[1][0]
-        quotient, remainder = divmod(M[0][0] * M[1][1] - M[0][1] * M[1][0], C)
-        if not remainder.is_zero():
-            raise SymstabError("internal error: det(M) is not divisible by det(lam I - B)")
-        chi += detS * quotient
+    J = [[zero + v for v in row] for row in jacobian_from_weights(weights)]  # row i * d0 + j: d mu_ij
+    L, s = ldl_psd(Sigma)
+    updates = [(2 * net.loss_scale_fmpq * s[k], [sum((J[i * d0 + j][x] * L[j][k] for j in range(d0)), zero)
+                                                 for x in range(D)])
+               for i in range(dH) for k in range(d0) if s[k] != 0]
+    total = len(updates) + 2
+    coeffs = berkowitz(B, zero, one)
     if progress is not None:
-        progress(m + 1, m + 2)
-    P = reverse_last(chi, ctx, D)  # det(I - eta H) = eta^D chi(1 / eta)
+        progress(1, total)
+    A = B
+    for step, (weight, w) in enumerate(updates):
+        coeffs = rank_one_charpoly(A, coeffs, w, weight, zero)
+        if step + 1 < len(updates):
+            A = [[A[i][j] + weight * w[i] * w[j] for j in range(D)] for i in range(D)]
+        if progress is not None:
+            progress(step + 2, total)
+    eta = gens[-1]
     tctx = target_context(net)
     tgens = tctx.gens()
-    result = P.compose(*tgens[:-1], *residual_images(net, tctx), tgens[-1], ctx=tctx)
+    images = list(tgens[:-1]) + residual_images(net, tctx) + [tgens[-1]]
+    result = compose_by_slices((c * eta**k for k, c in enumerate(coeffs)), images, tctx)
     if progress is not None:
-        progress(m + 2, m + 2)
+        progress(total, total)
     return result
 
 

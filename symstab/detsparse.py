@@ -19,6 +19,7 @@ What backs the result (docs/theory.md, "Sparse interpolation"):
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 
@@ -133,13 +134,9 @@ def compose_by_eta_degree(polys, names, images, eta, tctx):
     slice is composed with its power of ``eta`` already in place (no extra copy before the sum)."""
     zctx = flint.fmpz_mpoly_ctx.get(names + ("eta",), "degrevlex")
     qctx = flint.fmpq_mpoly_ctx.get(names + ("eta",), "degrevlex")
-    result = tctx.constant(1)
-    for k, f in enumerate(polys, 1):
-        if f:
-            piece = flint.fmpq_mpoly(zctx.from_dict({e + (k,): c for e, c in f.items()}), qctx)
-            result += piece.compose(*images, eta, ctx=tctx)
-            del piece
-    return result
+    pieces = itertools.chain([qctx.constant(1)], (flint.fmpq_mpoly(zctx.from_dict({e + (k,): c for e, c in f.items()}),
+                                                                 qctx) for k, f in enumerate(polys, 1) if f))
+    return detpoly.compose_by_slices(pieces, list(images) + [eta], tctx)
 
 
 def check_mod_fresh_prime(probe, polys, n: int, *, seed: int = 0, max_primes: int = 8) -> None:

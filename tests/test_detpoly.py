@@ -10,7 +10,7 @@ from fractions import Fraction
 import flint
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
@@ -109,8 +109,8 @@ def test_dispatcher_choices():
     whitened = LinearNetwork.whitened
     assert choose_method(whitened((2, 3, 2), [[1, 2], [3, 4]])) == "invariant"
     assert choose_method(whitened((1, 3, 2), [[1], [2]])) == "invariant"
-    assert choose_method(whitened((2, 2, 2), [[1, 2], [3, 4]])) == "invariant"  # d1 < m - 1: through (theta, R, e)
-    assert choose_method(LinearNetwork((2, 2, 2), [[1, 1], [0, 1]], [[1, 2], [3, 4]])) == "residual"  # Sigma not scalar
+    assert choose_method(whitened((2, 2, 2), [[1, 2], [3, 4]])) == "lowrank"  # d1 < m - 1: invariant needs (theta, R, e)
+    assert choose_method(LinearNetwork((2, 2, 2), [[1, 1], [0, 1]], [[1, 2], [3, 4]])) == "lowrank"  # Sigma not scalar
     assert choose_method(whitened((1, 2, 2, 1), [[3]])) == "scalar-residual"
     assert choose_method(whitened((1, 2, 2, 2), [[1], [2]])) == "lowrank"
     assert choose_method(LinearNetwork((2, 2, 1), [[1, 1], [0, 1]], [[1, 2]])) == "lowrank"  # Sigma not scalar
@@ -118,7 +118,10 @@ def test_dispatcher_choices():
     assert choose_method(whitened((3, 2, 2), [[1, 2, 3], [4, 5, 6]])) == "schur"  # the first layer's block
     assert choose_method(whitened((2, 1, 2), [[1, 2], [3, 4]])) == "schur"  # k = n: no division at all
     assert choose_method(whitened((2, 1, 2, 2), [[1, 2], [3, 4]])) == "schur"
-    assert choose_method(whitened((2, 2, 2, 2), [[1, 2], [3, 4]])) == "berkowitz"  # a 12 x 12 Schur determinant
+    assert choose_method(whitened((2, 2, 2, 2), [[1, 2], [3, 4]])) == "lowrank"  # a 12 x 12 Schur determinant
+    assert choose_method(whitened((3, 3, 3), [[1, 2, 0], [0, 1, 2], [2, 0, 1]])) == "berkowitz"  # m = 9, 9 x 9 Schur
+    assert choose_method(whitened((1, 2, 2, 2, 1), [[2]])) == "scalar-residual"
+    assert choose_method(whitened((4, 1, 4), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])) == "schur"
     assert choose_method(whitened((2, 2), [[1, 2], [3, 4]])) == "single-layer"
     assert choose_method(LinearNetwork((1, 2, 1), [[1]], [[sympy.Symbol("y")]])) == "scalar"
     assert choose_method(LinearNetwork((2, 1, 2), [[1, 0], [0, 1]], [[1, sympy.Symbol("y")], [3, 4]])) == "berkowitz"
@@ -223,3 +226,16 @@ def test_cli_det_method_flag_and_json_key(capsys):
     assert main(["det", "--widths", "2,2,2,2", "--whitened", "--target", "1,0;0,1"]) == 2
     err = capsys.readouterr().err
     assert "terms" in err and "memory" in err and "--force" in err
+
+
+@settings(max_examples=10, deadline=None)
+@given(widths=st.sampled_from([(2, 1, 2), (2, 2, 1), (3, 1, 1), (2, 1, 1, 2), (3, 1, 2)]), data=st.data())
+def test_lowrank_with_a_general_covariance_equals_berkowitz(widths, data):
+    """Sigma = X X^T, not a multiple of I: the rank-one updates (LDL^T of Sigma) against Berkowitz."""
+    d0, dH = widths[0], widths[-1]
+    n = data.draw(st.integers(d0, d0 + 1))
+    X = [[data.draw(st.integers(-2, 2)) for _ in range(n)] for _ in range(d0)]
+    assume(sympy.Matrix(X).rank() == d0)
+    Y = [[data.draw(rationals) for _ in range(n)] for _ in range(dH)]
+    case = (widths, X, Y, data.draw(st.sampled_from(["half", "mean"])))
+    assert det_polynomial(_net(case), method="lowrank")[0] == det_polynomial(_net(case), method="berkowitz")[0]

@@ -140,22 +140,24 @@ def test_cli_det_method_sparse(capsys):
     assert out["method"] == "sparse" and out["nterms"] == len(reference)
 
 
-def test_dispatcher_takes_sparse_for_large_scalar_nets():
+def test_the_dispatcher_leaves_sparse_to_be_asked_for():
+    """The rank-one paths beat "sparse" on every scalar net measured ((1,3,3,1): 53 s against 79 s), so "sparse"
+    runs only when asked for; the guard's estimate of (1,3,3,1) stays within reach of the machine."""
     from symstab.gdmap import choose_method
 
-    assert choose_method(LinearNetwork.whitened((1, 2, 2, 2, 1), [[3]])) == "sparse"
-    assert choose_method(LinearNetwork.whitened((1, 3, 3, 1), [[3]])) == "sparse"
-    assert choose_method(LinearNetwork.whitened((1, 2, 3, 1), [[3]])) == "scalar-residual"
+    assert choose_method(LinearNetwork.whitened((1, 2, 2, 2, 1), [[3]])) == "scalar-residual"
+    assert choose_method(LinearNetwork.whitened((1, 3, 3, 1), [[3]])) == "scalar-residual"
     est = estimate_cost(LinearNetwork.whitened((1, 3, 3, 1), [[3]]))
-    assert est["method"] == "sparse" and est["bytes"] < 12e9 and 60 < est["seconds"] < 1000
+    assert est["bytes"] < 12e9 and 30 < est["seconds"] < 1000
+    assert 1 < estimate_cost(LinearNetwork.whitened((1, 3, 3, 1), [[3]]), "sparse")["seconds"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("widths, target", [((1, 2, 2, 2), [[1], [2]]), ((2, 1, 2, 2), [[1, 2], [3, 4]])])
 def test_sparse_equals_the_dispatcher_on_larger_cases(widths, target):
-    """(1,2,2,2): 454,181 terms, against lowrank; (2,1,2,2): 34,086 terms, against Berkowitz (~15 s each)."""
+    """(1,2,2,2): 454,181 terms, against lowrank; (2,1,2,2): 34,086 terms, against schur (~15 s each)."""
     poly, method = det_polynomial(LinearNetwork.whitened(widths, target))
-    assert method in ("lowrank", "berkowitz")
+    assert method in ("lowrank", "schur")
     assert det_polynomial(LinearNetwork.whitened(widths, target), method="sparse")[0] == poly
 
 

@@ -4,12 +4,14 @@ import random
 from fractions import Fraction
 
 import flint
+import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstab.exact.algebraic import descending_eigenvalues
-from symstab.exact.matrices import (chain, fmpq_matrix, kernel_projector, object_array, product_chain,
+from symstab.errors import SymbolicDataError
+from symstab.exact.matrices import (chain, fmpq_matrix, kernel_projector, ldl_psd, object_array, product_chain,
                                     random_invertible, rank_factorisation, scalar_identity_factor, sympy_matrix,
                                     top_projector)
 from symstab.exact.numbers import as_fmpq, as_fraction, as_rational
@@ -85,3 +87,23 @@ def test_scalar_identity_factor_and_random_invertible():
     G = random_invertible(4, random.Random(3))
     assert G.det() != 0 and G == random_invertible(4, random.Random(3))
     assert chain([], 2) == sympy.eye(2)
+
+
+@given(rational_matrices(3, 2, max_abs=2, max_denominator=2))
+def test_ldl_psd_reconstructs_a_gram_matrix(X):
+    """A = X X^T (rank 0 to 2, so zero pivots occur): L diag(d) L^T == A exactly, L unit lower triangular, d >= 0."""
+    A = sympy.Matrix(X) * sympy.Matrix(X).T
+    L, d = ldl_psd(A)
+    n = A.shape[0]
+    rebuilt = [[sum((L[i][k] * d[k] * L[j][k] for k in range(n)), flint.fmpq(0)) for j in range(n)] for i in range(n)]
+    assert rebuilt == [[as_fmpq(A[i, j]) for j in range(n)] for i in range(n)]
+    assert all(x >= 0 for x in d) and all(L[i][i] == 1 and all(L[i][j] == 0 for j in range(i + 1, n)) for i in range(n))
+
+
+def test_ldl_psd_refuses_indefinite_and_asymmetric_matrices():
+    with pytest.raises(SymbolicDataError, match="not positive semidefinite"):
+        ldl_psd([[1, 2], [2, 1]])
+    with pytest.raises(SymbolicDataError, match="not positive semidefinite"):
+        ldl_psd([[0, 1], [1, 5]])
+    with pytest.raises(SymbolicDataError, match="not symmetric"):
+        ldl_psd([[1, 2], [0, 1]])

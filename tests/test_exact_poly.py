@@ -7,7 +7,15 @@ import flint
 
 from symstab.errors import InvalidInputError
 
-from symstab.exact.poly import Ring, berkowitz, laplace_det, latex_name, reverse_last
+from symstab.exact.poly import (
+    Ring,
+    adjugate_action,
+    berkowitz,
+    laplace_det,
+    latex_name,
+    rank_one_charpoly,
+    reverse_last,
+)
 
 small = st.integers(min_value=-9, max_value=9)
 
@@ -75,3 +83,34 @@ def test_latex_names():
     assert latex_name("eta") == r"\eta" and latex_name("lam") == r"\lambda"
     R = Ring(("W1_0_0", "eta"))
     assert R.latex(R.to_sympy(R.gens[0] * R.gens[1])) == r"W_{1}(1,1) \cdot \eta"
+
+
+square = st.integers(min_value=1, max_value=5).flatmap(
+    lambda n: st.lists(st.lists(small, min_size=n, max_size=n), min_size=n, max_size=n))
+
+
+@given(square, st.data())
+def test_adjugate_action_is_the_adjugate_of_lam_minus_a_applied_to_v(rows, data):
+    """Against sympy: adj(lam I - A) v, coefficient by coefficient in lam."""
+    n = len(rows)
+    v = data.draw(st.lists(small, min_size=n, max_size=n))
+    lam = sympy.Symbol("lam")
+    adj = (lam * sympy.eye(n) - sympy.Matrix(rows)).adjugate() * sympy.Matrix(v)
+    Y = adjugate_action(rows, berkowitz(rows, 0, 1), v, 0)
+    for i in range(n):
+        coeffs = sympy.Poly(adj[i], lam).all_coeffs() if adj[i] != 0 else [0]
+        coeffs = [0] * (n - len(coeffs)) + coeffs  # degree n - 1: Y_0 is the lam^(n-1) coefficient
+        assert [Y[j][i] for j in range(n)] == coeffs
+
+
+@given(square, st.data(), st.fractions(min_value=-3, max_value=3, max_denominator=5))
+def test_rank_one_charpoly_is_the_charpoly_of_the_update(rows, data, s):
+    """det(lam I - A - s u u^T) from the charpoly of A, in Fractions, against Berkowitz on the updated matrix."""
+    from fractions import Fraction
+
+    n = len(rows)
+    u = data.draw(st.lists(small, min_size=n, max_size=n))
+    A = [[Fraction(x) for x in row] for row in rows]
+    updated = [[A[i][j] + s * u[i] * u[j] for j in range(n)] for i in range(n)]
+    got = rank_one_charpoly(A, berkowitz(A, Fraction(0), Fraction(1)), u, s, Fraction(0))
+    assert got == berkowitz(updated, Fraction(0), Fraction(1))

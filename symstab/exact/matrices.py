@@ -15,6 +15,7 @@ import flint
 import numpy as np
 import sympy
 
+from ..errors import SymbolicDataError
 from .algebraic import root_value
 from .numbers import as_fmpq, as_rational
 
@@ -24,6 +25,7 @@ __all__ = [
     "identity_like",
     "kernel_projector",
     "layers_from_factors",
+    "ldl_psd",
     "object_array",
     "poly_at_matrix",
     "product_chain",
@@ -157,6 +159,43 @@ def sympy_matrix(rows) -> sympy.Matrix:
 
 
 # --- ranks, kernels and projectors ----------------------------------------------------
+
+def ldl_psd(matrix) -> tuple:
+    """``(L, d)`` with ``A = L diag(d) L^T`` for a symmetric positive semidefinite matrix of exact rationals.
+
+    Gaussian elimination without pivoting, in ``fmpq``: ``L`` is unit lower triangular and ``d >= 0``.
+    A zero pivot of a positive semidefinite matrix has a zero column below it, so its column of ``L``
+    is left as ``e_j`` (its term ``0 * l l^T`` vanishes). Used to write ``J^T S J`` as a sum of
+    ``rank S`` weighted squares.
+
+    Raises
+    ------
+    SymbolicDataError
+        If the matrix is not symmetric positive semidefinite.
+
+    Examples
+    --------
+    >>> L, d = ldl_psd([[4, 2], [2, 2]])
+    >>> [[str(x) for x in row] for row in L], [str(x) for x in d]
+    ([['1', '0'], ['1/2', '1']], ['4', '1'])
+    """
+    A = [[as_fmpq(v) for v in row] for row in (matrix.tolist() if hasattr(matrix, "tolist") else matrix)]
+    n = len(A)
+    if any(A[i][j] != A[j][i] for i in range(n) for j in range(i)):
+        raise SymbolicDataError("the matrix is not symmetric")
+    L = [[flint.fmpq(1 if i == j else 0) for j in range(n)] for i in range(n)]
+    d = []
+    for j in range(n):
+        pivot = A[j][j] - sum((L[j][k] ** 2 * d[k] for k in range(j)), flint.fmpq(0))
+        column = [A[i][j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), flint.fmpq(0)) for i in range(j + 1, n)]
+        if pivot < 0 or (pivot == 0 and any(c != 0 for c in column)):
+            raise SymbolicDataError("the matrix is not positive semidefinite")
+        d.append(pivot)
+        if pivot != 0:
+            for i, c in zip(range(j + 1, n), column):
+                L[i][j] = c / pivot
+    return L, d
+
 
 def random_invertible(n: int, rng: random.Random) -> sympy.Matrix:
     """A random integer matrix with entries in ``[-2, 2] + 3 I`` and non-zero determinant."""

@@ -178,6 +178,97 @@ def berkowitz(matrix, zero, one, progress=None) -> list:
     return coeffs
 
 
+def adjugate_action(matrix, coeffs, v, zero) -> list:
+    """The coefficients of ``adj(lam I - A) v`` in powers of ``lam``, from the characteristic polynomial of ``A``.
+
+    With ``det(lam I - A) = sum_k c_k lam^(n-k)`` (``coeffs``, as :func:`berkowitz` returns them),
+    Cayley-Hamilton gives ``adj(lam I - A) = sum_(j<n) lam^(n-1-j) sum_(i<=j) c_i A^(j-i)``, so the
+    coefficient vectors obey ``Y_0 = v`` and ``Y_j = A Y_(j-1) + c_j v``: ``n - 1`` matrix-vector products
+    and no division. Every ``Y_j`` is a coefficient of the adjugate itself, so nothing grows beyond the
+    result (the powers ``A^t v`` it replaces grow without bound and cancel in the sum).
+
+    Parameters
+    ----------
+    matrix : list of lists
+        Square ``n x n`` matrix ``A`` over a commutative ring.
+    coeffs : list
+        ``[c_0, ..., c_n]``, the characteristic polynomial of ``A`` (``c_0 = 1``).
+    v : list
+        A vector of length ``n``.
+    zero : ring element
+        The ring's 0.
+
+    Returns
+    -------
+    list
+        ``[Y_0, ..., Y_(n-1)]``: ``adj(lam I - A) v = sum_j Y_j lam^(n-1-j)``.
+
+    Examples
+    --------
+    >>> A = [[2, 1], [1, 2]]
+    >>> adjugate_action(A, berkowitz(A, 0, 1), [1, 0], 0)   # adj(lam I - A) e_1 = (lam - 2, 1)
+    [[1, 0], [-2, 1]]
+    """
+    n = len(v)
+    out = [list(v)]
+    for j in range(1, n):
+        previous = out[-1]
+        c = coeffs[j]
+        row = []
+        for i in range(n):
+            acc = c * v[i]
+            Ai = matrix[i]
+            for k in range(n):
+                acc += Ai[k] * previous[k]
+            row.append(acc)
+        out.append(row)
+    return out
+
+
+def rank_one_charpoly(matrix, coeffs, u, s, zero) -> list:
+    """The characteristic polynomial of ``A + s u u^T`` from that of ``A``, by the matrix determinant lemma.
+
+    ``det(lam I - A - s u u^T) = det(lam I - A) - s u^T adj(lam I - A) u``, with the adjugate applied
+    by :func:`adjugate_action`. Applied once per term of a low-rank update ``J^T S J`` this gives the
+    characteristic polynomial of ``A + J^T S J`` without division (each step needs the characteristic
+    polynomial of the previous matrix, which the previous step returns).
+
+    Parameters
+    ----------
+    matrix : list of lists
+        Square ``n x n`` matrix ``A`` over a commutative ring.
+    coeffs : list
+        ``[c_0, ..., c_n]``, the characteristic polynomial of ``A``.
+    u : list
+        A vector of length ``n``.
+    s : ring element or number
+        The weight of the update.
+    zero : ring element
+        The ring's 0.
+
+    Returns
+    -------
+    list
+        ``[c'_0, ..., c'_n]`` with ``det(lam I - A - s u u^T) = sum_k c'_k lam^(n-k)``.
+
+    Examples
+    --------
+    >>> A = [[2, 1], [1, 2]]
+    >>> rank_one_charpoly(A, berkowitz(A, 0, 1), [1, 1], 3, 0)   # A + 3 u u^T = [[5, 4], [4, 5]]
+    [1, -10, 9]
+    """
+    n = len(u)
+    Y = adjugate_action(matrix, coeffs, u, zero)
+    out = [coeffs[0]]
+    for k in range(1, n + 1):
+        acc = zero
+        y = Y[k - 1]
+        for i in range(n):
+            acc += u[i] * y[i]
+        out.append(coeffs[k] - s * acc)
+    return out
+
+
 def laplace_det(matrix, zero):
     """Determinant of a small square matrix over a commutative ring by Laplace expansion with memoised minors.
 
