@@ -277,8 +277,11 @@ def test_a_real_sigint_keeps_the_checkpoint_and_prints_the_resume_command(tmp_pa
     ratios = "1.1,1.15,1.2,1.25,1.3,1.35,1.4,1.45"  # above eta_C: runs stay on 2-cycles to the end (seconds per cell)
     argv = ["simulate", "--widths", "1,1,2", "--whitened", "--target", "3;4", "--eta-C", "1/5", "--eta-ratios",
             ratios, "--inits", "5000", "--steps", "20000", "--workers", "1", "--checkpoint", str(cp)]
+    # SIG_DFL first: a shell without job control starts background jobs with SIGINT ignored, and the child
+    # would inherit that (the test then failed when the suite ran with `&`, never in the foreground)
     proc = subprocess.Popen([sys.executable, "-m", "symstab.cli", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:

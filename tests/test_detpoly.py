@@ -239,3 +239,15 @@ def test_lowrank_with_a_general_covariance_equals_berkowitz(widths, data):
     Y = [[data.draw(rationals) for _ in range(n)] for _ in range(dH)]
     case = (widths, X, Y, data.draw(st.sampled_from(["half", "mean"])))
     assert det_polynomial(_net(case), method="lowrank")[0] == det_polynomial(_net(case), method="berkowitz")[0]
+
+
+@pytest.mark.parametrize("method, widths, target", [("lowrank", (2, 2, 2), [[1, 2], [3, 4]]),
+                                                    ("scalar-residual", (1, 2, 2, 1), [[3]])])
+def test_the_rank_one_paths_report_progress_through_the_composition(method, widths, target):
+    """Every phase reports, the composition slice by slice included (most of the time of the largest cases)."""
+    calls = []
+    net = LinearNetwork.whitened(widths, target)
+    det_polynomial(net, method=method, progress=lambda done, total: calls.append((done, total)))
+    total = calls[-1][1]
+    assert calls[-1] == (total, total) and len(calls) == total
+    assert [d for d, _ in calls] == list(range(1, total + 1)) and {t for _, t in calls} == {total}
