@@ -74,6 +74,7 @@ _SECONDS_PER_TERM = {"invariant": (2e-6, 0.3), "residual": (1.5e-4, 0.05), "schu
 # eta-slice: (1,3,3,1) 5.5 GB for 84 M terms of 32 bytes, (1,2,2,2,1) 0.84 GB for 15 M terms of 24 bytes
 _PEAK_COPIES = 8
 _PEAK_COPIES_BY_METHOD = {"sparse": 3, "lowrank": 3, "scalar-residual": 3}
+_STAGE_BYTES_PER_SECOND = 1e7  # the (theta, r) stage of the rank-one paths ((2,2,2,2): 6.7 GB after 138 s)
 _COUNT_SECONDS = 0.2  # CPU budget of the term count (Berlekamp-Massey) before a refusal
 
 
@@ -101,15 +102,18 @@ def _berkowitz_log10_seconds(net) -> float:
     return -0.7 + slope * (D - 8) + 0.85 * (H - 2) + 0.5 * len(net.symbols)
 
 
-def _rank_one_seconds(net, method: str, terms: float) -> float:
-    """The time model of ``"lowrank"`` and ``"scalar-residual"`` (CPU seconds on 2 cores, benchmarks/README.md).
+def _rank_one_cost(net, method: str, terms: float) -> tuple:
+    """``(seconds, stage bytes)``: the time model of ``"lowrank"`` and ``"scalar-residual"`` (CPU seconds on
+    2 cores, benchmarks/README.md) and the memory of their ``(theta, r)`` stage.
 
     Both build the coefficients in ``(theta, r)``, compose them into theta (about 0.4-0.6 us per output term)
     and check one exact point above 10^7 terms, two below (about 0.3 us per term and point). The ``(theta, r)`` stage is the
     part that varies: per output term it grows with ``m (H - 2)`` (``m = d_0 d_H``): (1,2,2,2) 0.24 us,
     (2,1,2,2,1) 1.3 us, (2,1,3,2) 3.7 us, (2,1,2,1,2) 10 us; and for ``m (H - 2) >= 4`` steeply with ``D``:
-    (2,2,2,2), D = 12, spent 630 s there (30 M terms in ``(theta, r)``). The scalar path's stage is
-    Berkowitz on ``K(theta)``: (1,3,3,1) 0.013 us, (1,2,2,2,1) 0.5 us per output term.
+    (2,2,2,2), D = 12, spent 631 s there (30 M terms in ``(theta, r)``; the factor ``10^(1.4 (D - 11))`` puts
+    the model at that time for the fitted 10^7.0 output terms). The scalar path's stage is
+    Berkowitz on ``K(theta)``: (1,3,3,1) 0.013 us, (1,2,2,2,1) 0.5 us per output term. The stage's memory
+    grows with its time: (2,2,2,2) held 6.7 GB after 138 s of it, so 10 MB per stage second is a floor.
     """
     D, H = net.num_params, net.depth
     m = net.widths[0] * net.widths[-1]
@@ -117,9 +121,9 @@ def _rank_one_seconds(net, method: str, terms: float) -> float:
         stage = 10 ** (-7.5 + 1.2 * max(H - 3, 0))
     else:
         load = m * max(H - 2, 0)
-        stage = 10 ** (-6.6 + 0.25 * load + (0.9 * max(D - 11, 0) if load >= 4 else 0.0))
+        stage = 10 ** (-6.6 + 0.25 * load + (1.4 * max(D - 11, 0) if load >= 4 else 0.0))
     points = 1 if terms > 1e7 else 2
-    return 0.05 + terms * (stage + 0.5e-6 + 0.3e-6 * points)
+    return 0.05 + terms * (stage + 0.5e-6 + 0.3e-6 * points), terms * stage * _STAGE_BYTES_PER_SECOND
 
 
 def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
@@ -165,7 +169,9 @@ def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     if chosen == "sparse":  # its cost follows the (theta, r) terms: (1,2,2,2) 14 s, (1,2,2,2,1) 105 s, (1,3,3,1) 111 s
         log10_seconds = math.log10(power_law(max(terms, 1.0), 454181, 14.0, 0.4))
     elif chosen in ("lowrank", "scalar-residual"):
-        log10_seconds = math.log10(_rank_one_seconds(net, chosen, min(terms, 1e300)))
+        seconds, stage_bytes = _rank_one_cost(net, chosen, min(terms, 1e300))
+        log10_seconds = math.log10(seconds)
+        log10_bytes = math.log10(10**log10_bytes + stage_bytes) if log10_bytes < 300 else log10_bytes
     elif chosen in _SECONDS_PER_TERM:
         per_term, overhead = _SECONDS_PER_TERM[chosen]
         log10_seconds = math.log10(overhead + per_term * min(terms, 1e300))
