@@ -89,6 +89,12 @@ def floor(poly, sample: int = 200_000):
 
 
 # (2,2,3) is left out: its (theta, r) form is not sparse (r has 6 entries); "sparse" ran over 90 s there
+METHOD_CASES = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
+                ((2, 2, 2), None), ((1, 3, 2), None), ((2, 1, 1, 2), None), ((2, 1, 3), None), ((3, 1, 2), None),
+                ((2, 1, 2, 2), None), ((2, 2, 1, 2), None), ((1, 1, 2, 3), None), ((1, 2, 1, 2, 1), None),
+                ((2, 1, 2, 1, 2), None), ((3, 1, 1, 3), [[1, 2, 0], [0, 1, 2], [2, 0, 1]]), ((1, 2, 2, 2), None),
+                ((2, 2, 3), None),
+                ((3, 2, 2), None), ((2, 3, 2), None), ((2, 1, 2, 2, 1), None)]
 SPARSE = {(1, 2, 1), (2, 1, 2), (1, 2, 2, 1), (2, 1, 2, 1), (2, 2, 2), (1, 3, 2), (1, 2, 2, 2), (2, 1, 1, 2),
           (2, 1, 2, 2)}
 
@@ -111,6 +117,49 @@ def method_rows(cases, budget):
         rows.append((str(widths), p.method, p.nterms, t_new, t_old, floor(p.poly), t_sparse))
         print(f"  {widths}: {p.method} {t_new:.3f} s", file=sys.stderr, flush=True)
     return rows
+
+
+ALL_METHODS = ("lowrank", "scalar-residual", "invariant", "schur", "residual", "sparse", "berkowitz")
+
+
+class _Timeout(Exception):
+    pass
+
+
+def every_method(cases, limit: float):
+    """``--methods``: every method that applies, per case, in CPU seconds (each on a fresh network, the exact
+    spot check included), each stopped after ``limit`` seconds of wall time (SIGALRM); all results are
+    asserted equal. The dispatcher's choice is marked with ``*``."""
+    import signal
+
+    from symstab.gdmap import method_applies
+
+    def alarm(*_):
+        raise _Timeout
+
+    signal.signal(signal.SIGALRM, alarm)
+    print(f"\nevery method (CPU s, each stopped after {limit:.0f} s; * = the dispatcher's choice)")
+    print(f"{'case':14} {'terms':>9} " + " ".join(f"{m:>16}" for m in ALL_METHODS))
+    for widths, target in cases:
+        chosen = fresh(widths, target).gd_jacobian_det(force=True).method
+        cells, reference = [], None
+        for method in ALL_METHODS:
+            net = fresh(widths, target)
+            if not method_applies(net, method):
+                cells.append("-")
+                continue
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                t, p = timed(lambda: net.gd_jacobian_det(force=True, method=method))
+                reference = reference if reference is not None else p.poly
+                assert p.poly == reference, (widths, method)
+                cells.append(f"{t:.3f}" + ("*" if method == chosen else ""))
+            except _Timeout:
+                cells.append(f"> {limit:.0f}")
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        terms = len(reference) if reference is not None else 0
+        print(f"{str(widths):14} {terms:9d} " + " ".join(f"{c:>16}" for c in cells), flush=True)
 
 
 def one(widths, method="auto"):
@@ -148,12 +197,17 @@ def main():
     parser.add_argument("--budget", type=float, default=120.0,
                         help="skip the 'before' baseline where it is estimated above this many seconds")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--methods", type=float, metavar="SECONDS",
+                        help="only the table of every applicable method per case, each stopped after SECONDS")
     args = parser.parse_args()
     if args.one:
         widths, _, method = args.one.partition(":")
         one(tuple(int(w) for w in widths.split(",")), method or "auto")
         return
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores); times are CPU seconds")
+    if args.methods:
+        every_method(METHOD_CASES, args.methods)
+        return
     cases = [((1, 2, 1), None), ((2, 1, 2), None), ((1, 2, 2, 1), None), ((2, 1, 2, 1), [[1, 2]]),
              ((2, 2, 2), None), ((2, 2, 2), [[3, 0], [0, 1]]), ((1, 3, 2), None), ((2, 1, 1, 2), None),
              ((2, 1, 3), None)]

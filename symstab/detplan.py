@@ -35,8 +35,9 @@ def choose_method(net) -> str:
     * depth 2 with ``m <= 4``: ``"lowrank"`` ((2,2,2): 0.05 s against 0.1-0.3 s for the others);
     * ``"schur"`` where its division is by at most ``b^3`` and its determinant at most ``8 x 8``
       ((2,2,3), (2,1,2,2), (1,1,2,3));
-    * ``"lowrank"`` for ``m <= 4`` ((1,2,2,2), (2,1,2,2,1)), and ``"berkowitz"`` beyond (one rank-one update per
-      row of ``J``: at ``m = 9`` it measured slower than Berkowitz).
+    * otherwise ``"lowrank"`` ((1,2,2,2), (2,1,2,2,1); for ``m > 4`` too: (3,2,2) with a non-scalar Sigma 12.9 s
+      against 26 s, (2,2,1,1,3) 99 s against more than 120 s for Berkowitz; where Berkowitz wins at ``m > 4``,
+      small ``D`` and a large ``m`` as in (4,1,4), the Schur complement needs no division and comes first).
     """
     if net.depth == 1:
         return "single-layer"
@@ -54,17 +55,20 @@ def choose_method(net) -> str:
         return "lowrank"
     if exponent >= -3 and size <= 8:
         return "schur"
-    return "lowrank" if m <= 4 else "berkowitz"
+    return "lowrank"
 
 
 # The size guard (benchmarks/bench_det.py, benchmarks/README.md; 2 cores, 24 GB). The output size is
-# estimated from measured term counts of det(I - eta H) for 13 architectures (D = 4..15), fitted as
-# log10(terms) = -2.27 + 0.549 D + 0.638 H + 0.198 d_0 d_H (largest residual 0.44); time and memory
-# follow from the output size and the measured cost per term of each method.
+# estimated from measured term counts of det(I - eta H) for 35 architectures with at least 1,000 terms
+# (D = 5..15, depth 2 to 6, up to 84 M terms), fitted as
+# log10(terms) = -2.831 + 0.571 D + 0.771 H + 0.137 d_0 d_H - 0.316 (hidden layers of width 1):
+# within 0.7 of every one but two small bottleneck cases, (1,3,3) and (1,1,2,3), over-estimated by 1.2 and 0.8
+# (the previous fit without the bottleneck term over-estimated (4,1,4) by 2.1); time and memory follow from
+# the output size and the measured cost per term of each method.
 _MAX_SECONDS = 60.0
 _MAX_BYTES = 12e9
-_TERMS_FIT = (-2.269, 0.549, 0.638, 0.198)
-_FIT_RESIDUAL = 0.5
+_TERMS_FIT = (-2.831, 0.571, 0.771, 0.137, -0.316)
+_FIT_RESIDUAL = 0.7
 # seconds per output term (measured, loaded 2-core machine), and a fixed overhead in seconds
 # (CPU seconds, benchmarks/README.md: (2,3,2) invariant 1.0 us/term, (2,2,2) residual 11 us but (2,2,3) ~100 us;
 # schur: (2,2,3) 4.6 us, (2,1,2,2) 3.8 us)
@@ -83,8 +87,9 @@ def _log10_terms(net) -> float:
     D, H = net.num_params, net.depth
     if H == 1:  # (det(I - eta 2c Sigma))^{d_1}: a polynomial in eta (and data symbols) only
         return math.log10(D + 1) + 0.5 * len(net.symbols)
-    a, b, c, d = _TERMS_FIT
-    return a + b * D + c * H + d * net.widths[0] * net.widths[-1] + 0.5 * len(net.symbols)
+    a, b, c, d, e = _TERMS_FIT
+    bottlenecks = sum(1 for w in net.widths[1:-1] if w == 1)
+    return a + b * D + c * H + d * net.widths[0] * net.widths[-1] + e * bottlenecks + 0.5 * len(net.symbols)
 
 
 def _berkowitz_log10_seconds(net) -> float:
@@ -106,31 +111,33 @@ def _rank_one_cost(net, method: str, terms: float) -> tuple:
     """``(seconds, stage bytes)``: the time model of ``"lowrank"`` and ``"scalar-residual"`` (CPU seconds on
     2 cores, benchmarks/README.md) and the memory of their ``(theta, r)`` stage.
 
-    Both build the coefficients in ``(theta, r)``, compose them into theta (about 0.4-0.6 us per output term)
-    and check one exact point above 10^7 terms, two below (about 0.3 us per term and point). The ``(theta, r)`` stage is the
-    part that varies: per output term it grows with ``m (H - 2)`` (``m = d_0 d_H``): (1,2,2,2) 0.24 us,
-    (2,1,2,2,1) 1.3 us, (2,1,3,2) 3.7 us, (2,1,2,1,2) 10 us; and for ``m (H - 2) >= 4`` steeply with ``D``:
-    (2,2,2,2), D = 12, spent 631 s there (30 M terms in ``(theta, r)``; the factor ``10^(1.4 (D - 11))`` puts
-    the model at that time for the fitted 10^7.0 output terms). The scalar path's stage is
-    Berkowitz on ``K(theta)``: (1,3,3,1) 0.013 us, (1,2,2,2,1) 0.5 us per output term. The stage's memory
-    grows with its time: (2,2,2,2) held 6.7 GB after 138 s of it, so 10 MB per stage second is a floor.
+    ``"lowrank"``: ``10^(-7.106 + 0.372 m + 0.409 (H - 2))`` seconds per output term (``m = d_0 d_H``), a
+    least-squares fit on 20 measured runs, whitened and not, ``m`` = 2 to 8, depth 2 to 4: within a factor
+    4.2 of each ((2,2,2) 2.6 us, (1,2,2,2) 0.7 us, (3,2,2) with a non-scalar Sigma 26 us, (4,1,1,1,2) 171 us
+    per term). One case is far above it: (2,2,2,2) spent 631 s in its ``(theta, r)`` stage alone (30 M terms
+    there, 6.7 GB), which the extra ``10^(D - 11)`` for ``H >= 3``, ``m >= 4``, ``D >= 12`` reproduces at the
+    fitted 10^7.0 output terms; it is one measured point, not a fit. ``"scalar-residual"``: Berkowitz on
+    ``K(theta)`` ((1,3,3,1) 0.013 us, (1,2,2,2,1) 0.5 us per term; depth 5 and more is taken as depth 4.5, as no
+    larger deep case was measured), composition 0.5 us per term. Both add the
+    exact spot check, 0.3 us per term and point (one point above 10^7 terms, two below). Memory: the stage
+    held 6.7 GB after 138 s of (2,2,2,2), so 10 MB per second of work is added (a floor).
     """
     D, H = net.num_params, net.depth
     m = net.widths[0] * net.widths[-1]
     if method == "scalar-residual":
-        stage = 10 ** (-7.5 + 1.2 * max(H - 3, 0))
+        work = 10 ** (-7.5 + 1.2 * min(max(H - 3, 0), 1.5)) + 0.5e-6  # depth > 4 not measured above 10^4 terms
     else:
-        load = m * max(H - 2, 0)
-        stage = 10 ** (-6.6 + 0.25 * load + (1.4 * max(D - 11, 0) if load >= 4 else 0.0))
+        steep = (D - 11) if H >= 3 and m >= 4 and D >= 12 else 0
+        work = 10 ** (-7.106 + 0.372 * m + 0.409 * (H - 2) + steep)
     points = 1 if terms > 1e7 else 2
-    return 0.05 + terms * (stage + 0.5e-6 + 0.3e-6 * points), terms * stage * _STAGE_BYTES_PER_SECOND
+    return 0.05 + terms * (work + 0.3e-6 * points), terms * work * _STAGE_BYTES_PER_SECOND
 
 
 def estimate_cost(net, method: str = "auto", *, count: float = 0.0) -> dict:
     """A-priori size of det(I - eta H): output terms, memory and time, before any work.
 
     ``log10_terms`` is the estimated number of terms of the output (a fit on measured
-    counts, within about ``+-0.5`` in log10 on the 13 measured architectures, given as
+    counts, within about ``+-0.7`` in log10 on the 35 measured architectures, given as
     ``log10_terms_range``); ``bytes`` the estimated peak memory (8 times the packed output, as
     measured on (2,3,2); 3 times for the slice-by-slice paths ``"lowrank"``, ``"scalar-residual"``, ``"sparse"``); ``seconds`` the estimated time of
     ``method`` (default: the dispatcher's) on a 2-core machine. ``log10_terms_bound`` is the

@@ -362,8 +362,8 @@ def rank_one_update_coefficients(K, g, a, b, zero, one, progress=None, total=Non
 def scalar_residual_det_poly(net, progress=None):
     """``det(I - eta H)`` for ``d_0 = d_H = 1`` from ``H = a g g^T + b K`` with ``b`` a free variable.
 
-    ``c_k(H) = b^k c_k(K) - a b^(k-1) sum_{i<k} c_i(K) g^T K^(k-1-i) g`` (the structured path of
-    :mod:`symstab.gdmap`), assembled in ``(theta, b, eta)`` and composed with
+    ``c_k(H) = b^k c_k(K) - a b^(k-1) g^T Y_(k-1)`` with ``adj(lam I - K) g = sum_j Y_j lam^(D-1-j)``
+    (:func:`rank_one_update_coefficients`), assembled in ``(theta, b, eta)`` and composed with
     ``b -> 2c (s mu - w)`` in C.
     """
     D = net.num_params
@@ -401,7 +401,8 @@ def lowrank_det_poly(net, progress=None):
     ``J^T S J = sum_k s_k w_k w_k^T`` with ``w = L^T J``. From Berkowitz on ``B``, each term is added by
     the matrix determinant lemma, ``det(lam I - A - s w w^T) = det(lam I - A) - s w^T adj(lam I - A) w``,
     with the adjugate applied through Cayley-Hamilton (:func:`~symstab.exact.poly.rank_one_charpoly`):
-    no division, and no intermediate larger than the adjugate's coefficients. The coefficients ``c_k``
+    no division, and no power of a matrix (the intermediates are coefficients of adjugates; they still grow
+    with each update: (2,2,2,2) reached 30 M terms in ``(theta, r)``). The coefficients ``c_k``
     of ``det(lam I - H)`` are those of ``det(I - eta H) = sum_k c_k eta^k``; then ``compose`` with
     ``r -> P(theta)``.
     """

@@ -131,7 +131,8 @@ METHODS = ("auto", "berkowitz", "scalar", "single-layer", "invariant", "lowrank"
            "schur", "sparse")
 
 
-def _applies(net, method: str) -> bool:
+def method_applies(net, method: str) -> bool:
+    """Whether the exact method ``method`` (a name of :data:`METHODS` other than ``"auto"``) applies to ``net``."""
     if method in ("berkowitz",):
         return True
     if method == "single-layer":
@@ -169,13 +170,14 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
     ``method="auto"`` takes :func:`choose_method`; any name of :data:`METHODS` forces that
     method where it applies. Every method is exact (ring operations over Z or Q only); the structured
     ones (``"invariant"``, ``"lowrank"``, ``"residual"``, ``"scalar-residual"``, ``"schur"``, ``"sparse"``) are also
-    checked exactly at two random rational points (one above 10^7 terms; ``seed``) against the exact Hessian.
+    checked exactly at random points (``seed``) against the exact Hessian: two (the first integral, the second
+    rational up to 10^6 terms), one integral point above 10^7 terms.
     Cached on the network per method.
     """
     if method not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     chosen = choose_method(net) if method == "auto" else method
-    if not _applies(net, chosen):
+    if not method_applies(net, chosen):
         raise InvalidInputError(f"method {chosen!r} does not apply to widths {net.widths}"
                                 + (" with symbolic data" if net.is_family else ""))
     cache = net.__dict__.setdefault("_det_polynomials", {})
@@ -196,9 +198,18 @@ def det_polynomial(net, *, method: str = "auto", force: bool = False, progress=N
                    "lowrank": detpoly.lowrank_det_poly, "sparse": detsparse.sparse_det_poly,
                    "schur": detpoly.schur_det_poly,
                    "scalar-residual": detpoly.scalar_residual_det_poly}[chosen]
-        poly = compute(net, progress)
-        # above 10^7 terms one exact point (~25 s for (1,3,3,1), 84 M terms, more than the rest of "lowrank")
+        steps = [0]
+
+        def phase(done, total):  # the method's phases, then one more step for the exact spot check
+            steps[0] = total
+            progress(done, total + 1)
+
+        poly = compute(net, phase if progress is not None else None)
+        # above 10^7 terms one exact point (~25 s for (1,3,3,1), 84 M terms): a guard against bugs in these
+        # deterministic methods ("sparse" has also been checked modulo a fresh prime), not a proof
         detpoly.spot_check(net, poly, seed=seed, points=1 if len(poly) > 10**7 else 2)
+        if progress is not None:
+            progress(steps[0] + 1, steps[0] + 1)
     cache[chosen] = poly
     return poly, chosen
 

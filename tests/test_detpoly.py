@@ -119,7 +119,7 @@ def test_dispatcher_choices():
     assert choose_method(whitened((2, 1, 2), [[1, 2], [3, 4]])) == "schur"  # k = n: no division at all
     assert choose_method(whitened((2, 1, 2, 2), [[1, 2], [3, 4]])) == "schur"
     assert choose_method(whitened((2, 2, 2, 2), [[1, 2], [3, 4]])) == "lowrank"  # a 12 x 12 Schur determinant
-    assert choose_method(whitened((3, 3, 3), [[1, 2, 0], [0, 1, 2], [2, 0, 1]])) == "berkowitz"  # m = 9, 9 x 9 Schur
+    assert choose_method(whitened((3, 3, 3), [[1, 2, 0], [0, 1, 2], [2, 0, 1]])) == "lowrank"  # m = 9, 9 x 9 Schur
     assert choose_method(whitened((1, 2, 2, 2, 1), [[2]])) == "scalar-residual"
     assert choose_method(whitened((4, 1, 4), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])) == "schur"
     assert choose_method(whitened((2, 2), [[1, 2], [3, 4]])) == "single-layer"
@@ -242,9 +242,12 @@ def test_lowrank_with_a_general_covariance_equals_berkowitz(widths, data):
 
 
 @pytest.mark.parametrize("method, widths, target", [("lowrank", (2, 2, 2), [[1, 2], [3, 4]]),
-                                                    ("scalar-residual", (1, 2, 2, 1), [[3]])])
-def test_the_rank_one_paths_report_progress_through_the_composition(method, widths, target):
-    """Every phase reports, the composition slice by slice included (most of the time of the largest cases)."""
+                                                    ("scalar-residual", (1, 2, 2, 1), [[3]]),
+                                                    ("invariant", (1, 3, 2), [[1], [2]]),
+                                                    ("schur", (2, 1, 3), [[1, 2], [3, 4], [5, 6]])])
+def test_the_structured_paths_report_progress_through_every_phase(method, widths, target):
+    """Every phase reports: for the rank-one paths the composition slice by slice (most of the time of the
+    largest cases), and for every structured method the exact spot check as the last step."""
     calls = []
     net = LinearNetwork.whitened(widths, target)
     det_polynomial(net, method=method, progress=lambda done, total: calls.append((done, total)))

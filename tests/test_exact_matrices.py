@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstab.exact.algebraic import descending_eigenvalues
-from symstab.errors import SymbolicDataError
+from symstab.errors import InvalidInputError
 from symstab.exact.matrices import (chain, fmpq_matrix, kernel_projector, ldl_psd, object_array, product_chain,
                                     random_invertible, rank_factorisation, scalar_identity_factor, sympy_matrix,
                                     top_projector)
@@ -101,9 +101,9 @@ def test_ldl_psd_reconstructs_a_gram_matrix(X):
 
 
 def test_ldl_psd_refuses_indefinite_and_asymmetric_matrices():
-    with pytest.raises(SymbolicDataError, match="not positive semidefinite"):
+    with pytest.raises(InvalidInputError, match="not positive semidefinite"):
         ldl_psd([[1, 2], [2, 1]])
-    with pytest.raises(SymbolicDataError, match="not positive semidefinite"):
+    with pytest.raises(InvalidInputError, match="not positive semidefinite"):
         ldl_psd([[0, 1], [1, 5]])
-    with pytest.raises(SymbolicDataError, match="not symmetric"):
+    with pytest.raises(InvalidInputError, match="not symmetric"):
         ldl_psd([[1, 2], [0, 1]])

@@ -15,7 +15,7 @@ import flint
 import numpy as np
 import sympy
 
-from ..errors import SymbolicDataError
+from ..errors import InvalidInputError
 from .algebraic import root_value
 from .numbers import as_fmpq, as_rational
 
@@ -170,7 +170,7 @@ def ldl_psd(matrix) -> tuple:
 
     Raises
     ------
-    SymbolicDataError
+    InvalidInputError
         If the matrix is not symmetric positive semidefinite.
 
     Examples
@@ -182,14 +182,14 @@ def ldl_psd(matrix) -> tuple:
     A = [[as_fmpq(v) for v in row] for row in (matrix.tolist() if hasattr(matrix, "tolist") else matrix)]
     n = len(A)
     if any(A[i][j] != A[j][i] for i in range(n) for j in range(i)):
-        raise SymbolicDataError("the matrix is not symmetric")
+        raise InvalidInputError("the matrix is not symmetric")
     L = [[flint.fmpq(1 if i == j else 0) for j in range(n)] for i in range(n)]
     d = []
     for j in range(n):
         pivot = A[j][j] - sum((L[j][k] ** 2 * d[k] for k in range(j)), flint.fmpq(0))
         column = [A[i][j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), flint.fmpq(0)) for i in range(j + 1, n)]
         if pivot < 0 or (pivot == 0 and any(c != 0 for c in column)):
-            raise SymbolicDataError("the matrix is not positive semidefinite")
+            raise InvalidInputError("the matrix is not positive semidefinite")
         d.append(pivot)
         if pivot != 0:
             for i, c in zip(range(j + 1, n), column):
