@@ -31,6 +31,7 @@ from fractions import Fraction
 import flint
 import sympy
 
+from ..exact.algebraic import ball_endpoints, real_root_balls, root_closed_form, univariate
 from ..exact.numbers import simplest_between
 
 __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_root"]
@@ -38,6 +39,7 @@ __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_ro
 _PREC = 128
 _MAX_PREC = 2048
 _MAX_STEPS = 6000
+_ETA = sympy.Symbol("eta")
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,33 +54,18 @@ class EtaRoot:
         return float(self.ball.mid())
 
     def refine(self, prec: int) -> "EtaRoot":
-        return EtaRoot(self.poly, self.index, _real_roots(self.poly, prec)[self.index])
+        return EtaRoot(self.poly, self.index, real_root_balls(self.poly, prec)[self.index])
 
     def exact(self) -> str:
-        """The number as sympy text: a rational, a square root expression, or ``CRootOf(p, k)``."""
-        x = sympy.Symbol("eta")
-        coeffs = [int(c) for c in self.poly.coeffs()]
-        expr = sum(c * x ** k for k, c in enumerate(coeffs))
-        if self.poly.degree() == 1:
-            return sympy.sstr(sympy.Rational(-coeffs[0], coeffs[1]))
-        if self.poly.degree() == 2:
-            real = sorted(sympy.solve(expr, x), key=lambda r: float(sympy.N(r, 30)))
-            return sympy.sstr(sympy.radsimp(real[self.index]))
-        return f"CRootOf({sympy.sstr(expr)}, {self.index})"
-
-
-def _real_roots(p: flint.fmpz_poly, prec: int = _PREC) -> list:
-    """Real roots of a squarefree integer polynomial as arb balls, ascending (python-flint's certified isolation,
-    which returns real roots with an exactly zero imaginary part)."""
-    with flint.ctx.workprec(prec):
-        return sorted((r.real for r, _ in p.complex_roots() if r.imag.is_zero()), key=lambda b: float(b.mid()))
+        """The number as sympy text in ``eta``: a rational, a square root expression, or ``CRootOf(p, k)``."""
+        return sympy.sstr(root_closed_form(univariate(self.poly, _ETA), self.index))
 
 
 def root_ball(f, index: int, prec: int = _PREC) -> flint.arb:
     """The ``index``-th real root of a sympy Poly over Q (irreducible) as an arb ball."""
     den = sympy.ilcm(*[c.q for c in f.all_coeffs()])
     ints = flint.fmpz_poly([int(c * den) for c in reversed(f.all_coeffs())])
-    return _real_roots(ints, prec)[index]
+    return real_root_balls(ints, prec)[index]
 
 
 def _univariate(poly, var_index: int) -> flint.fmpz_poly:
@@ -109,18 +96,12 @@ def _positive_roots(polys) -> tuple:
     factors = [f for f in factors if f != flint.fmpz_poly([0, 1])]  # the root t = 0 is no step
     prec = _PREC
     while True:
-        every = [EtaRoot(f, k, b) for f in factors for k, b in enumerate(_real_roots(f, prec))]
+        every = [EtaRoot(f, k, b) for f in factors for k, b in enumerate(real_root_balls(f, prec))]
         signed = all(r.ball > 0 or r.ball < 0 for r in every)
         roots = sorted((r for r in every if r.ball > 0), key=lambda r: float(r.ball.mid()))
         if (signed and all(a.ball < b.ball for a, b in zip(roots, roots[1:]))) or prec >= _MAX_PREC:
             return roots, factors
         prec *= 2
-
-
-def _fraction(x: flint.arb, side: str) -> Fraction:
-    """An exact rational endpoint of the ball (``lower`` or ``upper``)."""
-    man, exp = (x.lower() if side == "lower" else x.upper()).mid().man_exp()
-    return Fraction(int(man)) * (Fraction(2) ** int(exp))
 
 
 # --------------------------------------------------------------------------- the scalar branch problem
@@ -333,16 +314,16 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
     above = [r for r in roots if r.ball > t0_ball]
     if len(below) + len(above) != len(roots):
         return {"note": "the step could not be separated from a candidate end"}
-    start_t = t0 if rational_t0 else _fraction(t0_ball, "lower")
+    t0_lo = ball_endpoints(t0_ball)[0]
+    start_t = t0 if rational_t0 else t0_lo
     with flint.ctx.workprec(_PREC):
         start = _newton_box(Bf, dB, z0, _q(t0) if rational_t0 else t0_ball, _PREC)
     if start is None:
         return {"note": "the cycle's root could not be certified on its branch"}
-    lo_cell = _fraction(below[-1].ball, "upper") if below else Fraction(0)
-    hi_cell = _fraction(above[0].ball, "lower") if above else None
+    lo_cell = ball_endpoints(below[-1].ball)[1] if below else Fraction(0)
     if not rational_t0:  # move to a rational step of the same cell first
-        start_t = simplest_between(max(lo_cell, _fraction(t0_ball, "lower") - Fraction(1, 10 ** 6)), _fraction(t0_ball, "lower"))
-        start = _follow(Bf, dB, Bt, start, _fraction(t0_ball, "lower"), start_t) if start_t != _fraction(t0_ball, "lower") else start
+        start_t = simplest_between(max(lo_cell, t0_lo - Fraction(1, 10 ** 6)), t0_lo)
+        start = _follow(Bf, dB, Bt, start, t0_lo, start_t) if start_t != t0_lo else start
         if start is None:
             return {"note": "continuation to a rational step failed"}
     stable0 = _decide(mults, Bf, dB, start, start_t)
@@ -353,11 +334,11 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
         for k, r in enumerate(seq):
             nxt = seq[k + 1] if k + 1 < len(seq) else None
             if side > 0:
-                lo = _fraction(r.ball, "upper")
-                hi = _fraction(nxt.ball, "lower") if nxt is not None else lo + max(1, lo)
+                lo = ball_endpoints(r.ball)[1]
+                hi = ball_endpoints(nxt.ball)[0] if nxt is not None else lo + max(1, lo)
             else:
-                hi = _fraction(r.ball, "lower")
-                lo = _fraction(nxt.ball, "upper") if nxt is not None else Fraction(0)
+                hi = ball_endpoints(r.ball)[0]
+                lo = ball_endpoints(nxt.ball)[1] if nxt is not None else Fraction(0)
             test = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4) if lo > 0 else hi / 2
             moved = _follow(Bf, dB, Bt, cur, t_cur, test)
             if moved is None:
@@ -418,7 +399,7 @@ def scaled_root(root: EtaRoot, sigma2: Fraction) -> EtaRoot:
             target = root.refine(prec).ball / flint.arb(flint.fmpq(sigma2.numerator, sigma2.denominator)).sqrt()
             hits = []
             for f, _ in qz.factor()[1]:
-                for k, b in enumerate(_real_roots(f, prec)):
+                for k, b in enumerate(real_root_balls(f, prec)):
                     if b.overlaps(target):
                         hits.append(EtaRoot(f if f.coeffs()[-1] > 0 else -f, k, b))
             if len(hits) == 1:
