@@ -31,6 +31,7 @@ from fractions import Fraction
 import flint
 import sympy
 
+from ..errors import PrecisionLimitError
 from ..exact.algebraic import ball_endpoints, real_root_balls, root_closed_form, univariate
 from ..exact.numbers import simplest_between
 
@@ -83,8 +84,13 @@ def _univariate(poly, var_index: int) -> flint.fmpz_poly:
     return flint.fmpz_poly([int(c * den) for c in coeffs])
 
 
-def _positive_roots(polys) -> tuple:
-    """Distinct positive real roots of the integer polynomials, ascending, pairwise separated; and the factor set."""
+def _positive_roots(polys, max_prec: int = _MAX_PREC) -> tuple:
+    """Distinct positive real roots of the integer polynomials, ascending, pairwise separated; and the factor set.
+
+    The precision starts at ``_PREC`` bits and doubles while the balls overlap or one
+    straddles 0; :class:`~symstab.errors.PrecisionLimitError` (never unseparated roots)
+    when doubling once more would pass ``max_prec``.
+    """
     factors = []
     for p in polys:
         if p.degree() <= 0:
@@ -94,14 +100,18 @@ def _positive_roots(polys) -> tuple:
             if f.degree() > 0 and f not in factors:
                 factors.append(f)
     factors = [f for f in factors if f != flint.fmpz_poly([0, 1])]  # the root t = 0 is no step
-    prec = _PREC
+    prec, doublings = _PREC, 0
     while True:
         every = [EtaRoot(f, k, b) for f in factors for k, b in enumerate(real_root_balls(f, prec))]
         signed = all(r.ball > 0 or r.ball < 0 for r in every)
         roots = sorted((r for r in every if r.ball > 0), key=lambda r: float(r.ball.mid()))
-        if (signed and all(a.ball < b.ball for a, b in zip(roots, roots[1:]))) or prec >= _MAX_PREC:
+        if signed and all(a.ball < b.ball for a, b in zip(roots, roots[1:])):
             return roots, factors
+        if 2 * prec > max_prec:
+            raise PrecisionLimitError(f"the candidate ends could not be separated from each other and from 0 after "
+                                      f"{doublings} precision doublings ({_PREC} to {prec} bits); no end is reported")
         prec *= 2
+        doublings += 1
 
 
 # --------------------------------------------------------------------------- the scalar branch problem
@@ -303,7 +313,10 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
             if r.is_zero():
                 return {"note": "a multiplier is identically +-1 along the branch"}
             conds.append(_univariate(r, 1))
-    roots, _ = _positive_roots(ends + conds)
+    try:
+        roots, _ = _positive_roots(ends + conds)
+    except PrecisionLimitError as err:  # an unseparated root is never an end: the caller reports null ends and why
+        return {"note": str(err)}
     end_factors = [f for p in ends if p.degree() > 0 for f, _ in p.factor()[1]]
     end_factors += [-f for f in end_factors]
     if rational_t0:
