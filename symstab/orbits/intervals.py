@@ -341,8 +341,11 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
             return {"note": "continuation to a rational step failed"}
     stable0 = _decide(mults, Bf, dB, start, start_t)
 
-    def walk(side, check):
+    def walk(side):
+        """``(existence end, stability end)`` on one side, each ``(root or 0 or None, why)``, from one walk: the
+        stability walk would stop at the first cell where the branch is not stable, so it is a prefix of this one."""
         cur, t_cur = start, start_t
+        unstable = None
         seq = above if side > 0 else below[::-1]
         for k, r in enumerate(seq):
             nxt = seq[k + 1] if k + 1 < len(seq) else None
@@ -355,23 +358,25 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
             test = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4) if lo > 0 else hi / 2
             moved = _follow(Bf, dB, Bt, cur, t_cur, test)
             if moved is None:
-                return (r, "end") if r.poly in end_factors else (None, "undecided")
+                stop = (r, "end") if r.poly in end_factors else (None, "undecided")
+                return stop, unstable or stop
             ok = _decide(mults, Bf, dB, moved, test)
             if ok is None:
-                return None, "undecided"
-            if check and not ok:
-                return r, "stability"
+                return (None, "undecided"), unstable or (None, "undecided")
+            if not ok and unstable is None:
+                unstable = (r, "stability")
             cur, t_cur = moved, test
-        return (None if side > 0 else 0), "none"
+        stop = (None if side > 0 else 0), "none"
+        return stop, unstable or stop
 
     out = {"stable_at_t0": stable0, "candidates": len(roots), "note": ""}
-    ends = [walk(-1, False), walk(1, False)]
-    out["exists"] = (ends[0][0], ends[1][0])
+    (exists_lo, stable_lo), (exists_hi, stable_hi) = walk(-1), walk(1)
+    ends = [exists_lo, exists_hi]
+    out["exists"] = (exists_lo[0], exists_hi[0])
     notes = []
     if stable0:
-        lo, why_lo = walk(-1, True)
-        hi, why_hi = walk(1, True)
-        ends += [(lo, why_lo), (hi, why_hi)]
+        (lo, why_lo), (hi, why_hi) = stable_lo, stable_hi
+        ends += [stable_lo, stable_hi]
         out["stable"] = (lo, hi)
         if "undecided" in (why_lo, why_hi):
             notes.append("an end could not be decided by certified continuation")
