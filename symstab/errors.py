@@ -33,5 +33,9 @@ class TooLargeError(SymstabError):
     """A symbolic job would take too long; it is refused unless forced."""
 
 
+class PrecisionLimitError(SymstabError, ArithmeticError):
+    """A certified computation could not decide within its precision cap (e.g. roots that never separated)."""
+
+
 class InexactInputWarning(UserWarning):
     """A float was converted to its exact binary value."""

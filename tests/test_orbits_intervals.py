@@ -8,6 +8,7 @@ near each end; never taken from the package.
 
 from fractions import Fraction
 
+import flint
 import numpy as np
 import pytest
 import sympy
@@ -15,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstab import LinearNetwork
-from symstab.orbits import period_two
+from symstab.errors import PrecisionLimitError
+from symstab.orbits import intervals, period_two
 from symstab.orbits.cycles import _scalar_cycles
 from symstab.orbits.families import stability_interval, stability_interval_sympy
+from symstab.orbits.intervals import _positive_roots
 
 t, r = sympy.symbols("t r", positive=True)
 
@@ -212,3 +215,35 @@ def test_non_aligned_architectures_say_why():
     assert all(o.stable_eta_interval != (None, None) and o.interval_note in ("", CAVEAT) for o in res.orbits if o.stable)
     d = res.to_dict()["orbits"][0]
     assert "interval_note" in d and len(d["stable_eta_interval"]) == 2
+
+
+def _near_pair(bits):
+    """The integer polynomials of 4/3 and 4/3 + 2^-bits/3 (``bits`` even, so both are primitive): two roots that
+    python-flint's balls (about 2 prec bits accurate) separate only from about ``bits / 2`` bits of precision on."""
+    return [flint.fmpz_poly([-4, 3]), flint.fmpz_poly([-(2 ** (bits + 2) + 1), 3 * 2 ** bits])]
+
+
+def test_candidate_ends_that_do_not_separate_raise_at_the_precision_cap():
+    """Roots 2^-300/3 apart overlap as 128-bit balls: with the cap at 128 bits the helper gives up (0 doublings)
+    instead of returning them, and with the cap at 256 bits one doubling separates them; roots 2^-600/3 apart still
+    overlap at 256 bits (1 doubling)."""
+    with pytest.raises(PrecisionLimitError, match=r"after 0 precision doublings \(128 to 128 bits\)"):
+        _positive_roots(_near_pair(300), max_prec=128)
+    with pytest.raises(PrecisionLimitError, match=r"after 1 precision doublings \(128 to 256 bits\)"):
+        _positive_roots(_near_pair(600), max_prec=256)
+    roots, _ = _positive_roots(_near_pair(300), max_prec=256)
+    assert [r.poly for r in roots] == _near_pair(300) and roots[0].ball < roots[1].ball
+    assert roots[0].exact() == "4/3" and Fraction(roots[1].exact()) - Fraction(4, 3) == Fraction(1, 3 * 2 ** 300)
+
+
+def test_unseparated_candidate_ends_give_null_ends_and_a_note(monkeypatch):
+    """An unseparated root is never reported as an interval end: two candidate roots 2^-5000/3 apart (beyond the
+    default 2048-bit cap) added to the (1,1,1) problem leave every interval null, and interval_note says why."""
+    orig = intervals._positive_roots
+    monkeypatch.setattr(intervals, "_positive_roots", lambda polys: orig(polys + _near_pair(5000)))
+    res = period_two(LinearNetwork.whitened((1, 1, 1), [[1]]), "11/10")
+    assert any(o.stable for o in res.orbits)
+    for o in res.orbits:
+        assert o.stable_eta_interval == (None, None) and o.stable_eta_interval_exact == (None, None)
+        assert o.exists_eta_interval == (None, None)
+        assert "could not be separated" in o.interval_note and "after 4 precision doublings" in o.interval_note

@@ -5,9 +5,11 @@ is known by an irreducible polynomial over Q and an isolating rational
 interval; it is shown in closed form (a rational, radicals up to degree 2, else
 a sympy ``CRootOf``) and enclosed rigorously:
 
-* :func:`real_root_boxes` isolates the (all real) roots of an irreducible
-  polynomial with python-flint's certified complex root finder (arb balls turned
-  into exact rational endpoints by :func:`ball_endpoints`);
+* :func:`real_root_balls` gives the real roots of a squarefree integer polynomial
+  as arb balls (python-flint's certified complex root finder), and
+  :func:`real_root_boxes` isolates the (all real) roots of an irreducible
+  polynomial by disjoint exact rational boxes (the balls turned into rational
+  endpoints by :func:`ball_endpoints`);
 * :func:`descending_eigenvalues` orders the eigenvalues of a symmetric rational
   matrix by exact joint real-root isolation of the factors of its
   characteristic polynomial (sympy, Vincent-Akritas-Strzebonski);
@@ -43,6 +45,7 @@ __all__ = [
     "largest_real_root",
     "outward_decimal",
     "positive_cell_samples",
+    "real_root_balls",
     "real_root_boxes",
     "root_closed_form",
     "root_value",
@@ -96,11 +99,43 @@ def univariate(poly, symbol) -> sympy.Poly:
     return sympy.Poly([as_rational(c) for c in reversed(poly.coeffs())], symbol)
 
 
+def real_root_balls(poly, prec: int = 64) -> list:
+    """The real roots of a squarefree polynomial over Z or Q as arb balls, ascending.
+
+    python-flint's certified complex root isolation at ``prec`` bits returns every
+    real root with an exactly zero imaginary part and keeps the other roots off the
+    real axis, so the real roots are exactly those. At a low ``prec`` two balls may
+    still overlap; a caller that needs them disjoint doubles ``prec``
+    (:func:`real_root_boxes`).
+
+    Parameters
+    ----------
+    poly : flint.fmpz_poly or flint.fmpq_poly
+        Squarefree, of degree at least 1.
+    prec : int
+        Working precision in bits.
+
+    Returns
+    -------
+    list of flint.arb
+        One ball per real root, sorted by midpoint.
+
+    Examples
+    --------
+    >>> p = flint.fmpz_poly([-2, 0, 0, 1]) * flint.fmpz_poly([-1, 0, 1])  # (x^3 - 2)(x^2 - 1)
+    >>> [round(float(b.mid()), 6) for b in real_root_balls(p)]
+    [-1.0, 1.0, 1.259921]
+    """
+    ints = poly.numer() if isinstance(poly, flint.fmpq_poly) else poly
+    with flint.ctx.workprec(prec):
+        return sorted((r.real for r, _ in ints.complex_roots() if r.imag.is_zero()), key=lambda b: float(b.mid()))
+
+
 def real_root_boxes(factor, prec: int = 64) -> list:
     """Disjoint rational boxes of the (all real) roots of an irreducible ``fmpq_poly``, ascending.
 
-    flint's certified complex root isolation at ``prec`` bits, doubled until the
-    real parts separate.
+    The balls of :func:`real_root_balls` at ``prec`` bits, ``prec`` doubled until they
+    separate.
 
     Raises
     ------
@@ -112,16 +147,11 @@ def real_root_boxes(factor, prec: int = 64) -> list:
     >>> [tuple(map(float, b)) for b in real_root_boxes(flint.fmpq_poly([-2, 0, 1]), 30)]  # doctest: +ELLIPSIS
     [(-1.414213..., -1.414213...), (1.414213..., 1.414213...)]
     """
-    ints = flint.fmpz_poly([int(c * factor.denom()) for c in factor.coeffs()])
     while True:
-        with flint.ctx.workprec(prec):
-            roots = ints.complex_roots()
-            boxes = []
-            for root, _ in roots:
-                if not root.imag.contains(0):
-                    raise InvalidInputError("a Hessian eigenvalue is not real: the matrix is not symmetric")
-                boxes.append(ball_endpoints(root.real))
-        boxes.sort()
+        balls = real_root_balls(factor, prec)
+        if len(balls) != factor.degree():
+            raise InvalidInputError("a Hessian eigenvalue is not real: the matrix is not symmetric")
+        boxes = sorted(ball_endpoints(b) for b in balls)
         if all(a[1] < b[0] for a, b in zip(boxes, boxes[1:])):
             return boxes
         prec *= 2

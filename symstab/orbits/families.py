@@ -151,7 +151,12 @@ def _eta_roots(poly_expr) -> list:
 
 
 def _real_roots(expr) -> list:
-    """Real roots of a univariate polynomial in ``z``, exact (``CRootOf``), ascending, with multiplicity."""
+    """Real roots of a univariate polynomial in ``z``, exact (``CRootOf``), ascending, with multiplicity.
+
+    The sympy reference's own isolation, kept apart from the arb balls of
+    :func:`~symstab.exact.algebraic.real_root_balls` that the flint path uses, so that the
+    reference stays independent of what it checks.
+    """
     return sympy.Poly(expr, Z, domain="QQ").real_roots(radicals=False)
 
 

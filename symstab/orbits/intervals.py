@@ -31,6 +31,8 @@ from fractions import Fraction
 import flint
 import sympy
 
+from ..errors import PrecisionLimitError
+from ..exact.algebraic import ball_endpoints, real_root_balls, root_closed_form, univariate
 from ..exact.numbers import simplest_between
 
 __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_root"]
@@ -38,6 +40,7 @@ __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_ro
 _PREC = 128
 _MAX_PREC = 2048
 _MAX_STEPS = 6000
+_ETA = sympy.Symbol("eta")
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,33 +55,18 @@ class EtaRoot:
         return float(self.ball.mid())
 
     def refine(self, prec: int) -> "EtaRoot":
-        return EtaRoot(self.poly, self.index, _real_roots(self.poly, prec)[self.index])
+        return EtaRoot(self.poly, self.index, real_root_balls(self.poly, prec)[self.index])
 
     def exact(self) -> str:
-        """The number as sympy text: a rational, a square root expression, or ``CRootOf(p, k)``."""
-        x = sympy.Symbol("eta")
-        coeffs = [int(c) for c in self.poly.coeffs()]
-        expr = sum(c * x ** k for k, c in enumerate(coeffs))
-        if self.poly.degree() == 1:
-            return sympy.sstr(sympy.Rational(-coeffs[0], coeffs[1]))
-        if self.poly.degree() == 2:
-            real = sorted(sympy.solve(expr, x), key=lambda r: float(sympy.N(r, 30)))
-            return sympy.sstr(sympy.radsimp(real[self.index]))
-        return f"CRootOf({sympy.sstr(expr)}, {self.index})"
-
-
-def _real_roots(p: flint.fmpz_poly, prec: int = _PREC) -> list:
-    """Real roots of a squarefree integer polynomial as arb balls, ascending (python-flint's certified isolation,
-    which returns real roots with an exactly zero imaginary part)."""
-    with flint.ctx.workprec(prec):
-        return sorted((r.real for r, _ in p.complex_roots() if r.imag.is_zero()), key=lambda b: float(b.mid()))
+        """The number as sympy text in ``eta``: a rational, a square root expression, or ``CRootOf(p, k)``."""
+        return sympy.sstr(root_closed_form(univariate(self.poly, _ETA), self.index))
 
 
 def root_ball(f, index: int, prec: int = _PREC) -> flint.arb:
     """The ``index``-th real root of a sympy Poly over Q (irreducible) as an arb ball."""
     den = sympy.ilcm(*[c.q for c in f.all_coeffs()])
     ints = flint.fmpz_poly([int(c * den) for c in reversed(f.all_coeffs())])
-    return _real_roots(ints, prec)[index]
+    return real_root_balls(ints, prec)[index]
 
 
 def _univariate(poly, var_index: int) -> flint.fmpz_poly:
@@ -96,8 +84,13 @@ def _univariate(poly, var_index: int) -> flint.fmpz_poly:
     return flint.fmpz_poly([int(c * den) for c in coeffs])
 
 
-def _positive_roots(polys) -> tuple:
-    """Distinct positive real roots of the integer polynomials, ascending, pairwise separated; and the factor set."""
+def _positive_roots(polys, max_prec: int = _MAX_PREC) -> tuple:
+    """Distinct positive real roots of the integer polynomials, ascending, pairwise separated; and the factor set.
+
+    The precision starts at ``_PREC`` bits and doubles while the balls overlap or one
+    straddles 0; :class:`~symstab.errors.PrecisionLimitError` (never unseparated roots)
+    when doubling once more would pass ``max_prec``.
+    """
     factors = []
     for p in polys:
         if p.degree() <= 0:
@@ -107,20 +100,18 @@ def _positive_roots(polys) -> tuple:
             if f.degree() > 0 and f not in factors:
                 factors.append(f)
     factors = [f for f in factors if f != flint.fmpz_poly([0, 1])]  # the root t = 0 is no step
-    prec = _PREC
+    prec, doublings = _PREC, 0
     while True:
-        every = [EtaRoot(f, k, b) for f in factors for k, b in enumerate(_real_roots(f, prec))]
+        every = [EtaRoot(f, k, b) for f in factors for k, b in enumerate(real_root_balls(f, prec))]
         signed = all(r.ball > 0 or r.ball < 0 for r in every)
         roots = sorted((r for r in every if r.ball > 0), key=lambda r: float(r.ball.mid()))
-        if (signed and all(a.ball < b.ball for a, b in zip(roots, roots[1:]))) or prec >= _MAX_PREC:
+        if signed and all(a.ball < b.ball for a, b in zip(roots, roots[1:])):
             return roots, factors
+        if 2 * prec > max_prec:
+            raise PrecisionLimitError(f"the candidate ends could not be separated from each other and from 0 after "
+                                      f"{doublings} precision doublings ({_PREC} to {prec} bits); no end is reported")
         prec *= 2
-
-
-def _fraction(x: flint.arb, side: str) -> Fraction:
-    """An exact rational endpoint of the ball (``lower`` or ``upper``)."""
-    man, exp = (x.lower() if side == "lower" else x.upper()).mid().man_exp()
-    return Fraction(int(man)) * (Fraction(2) ** int(exp))
+        doublings += 1
 
 
 # --------------------------------------------------------------------------- the scalar branch problem
@@ -322,7 +313,10 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
             if r.is_zero():
                 return {"note": "a multiplier is identically +-1 along the branch"}
             conds.append(_univariate(r, 1))
-    roots, _ = _positive_roots(ends + conds)
+    try:
+        roots, _ = _positive_roots(ends + conds)
+    except PrecisionLimitError as err:  # an unseparated root is never an end: the caller reports null ends and why
+        return {"note": str(err)}
     end_factors = [f for p in ends if p.degree() > 0 for f, _ in p.factor()[1]]
     end_factors += [-f for f in end_factors]
     if rational_t0:
@@ -333,51 +327,56 @@ def branch_interval(problem: ScalarBranch, t0, z0: flint.arb, *, rational_t0: bo
     above = [r for r in roots if r.ball > t0_ball]
     if len(below) + len(above) != len(roots):
         return {"note": "the step could not be separated from a candidate end"}
-    start_t = t0 if rational_t0 else _fraction(t0_ball, "lower")
+    t0_lo = ball_endpoints(t0_ball)[0]
+    start_t = t0 if rational_t0 else t0_lo
     with flint.ctx.workprec(_PREC):
         start = _newton_box(Bf, dB, z0, _q(t0) if rational_t0 else t0_ball, _PREC)
     if start is None:
         return {"note": "the cycle's root could not be certified on its branch"}
-    lo_cell = _fraction(below[-1].ball, "upper") if below else Fraction(0)
-    hi_cell = _fraction(above[0].ball, "lower") if above else None
+    lo_cell = ball_endpoints(below[-1].ball)[1] if below else Fraction(0)
     if not rational_t0:  # move to a rational step of the same cell first
-        start_t = simplest_between(max(lo_cell, _fraction(t0_ball, "lower") - Fraction(1, 10 ** 6)), _fraction(t0_ball, "lower"))
-        start = _follow(Bf, dB, Bt, start, _fraction(t0_ball, "lower"), start_t) if start_t != _fraction(t0_ball, "lower") else start
+        start_t = simplest_between(max(lo_cell, t0_lo - Fraction(1, 10 ** 6)), t0_lo)
+        start = _follow(Bf, dB, Bt, start, t0_lo, start_t) if start_t != t0_lo else start
         if start is None:
             return {"note": "continuation to a rational step failed"}
     stable0 = _decide(mults, Bf, dB, start, start_t)
 
-    def walk(side, check):
+    def walk(side):
+        """``(existence end, stability end)`` on one side, each ``(root or 0 or None, why)``, from one walk: the
+        stability walk would stop at the first cell where the branch is not stable, so it is a prefix of this one."""
         cur, t_cur = start, start_t
+        unstable = None
         seq = above if side > 0 else below[::-1]
         for k, r in enumerate(seq):
             nxt = seq[k + 1] if k + 1 < len(seq) else None
             if side > 0:
-                lo = _fraction(r.ball, "upper")
-                hi = _fraction(nxt.ball, "lower") if nxt is not None else lo + max(1, lo)
+                lo = ball_endpoints(r.ball)[1]
+                hi = ball_endpoints(nxt.ball)[0] if nxt is not None else lo + max(1, lo)
             else:
-                hi = _fraction(r.ball, "lower")
-                lo = _fraction(nxt.ball, "upper") if nxt is not None else Fraction(0)
+                hi = ball_endpoints(r.ball)[0]
+                lo = ball_endpoints(nxt.ball)[1] if nxt is not None else Fraction(0)
             test = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4) if lo > 0 else hi / 2
             moved = _follow(Bf, dB, Bt, cur, t_cur, test)
             if moved is None:
-                return (r, "end") if r.poly in end_factors else (None, "undecided")
+                stop = (r, "end") if r.poly in end_factors else (None, "undecided")
+                return stop, unstable or stop
             ok = _decide(mults, Bf, dB, moved, test)
             if ok is None:
-                return None, "undecided"
-            if check and not ok:
-                return r, "stability"
+                return (None, "undecided"), unstable or (None, "undecided")
+            if not ok and unstable is None:
+                unstable = (r, "stability")
             cur, t_cur = moved, test
-        return (None if side > 0 else 0), "none"
+        stop = (None if side > 0 else 0), "none"
+        return stop, unstable or stop
 
     out = {"stable_at_t0": stable0, "candidates": len(roots), "note": ""}
-    ends = [walk(-1, False), walk(1, False)]
-    out["exists"] = (ends[0][0], ends[1][0])
+    (exists_lo, stable_lo), (exists_hi, stable_hi) = walk(-1), walk(1)
+    ends = [exists_lo, exists_hi]
+    out["exists"] = (exists_lo[0], exists_hi[0])
     notes = []
     if stable0:
-        lo, why_lo = walk(-1, True)
-        hi, why_hi = walk(1, True)
-        ends += [(lo, why_lo), (hi, why_hi)]
+        (lo, why_lo), (hi, why_hi) = stable_lo, stable_hi
+        ends += [stable_lo, stable_hi]
         out["stable"] = (lo, hi)
         if "undecided" in (why_lo, why_hi):
             notes.append("an end could not be decided by certified continuation")
@@ -418,7 +417,7 @@ def scaled_root(root: EtaRoot, sigma2: Fraction) -> EtaRoot:
             target = root.refine(prec).ball / flint.arb(flint.fmpq(sigma2.numerator, sigma2.denominator)).sqrt()
             hits = []
             for f, _ in qz.factor()[1]:
-                for k, b in enumerate(_real_roots(f, prec)):
+                for k, b in enumerate(real_root_balls(f, prec)):
                     if b.overlaps(target):
                         hits.append(EtaRoot(f if f.coeffs()[-1] > 0 else -f, k, b))
             if len(hits) == 1:
