@@ -43,6 +43,7 @@ __all__ = [
     "compose_by_slices",
     "free_residual_hessian",
     "integer_entries",
+    "integer_matrix",
     "invariant_applies",
     "invariant_direct",
     "invariant_det_poly",
@@ -264,7 +265,7 @@ def integer_entries(rows) -> tuple:
         denominator
 
 
-def _integer_matrix(rows, zctx):
+def integer_matrix(rows, zctx):
     """Entries ``d * h`` as ``fmpz_mpoly`` in ``zctx`` (same generator order) and the common denominator ``d``."""
     entries, denominator = integer_entries(rows)
     n = len(rows[0]) if rows else 0
@@ -322,7 +323,7 @@ def residual_det_poly(net, progress=None):
     """``det(I - eta H)`` by Berkowitz on ``H(theta, r)`` (residual ``r`` free), then ``compose`` with ``r -> P(theta)``."""
     rows, qctx = free_residual_hessian(net, ("eta",))
     zctx = flint.fmpz_mpoly_ctx.get(qctx.names(), "degrevlex")
-    scaled, denominator = _integer_matrix(rows, zctx)
+    scaled, denominator = integer_matrix(rows, zctx)
     coeffs = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
     eta = zctx.gens()[-1]
     PZ, power = zctx.constant(0), zctx.constant(1)

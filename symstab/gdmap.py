@@ -15,7 +15,6 @@ so it scales to architectures far beyond the full polynomial.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -81,17 +80,8 @@ def _single_layer_coefficients(net) -> tuple:
 
 def _berkowitz_coefficients(net, progress) -> tuple:
     ring = net.ring
-    rows = net.hessian_polys
-    denominator = 1
-    for row in rows:
-        for h in row:
-            for c in h.coeffs():
-                denominator = math.lcm(denominator, int(c.q))
     zctx = flint.fmpz_mpoly_ctx.get(ring.names, "degrevlex")
-    scaled = [
-        [zctx.from_dict({e: int(c.p) * (denominator // int(c.q)) for e, c in h.to_dict().items()}) for h in row]
-        for row in rows
-    ]
+    scaled, denominator = detpoly.integer_matrix(net.hessian_polys, zctx)
     coeffs_z = berkowitz(scaled, zctx.constant(0), zctx.constant(1), progress=progress)
     # fmpz -> fmpq in C, then the scale 1 / denominator^k
     return tuple(flint.fmpq_mpoly(c, ring.ctx) * flint.fmpq(1, denominator**k) for k, c in enumerate(coeffs_z))

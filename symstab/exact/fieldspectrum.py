@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import flint
 
-from .algebraic import ball_endpoints
+from .algebraic import ball_endpoints, real_root_balls
 from .numberfield import NumberField
 
 __all__ = ["charpoly_over_field", "field_spectrum", "is_positive_definite", "norm_charpoly", "poly_gcd"]
@@ -213,13 +213,10 @@ def field_spectrum(H, field: NumberField, prec: int = 64):
         out = []
         ok = True
         for g, chain in layers:
-            with flint.ctx.workprec(prec):
-                all_roots = flint.fmpz_poly([int(c * g.denom()) for c in g.coeffs()]).complex_roots()
-            real = [r for r, _ in all_roots if r.imag.is_zero()]
-            real.sort(key=lambda r: float(r.real.mid()))
+            real = real_root_balls(flint.fmpz_poly([int(c * g.denom()) for c in g.coeffs()]), prec)
             mult = [0] * len(real)
             for q in chain:
-                hits = [k for k, r in enumerate(real) if _value(q, flint.acb(r.real), prec).contains(0)]
+                hits = [k for k, r in enumerate(real) if _value(q, flint.acb(r), prec).contains(0)]
                 if len(hits) != len(q) - 1:
                     ok = False
                     break
@@ -227,7 +224,7 @@ def field_spectrum(H, field: NumberField, prec: int = 64):
                     mult[k] += 1
             if not ok:
                 break
-            out.extend((g, k, mult[k], ball_endpoints(real[k].real)) for k in range(len(real)) if mult[k])
+            out.extend((g, k, mult[k], ball_endpoints(real[k])) for k in range(len(real)) if mult[k])
         if ok:
             out.sort(key=lambda e: e[3][0])
             if all(a[3][1] < b[3][0] for a, b in zip(out, out[1:])):

@@ -25,6 +25,7 @@ polynomial and its index among the real roots), or ``None`` when undecided.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,7 +34,7 @@ import sympy
 
 from ..errors import PrecisionLimitError
 from ..exact.algebraic import ball_endpoints, real_root_balls, root_closed_form, univariate
-from ..exact.numbers import simplest_between
+from ..exact.numbers import as_fmpq, simplest_between
 
 __all__ = ["EtaRoot", "ScalarBranch", "branch_interval", "root_ball", "scaled_root"]
 
@@ -78,9 +79,7 @@ def _univariate(poly, var_index: int) -> flint.fmpz_poly:
     coeffs = [flint.fmpq(0)] * (deg + 1)
     for e, c in terms.items():
         coeffs[e[var_index]] = c
-    den = 1
-    for c in coeffs:
-        den = den * int(c.q) // flint.fmpz(den).gcd(int(c.q)) if c != 0 else den
+    den = math.lcm(*(int(c.q) for c in coeffs))
     return flint.fmpz_poly([int(c * den) for c in coeffs])
 
 
@@ -224,7 +223,7 @@ def _newton_box(B, dB, z: flint.arb, t: flint.arb, prec: int):
 
 
 def _q(x: Fraction) -> flint.arb:
-    return flint.arb(flint.fmpq(x.numerator, x.denominator))
+    return flint.arb(as_fmpq(x))
 
 
 def _follow(B, dB, Bt, z: flint.arb, t_from: Fraction, t_to: Fraction):
